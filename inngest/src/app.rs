@@ -1,0 +1,127 @@
+//! [`App`]: an explicitly built app, and [`serve`], the zero-configuration entry point.
+
+use crate::config::{Config, Mode, ModeSource, Overrides};
+use crate::error::Error;
+use crate::function::{Function, Registration};
+use crate::handler::{Inner, InngestService};
+use crate::registry::{resolve_app_id, Registry};
+use crate::serve::Serve;
+
+/// Serves every function of the binary declared with `#[inngest::function]` and
+/// `#[inngest::on_failure]`, configured from the environment.
+///
+/// ```no_run
+/// #[tokio::main]
+/// async fn main() -> Result<(), inngest::Error> {
+///     inngest::serve().await
+/// }
+/// ```
+pub fn serve() -> Serve {
+    App::from_env().serve()
+}
+
+/// An Inngest app: an id and the functions it serves.
+///
+/// `App::new("id")` serves every function declared in the binary; once you
+/// [`register`](App::register) a function explicitly, it serves exactly the functions you
+/// registered (for targets where functions cannot be discovered before `main`).
+#[derive(Debug, Clone, Default)]
+pub struct App {
+    id: Option<String>,
+    explicit: Vec<Registration>,
+    overrides: Overrides,
+}
+
+impl App {
+    /// An app with this id.
+    pub fn new(id: impl Into<String>) -> Self {
+        App {
+            id: Some(id.into()),
+            ..App::default()
+        }
+    }
+
+    /// An app whose id comes from `INNGEST_APP_ID`, else from the package name of its
+    /// functions.
+    pub fn from_env() -> Self {
+        App::default()
+    }
+
+    /// Serves `F` (and stops discovering functions automatically).
+    pub fn register<F: Function>(mut self) -> Self {
+        self.explicit.push(Registration::of::<F>());
+        self
+    }
+
+    /// Uses the Inngest dev server at `origin` (what `INNGEST_DEV=<url>` does).
+    pub fn dev(mut self, origin: impl Into<String>) -> Self {
+        self.overrides.dev = Some(origin.into());
+        self
+    }
+
+    /// The public origin Inngest should call (what `INNGEST_SERVE_ORIGIN` does).
+    pub fn serve_origin(mut self, origin: impl Into<String>) -> Self {
+        self.overrides.serve_origin = Some(origin.into());
+        self
+    }
+
+    /// The path of the endpoint (what `INNGEST_SERVE_PATH` does), `/api/inngest` by default.
+    pub fn serve_path(mut self, path: impl Into<String>) -> Self {
+        self.overrides.serve_path = Some(path.into());
+        self
+    }
+
+    /// The port [`serve`](App::serve) listens on (what `PORT` does), 3000 by default.
+    pub fn port(mut self, port: u16) -> Self {
+        self.overrides.port = Some(port);
+        self
+    }
+
+    /// The largest request body accepted, 8 MiB by default (Inngest sends up to 4 MB).
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.overrides.body_limit = Some(bytes);
+        self
+    }
+
+    /// Serves the app over HTTP: await the returned value.
+    pub fn serve(self) -> Serve {
+        Serve::new(self)
+    }
+
+    /// The endpoint as a `tower::Service`, to mount in an axum or hyper app.
+    pub fn into_service(self) -> Result<InngestService, Error> {
+        self.build(false)
+    }
+
+    pub(crate) fn build(self, check_path: bool) -> Result<InngestService, Error> {
+        let config = Config::resolve(&self.overrides)?;
+        if config.mode == Mode::Cloud {
+            return Err(Error::msg(
+                "Inngest Cloud mode (INNGEST_SIGNING_KEY set, or INNGEST_DEV=0) is not supported by this version of the SDK yet: it needs request signing. Set INNGEST_DEV=1 (or INNGEST_DEV=<dev server URL>) to use the Inngest dev server.",
+            ));
+        }
+        let registrations = if self.explicit.is_empty() {
+            Registry::discovered()
+        } else {
+            self.explicit
+        };
+        let app_id = resolve_app_id(self.id.as_deref(), &registrations)?;
+        let registry = Registry::build(&app_id, &registrations)?;
+        let client = reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .map_err(Error::new)?;
+        if config.mode_source == ModeSource::Default {
+            crate::serve::announce(
+                "no INNGEST_DEV or INNGEST_SIGNING_KEY set: serving in dev mode for the Inngest dev server at http://127.0.0.1:8288 (set INNGEST_DEV=<url> for another dev server)",
+            );
+        }
+        Ok(InngestService::new(Inner {
+            config,
+            app_id,
+            registry,
+            client,
+            check_path,
+        }))
+    }
+}

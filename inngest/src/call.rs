@@ -1,0 +1,188 @@
+//! `POST ?fnId=&stepId=`: a call request (protocol.md sections 2 and 3).
+
+use std::sync::{Arc, Mutex};
+
+use http::{Response, StatusCode};
+use serde_json::{json, Value};
+
+use crate::error::{Error, StepError};
+use crate::execution::{drive, CallOutcome, CallState, StepOutcome, Target};
+use crate::function::Call;
+use crate::registry::Registry;
+use crate::response::{self, Body};
+use crate::step::Step;
+use crate::wire::{CallRequest, Opcode};
+
+/// The query of a call request.
+#[derive(Debug, Default)]
+pub(crate) struct CallQuery {
+    pub fn_id: Option<String>,
+    pub step_id: Option<String>,
+}
+
+impl CallQuery {
+    pub(crate) fn parse(query: Option<&str>) -> Result<CallQuery, String> {
+        let mut q = CallQuery::default();
+        for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+            let slot = match k.as_ref() {
+                "fnId" => &mut q.fn_id,
+                "stepId" => &mut q.step_id,
+                _ => continue,
+            };
+            if slot.is_some() {
+                return Err(format!("the query parameter `{k}` is given more than once"));
+            }
+            *slot = Some(v.into_owned());
+        }
+        Ok(q)
+    }
+}
+
+/// Answers a call request.
+pub(crate) async fn handle(registry: &Registry, query: CallQuery, body: &[u8]) -> Response<Body> {
+    let Some(fn_id) = query.fn_id else {
+        return response::error_message(
+            StatusCode::BAD_REQUEST,
+            false,
+            "BadRequest",
+            "a call request needs the `fnId` query parameter",
+        );
+    };
+    let Some(entry) = registry.get(&fn_id) else {
+        let known: Vec<&str> = registry
+            .entries()
+            .iter()
+            .map(|e| e.composite_id.as_str())
+            .collect();
+        return response::error_message(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            false,
+            "FunctionNotFound",
+            format!(
+                "no function with the id `{fn_id}` in this app (it serves: {})",
+                if known.is_empty() {
+                    "nothing".to_owned()
+                } else {
+                    known.join(", ")
+                }
+            ),
+        );
+    };
+    let request: CallRequest = match serde_json::from_slice(body) {
+        Ok(r) => r,
+        Err(e) => {
+            return response::error_message(
+                StatusCode::BAD_REQUEST,
+                false,
+                "BadRequest",
+                format!("the call request body is not valid: {e}"),
+            )
+        }
+    };
+    if request.use_api || request.ctx.use_api {
+        return response::error_message(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            false,
+            "UnsupportedRequest",
+            "this call request asks the SDK to fetch its steps from the Inngest API (`use_api`), which this SDK version does not do yet",
+        );
+    }
+    let step_id = query
+        .step_id
+        .or(request.ctx.step_id.clone())
+        .unwrap_or_else(|| "step".to_owned());
+    let target = if step_id == "step" {
+        Target::Discovery {
+            immediate: !request.ctx.disable_immediate_execution,
+        }
+    } else {
+        Target::Step(step_id)
+    };
+    let last_attempt = request
+        .ctx
+        .max_attempts
+        .is_some_and(|max| request.ctx.attempt.saturating_add(1) >= max);
+    let state = Arc::new(Mutex::new(CallState::new(
+        request.steps,
+        target,
+        last_attempt,
+    )));
+    let events = if request.events.is_empty() {
+        vec![request.event.clone()]
+    } else {
+        request.events
+    };
+    let call = Call {
+        event: request.event,
+        events,
+        step: Step::new(state.clone()),
+        run_id: request.ctx.run_id,
+        attempt: request.ctx.attempt,
+    };
+    let future = (entry.registration.runner)(call);
+    let outcome = drive(future, state).await;
+    respond(outcome, last_attempt)
+}
+
+fn respond(outcome: CallOutcome, last_attempt: bool) -> Response<Body> {
+    match outcome {
+        CallOutcome::Completed(value) => response::json(StatusCode::OK, &value),
+        CallOutcome::Failed(error) => function_error(&error, last_attempt),
+        CallOutcome::Panicked(message) => {
+            tracing::error!(%message, "an Inngest function panicked");
+            response::error_message(StatusCode::INTERNAL_SERVER_ERROR, false, "Panic", message)
+        }
+        CallOutcome::StepRan(StepOutcome { op, error }) => {
+            let mut res = response::json(StatusCode::PARTIAL_CONTENT, &[&op]);
+            match (op.op, &error) {
+                (Opcode::StepError, Some(e)) => {
+                    response::set_no_retry(&mut res, false);
+                    if let Some(at) = e.retry_after() {
+                        response::set_retry_after(&mut res, &at.header_value());
+                    }
+                }
+                (Opcode::StepFailed, _) => response::set_no_retry(&mut res, true),
+                _ => {}
+            }
+            res
+        }
+        CallOutcome::Planned(ops) => response::json(StatusCode::PARTIAL_CONTENT, &ops),
+        CallOutcome::TargetNotFound { requested, found } => {
+            let found_ids: Vec<&str> = found.iter().map(|o| o.id.as_str()).collect();
+            let found_names: Vec<&str> = found.iter().map(|o| o.name.as_str()).collect();
+            response::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                false,
+                &json!({
+                    "name": "StepNotFound",
+                    "message": format!(
+                        "could not find the step `{requested}` to run; found {}",
+                        if found_names.is_empty() { "no new steps".to_owned() } else { found_names.join(", ") }
+                    ),
+                    "requestedStep": requested,
+                    "foundSteps": found_ids,
+                }),
+            )
+        }
+    }
+}
+
+/// A function-level error: `400` with `X-Inngest-No-Retry: true` when it must not be retried
+/// (a `NonRetriableError`, or a `StepError` nobody handled), else `500` with `false` and any
+/// `Retry-After`.
+fn function_error(error: &Error, last_attempt: bool) -> Response<Body> {
+    let body = error.to_serialized();
+    if !error.is_retriable() {
+        if error.is::<StepError>() {
+            tracing::warn!(error = %error, "an Inngest function did not handle a failed step");
+        }
+        return response::error(StatusCode::BAD_REQUEST, true, &body);
+    }
+    let mut res = response::error(StatusCode::INTERNAL_SERVER_ERROR, false, &body);
+    if let Some(at) = error.retry_after() {
+        response::set_retry_after(&mut res, &at.header_value());
+    }
+    let _ = last_attempt;
+    let _: Option<Value> = None;
+    res
+}

@@ -1,0 +1,214 @@
+//! Configuration from the environment variables other Inngest SDKs read (protocol.md 6.4),
+//! overridable from code through [`App`](crate::App).
+
+use std::fmt;
+
+use crate::error::Error;
+
+/// The default dev server address.
+pub const DEFAULT_DEV_SERVER: &str = "http://127.0.0.1:8288";
+/// The default serve path.
+pub const DEFAULT_SERVE_PATH: &str = "/api/inngest";
+/// The default request body limit: the server's 4 MB call bodies with room to spare.
+pub const DEFAULT_BODY_LIMIT: usize = 8 * 1024 * 1024;
+
+/// Where the app's functions are run from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// An Inngest dev server at this origin, no signatures.
+    Dev {
+        /// The dev server's origin, e.g. `http://127.0.0.1:8288`.
+        origin: String,
+    },
+    /// Inngest Cloud (or a self-hosted server) with signed requests.
+    Cloud,
+}
+
+/// Why the mode was chosen, for the start-up log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ModeSource {
+    /// `INNGEST_DEV` or code chose it.
+    Explicit,
+    /// Nothing was set: the embedded engine's place, served as dev mode for now.
+    Default,
+}
+
+/// A secret string that never shows in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// The secret's value.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// The resolved configuration of a served app.
+#[derive(Debug, Clone)]
+pub(crate) struct Config {
+    pub mode: Mode,
+    pub mode_source: ModeSource,
+    pub api_origin: String,
+    pub event_key: Option<Secret>,
+    pub signing_key: Option<Secret>,
+    pub signing_key_fallback: Option<Secret>,
+    pub serve_origin: Option<String>,
+    pub serve_path: String,
+    pub port: u16,
+    pub host: Option<String>,
+    pub env: Option<String>,
+    pub body_limit: usize,
+}
+
+/// Reads a variable, treating an empty value as unset.
+pub(crate) fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+/// Overrides set in code; `None` falls back to the environment.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Overrides {
+    pub dev: Option<String>,
+    pub serve_origin: Option<String>,
+    pub serve_path: Option<String>,
+    pub port: Option<u16>,
+    pub body_limit: Option<usize>,
+}
+
+impl Config {
+    /// The configuration from the environment and the code's overrides.
+    pub(crate) fn resolve(o: &Overrides) -> Result<Config, Error> {
+        let signing_key = var("INNGEST_SIGNING_KEY").map(Secret);
+        let (mode, mode_source) = match o.dev.clone().or_else(|| var("INNGEST_DEV")) {
+            Some(dev) => match dev.trim() {
+                "0" | "false" => (Mode::Cloud, ModeSource::Explicit),
+                "1" | "true" => (
+                    Mode::Dev {
+                        origin: DEFAULT_DEV_SERVER.to_owned(),
+                    },
+                    ModeSource::Explicit,
+                ),
+                url => (
+                    Mode::Dev {
+                        origin: parse_origin("INNGEST_DEV", url)?,
+                    },
+                    ModeSource::Explicit,
+                ),
+            },
+            None if signing_key.is_some() => (Mode::Cloud, ModeSource::Explicit),
+            None => (
+                Mode::Dev {
+                    origin: DEFAULT_DEV_SERVER.to_owned(),
+                },
+                ModeSource::Default,
+            ),
+        };
+        let base = var("INNGEST_BASE_URL")
+            .map(|u| parse_origin("INNGEST_BASE_URL", &u))
+            .transpose()?;
+        let api_origin = match (var("INNGEST_API_BASE_URL"), base, &mode) {
+            (Some(u), _, _) => parse_origin("INNGEST_API_BASE_URL", &u)?,
+            (None, Some(b), _) => b,
+            (None, None, Mode::Dev { origin }) => origin.clone(),
+            (None, None, Mode::Cloud) => "https://api.inngest.com".to_owned(),
+        };
+        let port = match o.port {
+            Some(p) => p,
+            None => match var("PORT") {
+                Some(p) => p.trim().parse().map_err(|_| {
+                    Error::msg(format!("PORT must be a port number (0-65535), got `{p}`"))
+                })?,
+                None => 3000,
+            },
+        };
+        let serve_path = o
+            .serve_path
+            .clone()
+            .or_else(|| var("INNGEST_SERVE_PATH"))
+            .unwrap_or_else(|| DEFAULT_SERVE_PATH.to_owned());
+        if !serve_path.starts_with('/') {
+            return Err(Error::msg(format!(
+                "INNGEST_SERVE_PATH must start with `/`, got `{serve_path}`"
+            )));
+        }
+        let serve_origin = o
+            .serve_origin
+            .clone()
+            .or_else(|| var("INNGEST_SERVE_ORIGIN"))
+            .map(|u| parse_origin("INNGEST_SERVE_ORIGIN", &u))
+            .transpose()?;
+        Ok(Config {
+            mode,
+            mode_source,
+            api_origin,
+            event_key: var("INNGEST_EVENT_KEY").map(Secret),
+            signing_key,
+            signing_key_fallback: var("INNGEST_SIGNING_KEY_FALLBACK").map(Secret),
+            serve_origin,
+            serve_path,
+            port,
+            host: var("HOST"),
+            env: var("INNGEST_ENV"),
+            body_limit: o.body_limit.unwrap_or(DEFAULT_BODY_LIMIT),
+        })
+    }
+
+    /// `"dev"` or `"cloud"`, as introspection reports it.
+    pub(crate) fn mode_name(&self) -> &'static str {
+        match self.mode {
+            Mode::Dev { .. } => "dev",
+            Mode::Cloud => "cloud",
+        }
+    }
+}
+
+/// Checks that `value` is an `http(s)` URL and returns it without a trailing slash.
+fn parse_origin(var: &str, value: &str) -> Result<String, Error> {
+    let trimmed = value.trim();
+    let parsed = url::Url::parse(trimmed).map_err(|e| {
+        Error::msg(format!(
+            "{var} must be a URL such as http://127.0.0.1:8288, got `{trimmed}`: {e}"
+        ))
+    })?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(Error::msg(format!(
+            "{var} must be an http or https URL, got `{trimmed}`"
+        )));
+    }
+    Ok(trimmed.trim_end_matches('/').to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins_are_checked_and_trimmed() {
+        assert_eq!(
+            parse_origin("X", "http://localhost:8288/").unwrap(),
+            "http://localhost:8288"
+        );
+        let err = parse_origin("INNGEST_DEV", "ftp://x").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "INNGEST_DEV must be an http or https URL, got `ftp://x`"
+        );
+        assert!(parse_origin("INNGEST_DEV", "yes")
+            .unwrap_err()
+            .to_string()
+            .starts_with("INNGEST_DEV must be a URL"));
+    }
+
+    #[test]
+    fn secrets_do_not_debug_print() {
+        let s = Secret("signkey-prod-abc".into());
+        assert_eq!(format!("{s:?}"), "Secret(***)");
+    }
+}

@@ -1,0 +1,170 @@
+//! Events as functions receive them, and the typed payload of `inngest/function.failed`.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// An Inngest event: `{"id","name","data","user","ts"}` (protocol.md section 2).
+///
+/// `E` is the type of `data`; it defaults to raw JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event<E = Value> {
+    /// The event's id (a ULID from Inngest); also its idempotency key when sending.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The event's name, e.g. `"user/signup"`.
+    pub name: String,
+    /// The event's payload.
+    pub data: E,
+    /// User information attached to the event (`{}` when none).
+    #[serde(default = "empty_object", skip_serializing_if = "is_empty_object")]
+    pub user: Value,
+    /// When the event happened, in milliseconds since the Unix epoch.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ts: Option<i64>,
+    /// The version of the event's schema, if the sender set one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub v: Option<String>,
+}
+
+impl<E> Event<E> {
+    /// A new event with this name and data, to send.
+    pub fn new(name: impl Into<String>, data: E) -> Self {
+        Event {
+            id: None,
+            name: name.into(),
+            data,
+            user: empty_object(),
+            ts: None,
+            v: None,
+        }
+    }
+}
+
+fn empty_object() -> Value {
+    Value::Object(Default::default())
+}
+
+fn is_empty_object(v: &Value) -> bool {
+    v.as_object().is_some_and(|o| o.is_empty())
+}
+
+/// The name of the event Inngest emits when a function fails for good.
+pub const FUNCTION_FAILED_EVENT: &str = "inngest/function.failed";
+
+/// The data of `inngest/function.failed` (protocol.md section 7.3), typed by the failed
+/// function's event data `E`.
+///
+/// Failure handlers declared with `#[inngest::on_failure(f)]` receive
+/// `Context<FunctionFailed<E>>`, where the macro checks at compile time that `E` is `f`'s
+/// event type. A function triggered by `event = "inngest/function.failed"` with
+/// `Context<FunctionFailed>` receives every failure in the environment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionFailed<E = Value> {
+    /// The composite id of the function that failed, `"<app-id>-<function-id>"`.
+    pub function_id: String,
+    /// The id of the run that failed.
+    pub run_id: String,
+    /// Why it failed.
+    pub error: FailureError,
+    /// The event that triggered the failed run (the first one, for a batch).
+    pub event: Event<E>,
+    /// Every event that triggered the failed run (empty when Inngest did not send them).
+    #[serde(default = "Vec::new", skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<Event<E>>,
+    /// Set when the failed run was invoked by another function.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+}
+
+/// The error of a failed run, as Inngest records it: `{error, name, message, stack?, cause?}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FailureError {
+    /// The error's name (`"NonRetriableError"`, the Rust error type's name, ...).
+    #[serde(default = "default_error_name")]
+    pub name: String,
+    /// The error's message.
+    #[serde(default)]
+    pub message: String,
+    /// A stack trace, when one was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<String>,
+    /// The transport-level summary Inngest adds, e.g. `"invalid status code: 500"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The cause, as recorded (raw JSON).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<Value>,
+}
+
+fn default_error_name() -> String {
+    "Error".to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JS: &str = include_str!("../tests/fixtures/function_failed_js_sdk.json");
+    const ELIXIR: &str = include_str!("../tests/fixtures/function_failed_elixir_sdk.json");
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Billing {
+        billing_plan: String,
+    }
+
+    #[test]
+    fn deserializes_the_js_sdk_fixture_typed() {
+        let event: Event<FunctionFailed<Billing>> = serde_json::from_str(JS).unwrap();
+        assert_eq!(event.name, FUNCTION_FAILED_EVENT);
+        assert_eq!(event.id.as_deref(), Some("01H0TPW7KB4KCR739TG2J3FTHT"));
+        assert_eq!(event.ts, Some(1_684_523_589_227));
+        let failed = event.data;
+        assert_eq!(
+            failed.function_id,
+            "my-gcp-cloud-functions-app-hello-inngest"
+        );
+        assert_eq!(failed.run_id, "01H0TPSJ576QY54R6JJ8MEX6JH");
+        assert_eq!(failed.error.name, "Error");
+        assert_eq!(
+            failed.error.error.as_deref(),
+            Some("invalid status code: 500")
+        );
+        assert!(failed
+            .error
+            .message
+            .starts_with("taylor@ok.com is already a list member"));
+        assert!(failed
+            .error
+            .stack
+            .as_deref()
+            .unwrap()
+            .contains("InngestFunction.runFn"));
+        assert_eq!(failed.event.data.billing_plan, "pro");
+        assert_eq!(failed.event.name, "user.signup");
+        assert_eq!(failed.event.user["external_id"], "6463da8211cdbbcb191dd7da");
+    }
+
+    #[test]
+    fn deserializes_the_elixir_sdk_fixture_untyped() {
+        let event: Event<FunctionFailed> = serde_json::from_str(ELIXIR).unwrap();
+        let failed = event.data;
+        assert_eq!(failed.function_id, "retriable-fn");
+        assert_eq!(failed.run_id, "01HGF86PM90KRQQP27VJZK4BXP");
+        assert_eq!(failed.error.name, "Error");
+        assert_eq!(failed.error.stack, None);
+        assert!(failed.error.message.contains("YOLO!!!"));
+        assert_eq!(failed.event.name, "test/plug.retriable");
+        assert_eq!(failed.event.data, serde_json::json!({}));
+        assert_eq!(failed.event.ts, Some(1_701_318_974_082));
+    }
+
+    #[test]
+    fn sent_event_omits_unset_fields() {
+        let e = Event::new("user/signup", serde_json::json!({"a": 1}));
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"name": "user/signup", "data": {"a": 1}})
+        );
+    }
+}

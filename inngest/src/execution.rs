@@ -1,0 +1,242 @@
+//! Running one call request: the suspension model of design.md section 4.
+//!
+//! The function's future is polled. A memoized step resolves at once; a new step registers
+//! itself in the call's [`CallState`] and stays `Pending` (it never resolves with an
+//! "interrupted" error a user could swallow). When the function is `Pending` with new steps
+//! found, [`drive`] decides: run exactly one new step now (when immediate execution is
+//! allowed), or report the steps as planned ops. Then the future is dropped.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context as TaskContext, Poll, Wake, Waker};
+
+use futures::FutureExt;
+use serde_json::Value;
+
+use crate::error::Error;
+use crate::memo::Memo;
+use crate::step::id::{IdCounter, StepId};
+use crate::wire::{Op, Opcode};
+
+/// What a call is asked to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Target {
+    /// `stepId=step`: replay, then discover new steps.
+    Discovery {
+        /// Whether one new `run` step may be executed in this call.
+        immediate: bool,
+    },
+    /// `stepId=<hash>`: replay, then run exactly this step.
+    Step(String),
+}
+
+/// The state shared between a call's step futures and its executor.
+#[derive(Debug)]
+pub(crate) struct CallState {
+    memos: HashMap<String, Memo>,
+    ids: IdCounter,
+    target: Target,
+    last_attempt: bool,
+    /// New steps found in this call, in the order they were found.
+    found: Vec<Op>,
+    wakers: HashMap<String, Waker>,
+    /// The new step the executor has told to run.
+    authorized: Option<String>,
+    /// A step's code is running.
+    running: bool,
+    /// The result of the step that ran in this call.
+    outcome: Option<StepOutcome>,
+}
+
+/// A step that ran in this call, as it is reported.
+#[derive(Debug)]
+pub(crate) struct StepOutcome {
+    /// `StepRun`, `StepError` or `StepFailed`.
+    pub op: Op,
+    /// The error, for `StepError`/`StepFailed`, to choose the response headers.
+    pub error: Option<Error>,
+}
+
+/// A step id claimed by a step call, with its memo if it has one.
+pub(crate) struct Claim {
+    pub id: StepId,
+    pub memo: Option<Memo>,
+}
+
+impl CallState {
+    pub(crate) fn new(steps: HashMap<String, Value>, target: Target, last_attempt: bool) -> Self {
+        CallState {
+            memos: steps
+                .into_iter()
+                .map(|(k, v)| (k, Memo::decode(v)))
+                .collect(),
+            ids: IdCounter::default(),
+            target,
+            last_attempt,
+            found: Vec::new(),
+            wakers: HashMap::new(),
+            authorized: None,
+            running: false,
+            outcome: None,
+        }
+    }
+
+    /// Claims the next id for `user_id` and takes its memo, if it finished.
+    pub(crate) fn claim(&mut self, user_id: &str) -> Claim {
+        let id = self.ids.next(user_id);
+        let memo = match self.memos.remove(&id.hashed) {
+            Some(memo) if memo.is_final() => Some(memo),
+            _ => None,
+        };
+        Claim { id, memo }
+    }
+
+    pub(crate) fn is_last_attempt(&self) -> bool {
+        self.last_attempt
+    }
+
+    /// Called by a new step's future on each poll: `true` once it may run its code.
+    /// Until then it is reported as found (once) and its waker kept.
+    pub(crate) fn gate(&mut self, op: &Op, waker: &Waker) -> bool {
+        let may_run = match &self.target {
+            Target::Step(hash) => *hash == op.id && self.outcome.is_none() && !self.running,
+            Target::Discovery { .. } => self.authorized.as_deref() == Some(op.id.as_str()),
+        };
+        if may_run {
+            self.authorized = None;
+            self.running = true;
+            return true;
+        }
+        if !self.wakers.contains_key(&op.id) {
+            self.found.push(op.clone());
+        }
+        self.wakers.insert(op.id.clone(), waker.clone());
+        false
+    }
+
+    /// Records the result of the step that ran.
+    pub(crate) fn finish(&mut self, outcome: StepOutcome) {
+        self.running = false;
+        self.outcome = Some(outcome);
+    }
+}
+
+/// Locks the call state. A poisoned lock only means a step panicked while holding it; the
+/// panic is reported by [`drive`], and the state is still consistent enough to read.
+pub(crate) fn lock(state: &Mutex<CallState>) -> MutexGuard<'_, CallState> {
+    state.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// How a call ended.
+#[derive(Debug)]
+pub(crate) enum CallOutcome {
+    /// The function returned this value.
+    Completed(Value),
+    /// The function returned an error.
+    Failed(Error),
+    /// User code panicked.
+    Panicked(String),
+    /// One step ran.
+    StepRan(StepOutcome),
+    /// New steps were found and are reported.
+    Planned(Vec<Op>),
+    /// The targeted step was never reached.
+    TargetNotFound {
+        /// The requested hashed id.
+        requested: String,
+        /// The new steps found instead.
+        found: Vec<Op>,
+    },
+}
+
+/// Records whether a future woke itself (or a step was authorized) during a poll.
+struct Flag {
+    woken: AtomicBool,
+    parent: Waker,
+}
+
+impl Wake for Flag {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.woken.store(true, Ordering::Release);
+        self.parent.wake_by_ref();
+    }
+}
+
+/// Drives a function's future for one call request.
+pub(crate) async fn drive<F>(future: F, state: Arc<Mutex<CallState>>) -> CallOutcome
+where
+    F: Future<Output = Result<Value, Error>> + Send,
+{
+    let mut future = std::pin::pin!(AssertUnwindSafe(future).catch_unwind());
+    std::future::poll_fn(|cx| {
+        let flag = Arc::new(Flag {
+            woken: AtomicBool::new(false),
+            parent: cx.waker().clone(),
+        });
+        let waker = Waker::from(flag.clone());
+        let mut inner_cx = TaskContext::from_waker(&waker);
+        loop {
+            flag.woken.store(false, Ordering::Release);
+            match future.as_mut().poll(&mut inner_cx) {
+                Poll::Ready(Ok(Ok(value))) => return Poll::Ready(CallOutcome::Completed(value)),
+                Poll::Ready(Ok(Err(error))) => return Poll::Ready(CallOutcome::Failed(error)),
+                Poll::Ready(Err(panic)) => {
+                    return Poll::Ready(CallOutcome::Panicked(panic_message(panic.as_ref())))
+                }
+                Poll::Pending => {}
+            }
+            let mut st = lock(&state);
+            if let Some(outcome) = st.outcome.take() {
+                return Poll::Ready(CallOutcome::StepRan(outcome));
+            }
+            if st.running || flag.woken.load(Ordering::Acquire) {
+                // A step's code is awaiting real work, or something woke itself (a large
+                // join, a cooperative yield): poll again before judging.
+                if st.running {
+                    return Poll::Pending;
+                }
+                continue;
+            }
+            if st.found.is_empty() {
+                // Waiting on the user's own I/O outside any step.
+                return Poll::Pending;
+            }
+            match st.target.clone() {
+                Target::Step(requested) => {
+                    let found = std::mem::take(&mut st.found);
+                    return Poll::Ready(CallOutcome::TargetNotFound { requested, found });
+                }
+                Target::Discovery { immediate } => {
+                    let single_run = st.found.len() == 1 && st.found[0].op == Opcode::StepPlanned;
+                    if immediate && single_run && st.authorized.is_none() {
+                        let id = st.found[0].id.clone();
+                        st.authorized = Some(id.clone());
+                        if let Some(w) = st.wakers.remove(&id) {
+                            drop(st);
+                            w.wake();
+                        }
+                        continue;
+                    }
+                    return Poll::Ready(CallOutcome::Planned(std::mem::take(&mut st.found)));
+                }
+            }
+        }
+    })
+    .await
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "the function panicked".to_owned()
+    }
+}

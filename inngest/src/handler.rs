@@ -1,0 +1,223 @@
+//! The serve endpoint as a `tower::Service`: the method chooses the action (protocol.md
+//! section 1). Mount it in any hyper or axum app, or let [`serve`](crate::serve) run it.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context as TaskContext, Poll};
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode};
+use http_body::Body as HttpBody;
+use http_body_util::{BodyExt, Limited};
+
+use crate::call::{self, CallQuery};
+use crate::config::Config;
+use crate::function::BoxFuture;
+use crate::registry::Registry;
+use crate::response::{self, Body};
+use crate::wire::{Introspection, IntrospectionExtra};
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The Inngest serve endpoint as a [`tower_service::Service`]. Cheap to clone.
+///
+/// Built by [`App::into_service`](crate::App::into_service). It answers every request it is
+/// given; mount it at your serve path (`/api/inngest` by default).
+#[derive(Clone)]
+pub struct InngestService {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub config: Config,
+    pub app_id: String,
+    pub registry: Registry,
+    pub client: reqwest::Client,
+    /// When served by `serve()`, requests to other paths get 404.
+    pub check_path: bool,
+}
+
+impl std::fmt::Debug for InngestService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InngestService")
+            .field("app_id", &self.inner.app_id)
+            .field("functions", &self.inner.registry.entries().len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl InngestService {
+    pub(crate) fn new(inner: Inner) -> Self {
+        InngestService {
+            inner: Arc::new(inner),
+        }
+    }
+
+    pub(crate) fn inner(&self) -> &Inner {
+        &self.inner
+    }
+
+    /// The app id this service registers as.
+    pub fn app_id(&self) -> &str {
+        &self.inner.app_id
+    }
+
+    /// The composite ids of the served functions, sorted.
+    pub fn function_ids(&self) -> Vec<&str> {
+        self.inner
+            .registry
+            .entries()
+            .iter()
+            .map(|e| e.composite_id.as_str())
+            .collect()
+    }
+
+    /// Answers one request.
+    pub async fn handle<B>(&self, req: Request<B>) -> Response<Body>
+    where
+        B: HttpBody,
+        B::Error: Into<BoxError>,
+    {
+        let inner = &*self.inner;
+        if inner.check_path && req.uri().path() != inner.config.serve_path {
+            return response::error_message(
+                StatusCode::NOT_FOUND,
+                true,
+                "NotFound",
+                format!(
+                    "nothing is served at `{}`; the Inngest endpoint is `{}`",
+                    req.uri().path(),
+                    inner.config.serve_path
+                ),
+            );
+        }
+        let (parts, body) = req.into_parts();
+        match parts.method {
+            Method::GET => return self.introspect(),
+            Method::PUT | Method::POST => {}
+            _ => {
+                let mut res = response::error_message(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    true,
+                    "MethodNotAllowed",
+                    format!(
+                        "the Inngest endpoint answers GET, PUT and POST, not {}",
+                        parts.method
+                    ),
+                );
+                res.headers_mut().insert(
+                    http::header::ALLOW,
+                    http::HeaderValue::from_static("GET, PUT, POST"),
+                );
+                return res;
+            }
+        }
+        let body = match read_body(&parts, body, inner.config.body_limit).await {
+            Ok(b) => b,
+            Err(res) => return res,
+        };
+        if parts.method == Method::PUT {
+            return crate::sync::handle(
+                &inner.config,
+                &inner.app_id,
+                &inner.registry,
+                &inner.client,
+                &parts,
+                &body,
+            )
+            .await;
+        }
+        let query = match CallQuery::parse(parts.uri.query()) {
+            Ok(q) => q,
+            Err(message) => {
+                return response::error_message(
+                    StatusCode::BAD_REQUEST,
+                    false,
+                    "BadRequest",
+                    message,
+                )
+            }
+        };
+        call::handle(&inner.registry, query, &body).await
+    }
+
+    fn introspect(&self) -> Response<Body> {
+        let c = &self.inner.config;
+        response::json(
+            StatusCode::OK,
+            &Introspection {
+                authentication_succeeded: None,
+                extra: IntrospectionExtra {
+                    sdk_language: "rust",
+                    sdk_version: response::VERSION,
+                    embedded: false,
+                },
+                function_count: self.inner.registry.entries().len(),
+                has_event_key: c.event_key.is_some(),
+                has_signing_key: c.signing_key.is_some(),
+                has_signing_key_fallback: c.signing_key_fallback.is_some(),
+                mode: c.mode_name(),
+                schema_version: "2024-05-24",
+            },
+        )
+    }
+}
+
+/// Reads the whole body, answering 413 when it is over the limit (by `Content-Length` at once,
+/// or while reading, so a lying length cannot get past it).
+async fn read_body<B>(
+    parts: &http::request::Parts,
+    body: B,
+    limit: usize,
+) -> Result<Bytes, Response<Body>>
+where
+    B: HttpBody,
+    B::Error: Into<BoxError>,
+{
+    let too_large = || {
+        response::error_message(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            true,
+            "PayloadTooLarge",
+            format!("the request body is over the limit of {limit} bytes"),
+        )
+    };
+    let declared = parts
+        .headers
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok(collected.to_bytes()),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
+        Err(e) => Err(response::error_message(
+            StatusCode::BAD_REQUEST,
+            false,
+            "BadRequest",
+            format!("the request body could not be read: {e}"),
+        )),
+    }
+}
+
+impl<B> tower_service::Service<Request<B>> for InngestService
+where
+    B: HttpBody + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<Result<Response<Body>, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut TaskContext<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move { Ok(this.handle(req).await) })
+    }
+}

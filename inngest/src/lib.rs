@@ -1,0 +1,80 @@
+//! # Inngest SDK for Rust
+//!
+//! Durable functions: annotate an `async fn` with [`#[inngest::function]`](function), call
+//! [`serve`](crate::serve()), and Inngest runs it. Each [`step.run`](step::Step::run) is
+//! memoized, failures are retried, and when a function fails for good Inngest emits
+//! `inngest/function.failed`, which runs the function's
+//! [`#[inngest::on_failure]`](on_failure) handler.
+//!
+//! ```no_run
+//! use inngest::{Context, Error, FunctionFailed, NonRetriableError};
+//! use serde::{Deserialize, Serialize};
+//!
+//! #[derive(Debug, Clone, Serialize, Deserialize)]
+//! pub struct Signup { pub user_id: String, pub plan: String }
+//!
+//! #[inngest::function(id = "send-welcome", event = "user/signup", retries = 3)]
+//! async fn send_welcome(ctx: Context<Signup>) -> Result<String, Error> {
+//!     let name: String = ctx
+//!         .step
+//!         .run("load-user", || async { Ok(format!("user-{}", ctx.event.data.user_id)) })
+//!         .await?;
+//!     if ctx.event.data.plan == "banned" {
+//!         return Err(NonRetriableError::new("banned users get no welcome").into());
+//!     }
+//!     Ok(format!("welcomed {name}"))
+//! }
+//!
+//! #[inngest::on_failure(send_welcome)]
+//! async fn send_welcome_failed(ctx: Context<FunctionFailed<Signup>>) -> Result<String, Error> {
+//!     let failed = &ctx.event.data;
+//!     Ok(format!("{} failed: {}", failed.function_id, failed.error.message))
+//! }
+//!
+//! #[tokio::main]
+//! async fn main() -> Result<(), Error> {
+//!     inngest::serve().await
+//! }
+//! ```
+//!
+//! ## Configuration
+//!
+//! `serve()` reads the environment variables other Inngest SDKs read: `INNGEST_DEV` (`1` or
+//! a dev server URL), `INNGEST_SIGNING_KEY`, `INNGEST_SIGNING_KEY_FALLBACK`,
+//! `INNGEST_EVENT_KEY`, `INNGEST_BASE_URL`, `INNGEST_SERVE_ORIGIN`, `INNGEST_SERVE_PATH`,
+//! `INNGEST_APP_ID`, `INNGEST_ENV`, and listens on `PORT` (default 3000) at `/api/inngest`.
+
+#![deny(missing_docs)]
+
+mod app;
+mod call;
+mod config;
+mod context;
+mod error;
+mod event;
+mod execution;
+mod function;
+mod handler;
+mod memo;
+mod registry;
+mod response;
+mod serve;
+pub mod step;
+mod sync;
+mod time;
+pub mod wire;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use app::{serve, App};
+pub use config::{Mode, Secret};
+pub use context::Context;
+pub use error::{Error, NonRetriableError, RetryAfterError, RetryAt, SerializedError, StepError};
+pub use event::{Event, FailureError, FunctionFailed, FUNCTION_FAILED_EVENT};
+pub use function::{Definition, Function, Kind, Registration, Trigger};
+pub use handler::InngestService;
+// MACROS
+pub use response::{SDK_HEADER_VALUE, VERSION};
+pub use serve::Serve;

@@ -1,0 +1,214 @@
+//! The app's functions: collected once, sorted by id, failure handlers paired with their
+//! functions, duplicates refused.
+
+use std::collections::HashMap;
+
+use crate::error::Error;
+use crate::event::FUNCTION_FAILED_EVENT;
+use crate::function::{Kind, Registration, Trigger};
+use crate::wire::{FunctionConfig, StepConfig, StepRetries, StepRuntime, TriggerConfig};
+
+/// One served function.
+#[derive(Debug, Clone)]
+pub(crate) struct Entry {
+    /// `"<app>-<fn>"`, or `"<app>-<fn>-failure"` for a failure handler.
+    pub composite_id: String,
+    /// Display name.
+    pub name: String,
+    /// Triggers, as registered.
+    pub triggers: Vec<TriggerConfig>,
+    /// What was declared and how to run it.
+    pub registration: Registration,
+}
+
+/// The served functions, sorted by composite id.
+#[derive(Debug, Clone)]
+pub(crate) struct Registry {
+    entries: Vec<Entry>,
+    by_id: HashMap<String, usize>,
+}
+
+impl Registry {
+    /// Every function of the binary, declared with the attribute macros.
+    pub(crate) fn discovered() -> Vec<Registration> {
+        inventory::iter::<Registration>
+            .into_iter()
+            .copied()
+            .collect()
+    }
+
+    /// Builds the registry, refusing duplicate ids and orphaned or doubled failure handlers.
+    pub(crate) fn build(app_id: &str, registrations: &[Registration]) -> Result<Registry, Error> {
+        let mut entries: Vec<Entry> = registrations.iter().map(|r| entry(app_id, *r)).collect();
+        entries.sort_by(|a, b| a.composite_id.cmp(&b.composite_id));
+        let mut problems = Vec::new();
+        for pair in entries.windows(2) {
+            if pair[0].composite_id == pair[1].composite_id {
+                let (a, b) = (
+                    pair[0].registration.definition,
+                    pair[1].registration.definition,
+                );
+                let what = if matches!(a.kind, Kind::FailureHandler { .. })
+                    && matches!(b.kind, Kind::FailureHandler { .. })
+                {
+                    "two failure handlers for one function"
+                } else {
+                    "two Inngest functions with one id"
+                };
+                problems.push(format!(
+                    "{what}: `{}` is declared by `{}` at {} and by `{}` at {}",
+                    pair[0].composite_id,
+                    a.rust_name,
+                    a.location(),
+                    b.rust_name,
+                    b.location()
+                ));
+            }
+        }
+        for e in &entries {
+            if let Kind::FailureHandler { target } = e.registration.definition.kind {
+                let registered = entries
+                    .iter()
+                    .any(|o| std::ptr::eq(o.registration.definition, target));
+                if !registered {
+                    problems.push(format!(
+                        "the failure handler `{}` ({}) handles `{}`, which is not registered in this app",
+                        e.registration.definition.rust_name,
+                        e.registration.definition.location(),
+                        target.rust_name
+                    ));
+                }
+            }
+        }
+        if !problems.is_empty() {
+            return Err(Error::msg(format!(
+                "cannot serve the Inngest app `{app_id}`: {}",
+                problems.join("; ")
+            )));
+        }
+        let by_id = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.composite_id.clone(), i))
+            .collect();
+        Ok(Registry { entries, by_id })
+    }
+
+    /// The functions, sorted by id.
+    pub(crate) fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    /// The function with this composite id.
+    pub(crate) fn get(&self, composite_id: &str) -> Option<&Entry> {
+        self.by_id.get(composite_id).map(|&i| &self.entries[i])
+    }
+
+    /// The function configs of a register payload, each with its step URL under `serve_url`.
+    pub(crate) fn configs(&self, serve_url: &str) -> Vec<FunctionConfig> {
+        self.entries
+            .iter()
+            .map(|e| {
+                let mut url =
+                    url::Url::parse(serve_url).expect("serve URLs are checked when built");
+                url.query_pairs_mut()
+                    .append_pair("fnId", &e.composite_id)
+                    .append_pair("stepId", "step");
+                let step = StepConfig {
+                    id: "step",
+                    name: "step",
+                    runtime: StepRuntime {
+                        kind: "http",
+                        url: url.to_string(),
+                    },
+                    retries: e
+                        .registration
+                        .definition
+                        .retries
+                        .map(|attempts| StepRetries { attempts }),
+                };
+                FunctionConfig {
+                    id: e.composite_id.clone(),
+                    name: e.name.clone(),
+                    triggers: e.triggers.clone(),
+                    steps: [("step".to_owned(), step)].into_iter().collect(),
+                }
+            })
+            .collect()
+    }
+}
+
+fn entry(app_id: &str, registration: Registration) -> Entry {
+    let def = registration.definition;
+    match def.kind {
+        Kind::Function => Entry {
+            composite_id: format!("{app_id}-{}", def.id),
+            name: def.name.unwrap_or(def.id).to_owned(),
+            triggers: def.triggers.iter().map(trigger).collect(),
+            registration,
+        },
+        Kind::FailureHandler { target } => {
+            let target_id = format!("{app_id}-{}", target.id);
+            Entry {
+                composite_id: format!("{target_id}-failure"),
+                name: format!("{} (failure)", target.name.unwrap_or(target.id)),
+                triggers: vec![TriggerConfig {
+                    event: Some(FUNCTION_FAILED_EVENT.to_owned()),
+                    expression: Some(format!("event.data.function_id == '{target_id}'")),
+                    cron: None,
+                }],
+                registration,
+            }
+        }
+    }
+}
+
+fn trigger(t: &Trigger) -> TriggerConfig {
+    match t {
+        Trigger::Event { name, expression } => TriggerConfig {
+            event: Some((*name).to_owned()),
+            expression: expression.map(str::to_owned),
+            cron: None,
+        },
+        Trigger::Cron { schedule } => TriggerConfig {
+            event: None,
+            expression: None,
+            cron: Some((*schedule).to_owned()),
+        },
+    }
+}
+
+/// The app id: the one given in code, else `INNGEST_APP_ID`, else the package name the macros
+/// captured when all functions agree on it.
+pub(crate) fn resolve_app_id(
+    explicit: Option<&str>,
+    registrations: &[Registration],
+) -> Result<String, Error> {
+    if let Some(id) = explicit {
+        return check_app_id(id, "App::new");
+    }
+    if let Some(id) = crate::config::var("INNGEST_APP_ID") {
+        return check_app_id(&id, "INNGEST_APP_ID");
+    }
+    let mut packages: Vec<&str> = registrations.iter().map(|r| r.definition.package).collect();
+    packages.sort_unstable();
+    packages.dedup();
+    match packages.as_slice() {
+        [one] => check_app_id(one, "the package name"),
+        [] => Err(Error::msg(
+            "no Inngest app id: no functions are registered to take one from; set INNGEST_APP_ID or use inngest::App::new(\"my-app\")",
+        )),
+        many => Err(Error::msg(format!(
+            "no Inngest app id: the functions come from several packages ({}); set INNGEST_APP_ID or use inngest::App::new(\"my-app\")",
+            many.join(", ")
+        ))),
+    }
+}
+
+fn check_app_id(id: &str, source: &str) -> Result<String, Error> {
+    let id = id.trim();
+    if id.is_empty() {
+        return Err(Error::msg(format!("the app id from {source} is empty")));
+    }
+    Ok(id.to_owned())
+}

@@ -1,0 +1,84 @@
+//! Building responses: every one carries `X-Inngest-SDK` and `X-Inngest-Req-Version: 2`; every
+//! error carries `X-Inngest-No-Retry`.
+
+use bytes::Bytes;
+use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use http::{Response, StatusCode};
+use http_body_util::Full;
+use serde::Serialize;
+
+/// The SDK's version.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+/// The `X-Inngest-SDK` header value.
+pub const SDK_HEADER_VALUE: &str = concat!("inngest-rs:v", env!("CARGO_PKG_VERSION"));
+/// The register payload's `sdk` field.
+pub const SDK_NAME: &str = concat!("rust:v", env!("CARGO_PKG_VERSION"));
+
+pub(crate) const X_INNGEST_SDK: HeaderName = HeaderName::from_static("x-inngest-sdk");
+pub(crate) const X_INNGEST_REQ_VERSION: HeaderName =
+    HeaderName::from_static("x-inngest-req-version");
+pub(crate) const X_INNGEST_NO_RETRY: HeaderName = HeaderName::from_static("x-inngest-no-retry");
+pub(crate) const X_INNGEST_SYNC_KIND: HeaderName = HeaderName::from_static("x-inngest-sync-kind");
+pub(crate) const X_INNGEST_SERVER_KIND: HeaderName =
+    HeaderName::from_static("x-inngest-server-kind");
+pub(crate) const X_INNGEST_EXPECTED_SERVER_KIND: &str = "x-inngest-expected-server-kind";
+pub(crate) const RETRY_AFTER: HeaderName = HeaderName::from_static("retry-after");
+
+/// The body type of every response.
+pub type Body = Full<Bytes>;
+
+/// A JSON response with the SDK headers.
+pub(crate) fn json<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Response<Body> {
+    let bytes = serde_json::to_vec(body).unwrap_or_else(|e| {
+        serde_json::to_vec(&serde_json::json!({
+            "name": "SerializationError",
+            "message": format!("the response could not be serialized: {e}"),
+        }))
+        .unwrap_or_default()
+    });
+    let mut res = Response::new(Full::new(Bytes::from(bytes)));
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(X_INNGEST_SDK, HeaderValue::from_static(SDK_HEADER_VALUE));
+    h.insert(X_INNGEST_REQ_VERSION, HeaderValue::from_static("2"));
+    res
+}
+
+/// An error response: a JSON body, and whether Inngest may retry.
+pub(crate) fn error<T: Serialize + ?Sized>(
+    status: StatusCode,
+    no_retry: bool,
+    body: &T,
+) -> Response<Body> {
+    let mut res = json(status, body);
+    set_no_retry(&mut res, no_retry);
+    res
+}
+
+/// A `{"name","message"}` error response.
+pub(crate) fn error_message(
+    status: StatusCode,
+    no_retry: bool,
+    name: &str,
+    message: impl Into<String>,
+) -> Response<Body> {
+    error(
+        status,
+        no_retry,
+        &serde_json::json!({ "name": name, "message": message.into() }),
+    )
+}
+
+pub(crate) fn set_no_retry(res: &mut Response<Body>, no_retry: bool) {
+    res.headers_mut().insert(
+        X_INNGEST_NO_RETRY,
+        HeaderValue::from_static(if no_retry { "true" } else { "false" }),
+    );
+}
+
+pub(crate) fn set_retry_after(res: &mut Response<Body>, value: &str) {
+    if let Ok(v) = HeaderValue::from_str(value) {
+        res.headers_mut().insert(RETRY_AFTER, v);
+    }
+}

@@ -1,0 +1,161 @@
+//! `PUT`: out-of-band sync. The SDK posts its configuration to `<api>/fn/register`
+//! (protocol.md section 1.2) and answers with what the server said.
+
+use http::request::Parts;
+use http::{HeaderValue, Response, StatusCode};
+
+use crate::config::Config;
+use crate::registry::Registry;
+use crate::response::{
+    self, Body, SDK_HEADER_VALUE, SDK_NAME, X_INNGEST_SERVER_KIND, X_INNGEST_SYNC_KIND,
+};
+use crate::wire::{RegisterRequest, RegisterResponse, SyncRequest, SyncResponse};
+
+/// The framework name sent in the register payload.
+pub(crate) const FRAMEWORK: &str = "hyper";
+
+/// Answers a PUT.
+pub(crate) async fn handle(
+    config: &Config,
+    app_id: &str,
+    registry: &Registry,
+    client: &reqwest::Client,
+    parts: &Parts,
+    body: &[u8],
+) -> Response<Body> {
+    let put: SyncRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        SyncRequest::default()
+    } else {
+        match serde_json::from_slice(body) {
+            Ok(p) => p,
+            Err(e) => {
+                return sync_reply(
+                    StatusCode::BAD_REQUEST,
+                    format!("the sync request body is not valid JSON: {e}"),
+                    false,
+                )
+            }
+        }
+    };
+    let url = match serve_url(config, parts, put.url.as_deref()) {
+        Ok(u) => u,
+        Err(message) => return sync_reply(StatusCode::BAD_REQUEST, message, false),
+    };
+    let payload = RegisterRequest {
+        url: url.clone(),
+        v: "0.1",
+        deploy_type: "ping",
+        sdk: SDK_NAME.to_owned(),
+        framework: FRAMEWORK,
+        app_name: app_id.to_owned(),
+        functions: registry.configs(&url),
+    };
+    let mut register_url = format!("{}/fn/register", config.api_origin);
+    if let Some(deploy_id) = query_param(parts, "deployId") {
+        register_url.push_str("?deployId=");
+        register_url.extend(url::form_urlencoded::byte_serialize(deploy_id.as_bytes()));
+    }
+    let mut req = client
+        .post(&register_url)
+        .header("x-inngest-sdk", SDK_HEADER_VALUE)
+        .header("x-inngest-sync-kind", "out_of_band")
+        .header("x-inngest-framework", FRAMEWORK)
+        .json(&payload);
+    if let Some(kind) = parts.headers.get(X_INNGEST_SERVER_KIND) {
+        req = req.header(response::X_INNGEST_EXPECTED_SERVER_KIND, kind.clone());
+    }
+    if let Some(env) = &config.env {
+        req = req.header("x-inngest-env", env.as_str());
+    }
+    tracing::debug!(url = %register_url, functions = payload.functions.len(), "syncing with Inngest");
+    let outcome = match req.send().await {
+        Ok(res) => {
+            let status = res.status();
+            let text = res.text().await.unwrap_or_default();
+            let parsed: RegisterResponse = serde_json::from_str(&text).unwrap_or_default();
+            if status.is_success() {
+                Ok(parsed.modified)
+            } else {
+                Err(parsed
+                    .error
+                    .or(parsed.message)
+                    .unwrap_or_else(|| format!("the register endpoint answered {status}: {text}")))
+            }
+        }
+        Err(e) => Err(format!("could not reach {register_url}: {e}")),
+    };
+    match outcome {
+        Ok(modified) => {
+            tracing::info!(app = app_id, modified, "synced with Inngest");
+            sync_reply(
+                StatusCode::OK,
+                "Successfully registered".to_owned(),
+                modified,
+            )
+        }
+        Err(message) => {
+            tracing::warn!(app = app_id, %message, "sync with Inngest failed");
+            sync_reply(StatusCode::INTERNAL_SERVER_ERROR, message, false)
+        }
+    }
+}
+
+fn sync_reply(status: StatusCode, message: String, modified: bool) -> Response<Body> {
+    let mut res = response::json(status, &SyncResponse { message, modified });
+    res.headers_mut()
+        .insert(X_INNGEST_SYNC_KIND, HeaderValue::from_static("out_of_band"));
+    if !status.is_success() {
+        response::set_no_retry(&mut res, false);
+    }
+    res
+}
+
+fn query_param(parts: &Parts, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(parts.uri.query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// The URL Inngest should call: the PUT body's `url`, else this request's own URL (from the
+/// `Host` header), with `INNGEST_SERVE_ORIGIN` and `INNGEST_SERVE_PATH` overriding their parts.
+/// Query and fragment are dropped.
+pub(crate) fn serve_url(
+    config: &Config,
+    parts: &Parts,
+    from_body: Option<&str>,
+) -> Result<String, String> {
+    let base = match from_body.filter(|u| !u.trim().is_empty()) {
+        Some(u) => u.trim().to_owned(),
+        None => {
+            let host = parts
+                .uri
+                .authority()
+                .map(|a| a.as_str().to_owned())
+                .or_else(|| {
+                    parts
+                        .headers
+                        .get(http::header::HOST)
+                        .and_then(|h| h.to_str().ok())
+                        .map(str::to_owned)
+                })
+                .unwrap_or_else(|| format!("127.0.0.1:{}", config.port));
+            format!("http://{host}{}", parts.uri.path())
+        }
+    };
+    let mut url =
+        url::Url::parse(&base).map_err(|e| format!("the app URL `{base}` is not valid: {e}"))?;
+    if let Some(origin) = &config.serve_origin {
+        let o = url::Url::parse(origin)
+            .map_err(|e| format!("INNGEST_SERVE_ORIGIN is not valid: {e}"))?;
+        url.set_scheme(o.scheme()).ok();
+        url.set_host(o.host_str()).map_err(|e| e.to_string())?;
+        url.set_port(o.port()).ok();
+    }
+    if config.serve_path != crate::config::DEFAULT_SERVE_PATH || from_body.is_none() {
+        url.set_path(&config.serve_path);
+    }
+    url.set_query(None);
+    url.set_fragment(None);
+    Ok(url.to_string())
+}

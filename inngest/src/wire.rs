@@ -1,0 +1,290 @@
+//! The JSON shapes of the Inngest protocol (protocol.md), as plain serde types. Behaviour lives
+//! elsewhere; these only describe what crosses the wire.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::SerializedError;
+use crate::step::id::StepId;
+
+/// The body of a call request (protocol.md section 2).
+#[derive(Debug, Deserialize)]
+pub struct CallRequest {
+    /// The first triggering event.
+    pub event: Value,
+    /// Every triggering event.
+    #[serde(default)]
+    pub events: Vec<Value>,
+    /// Memoized steps by hashed id.
+    #[serde(default)]
+    pub steps: HashMap<String, Value>,
+    /// The stored request version (`-1` on the first call).
+    #[serde(default)]
+    pub version: Option<i64>,
+    /// Deprecated copy of `ctx.use_api`.
+    #[serde(default)]
+    pub use_api: bool,
+    /// The call's context.
+    pub ctx: CallContext,
+}
+
+/// `ctx` of a call request.
+#[derive(Debug, Deserialize)]
+pub struct CallContext {
+    /// The function's UUID on the server.
+    #[serde(default)]
+    pub fn_id: Option<String>,
+    /// The run's id.
+    pub run_id: String,
+    /// The environment's name.
+    #[serde(default)]
+    pub env: Option<String>,
+    /// `"step"` or a hashed step id.
+    #[serde(default)]
+    pub step_id: Option<String>,
+    /// The 0-based attempt of this queue item.
+    #[serde(default)]
+    pub attempt: u32,
+    /// `retries + 1`; when missing, no attempt counts as the last.
+    #[serde(default)]
+    pub max_attempts: Option<u32>,
+    /// The order in which memoized steps finished.
+    #[serde(default)]
+    pub stack: Option<CallStack>,
+    /// Whether immediate execution of a new step is disabled.
+    #[serde(default)]
+    pub disable_immediate_execution: bool,
+    /// Whether the steps must be fetched from the API.
+    #[serde(default)]
+    pub use_api: bool,
+}
+
+/// `ctx.stack`.
+#[derive(Debug, Deserialize)]
+pub struct CallStack {
+    /// Hashed ids of memoized steps in the order they finished.
+    #[serde(default)]
+    pub stack: Vec<String>,
+    /// The stack index of this call.
+    #[serde(default)]
+    pub current: Option<i64>,
+}
+
+/// Opcode names (protocol.md section 3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Opcode {
+    /// A `run` step executed in this request.
+    StepRun,
+    /// A step failed and attempts remain.
+    StepError,
+    /// A step failed for good.
+    StepFailed,
+    /// A step was found but not run.
+    StepPlanned,
+    /// A sleep.
+    Sleep,
+    /// A wait for an event.
+    WaitForEvent,
+    /// An invocation of another function.
+    InvokeFunction,
+    /// The function's result inside a 206.
+    RunComplete,
+}
+
+/// One op of a 206 response.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Op {
+    /// The hashed step id.
+    pub id: String,
+    /// What happened.
+    pub op: Opcode,
+    /// The user's step id.
+    pub name: String,
+    /// The name shown in the UI.
+    #[serde(rename = "displayName")]
+    pub display_name: String,
+    /// The step's output (`StepRun`), which may be `null`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data: Option<Value>,
+    /// The step's error (`StepError`, `StepFailed`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<SerializedError>,
+    /// Opcode-specific options.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opts: Option<Value>,
+    /// The user's id and repeat index.
+    pub userland: Userland,
+}
+
+impl Op {
+    /// An op for the step `id` with nothing else set.
+    pub(crate) fn new(op: Opcode, id: &StepId) -> Op {
+        Op {
+            id: id.hashed.clone(),
+            op,
+            name: id.user.clone(),
+            display_name: id.user.clone(),
+            data: None,
+            error: None,
+            opts: None,
+            userland: Userland {
+                id: id.user.clone(),
+                index: (id.index > 0).then_some(id.index),
+            },
+        }
+    }
+}
+
+/// `userland` of an op.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Userland {
+    /// The user's step id.
+    pub id: String,
+    /// The repeat index, for a repeated id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index: Option<u32>,
+}
+
+/// The body of `POST /fn/register` (protocol.md section 1.2).
+#[derive(Debug, Serialize)]
+pub struct RegisterRequest {
+    /// The absolute serve URL.
+    pub url: String,
+    /// Protocol version, `"0.1"`.
+    pub v: &'static str,
+    /// `"ping"`.
+    #[serde(rename = "deployType")]
+    pub deploy_type: &'static str,
+    /// `"rust:v<version>"`.
+    pub sdk: String,
+    /// The HTTP framework.
+    pub framework: &'static str,
+    /// The app id.
+    #[serde(rename = "appName")]
+    pub app_name: String,
+    /// The functions.
+    pub functions: Vec<FunctionConfig>,
+}
+
+/// One function of a register payload.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FunctionConfig {
+    /// `"<app>-<fn>"`.
+    pub id: String,
+    /// The display name.
+    pub name: String,
+    /// The triggers.
+    pub triggers: Vec<TriggerConfig>,
+    /// Its single HTTP step.
+    pub steps: BTreeMap<String, StepConfig>,
+}
+
+/// A trigger of a function config.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TriggerConfig {
+    /// The event name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<String>,
+    /// The CEL expression.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expression: Option<String>,
+    /// The cron schedule.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cron: Option<String>,
+}
+
+/// `steps.step` of a function config.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct StepConfig {
+    /// `"step"`.
+    pub id: &'static str,
+    /// `"step"`.
+    pub name: &'static str,
+    /// How Inngest calls it.
+    pub runtime: StepRuntime,
+    /// How many times Inngest retries it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retries: Option<StepRetries>,
+}
+
+/// `runtime` of a step config.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepRuntime {
+    /// `"http"`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// `<serve url>?fnId=<id>&stepId=step`.
+    pub url: String,
+}
+
+/// `retries` of a step config: `attempts` is the number of retries (protocol.md 1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct StepRetries {
+    /// Retries after the first attempt.
+    pub attempts: u32,
+}
+
+/// The unauthenticated introspection body of `GET` (protocol.md section 1.1).
+#[derive(Debug, Serialize)]
+pub struct Introspection {
+    /// `null`: the request was not signed.
+    pub authentication_succeeded: Option<bool>,
+    /// Extra facts about this SDK.
+    pub extra: IntrospectionExtra,
+    /// How many functions are served (failure handlers included).
+    pub function_count: usize,
+    /// Whether an event key is configured.
+    pub has_event_key: bool,
+    /// Whether a signing key is configured.
+    pub has_signing_key: bool,
+    /// Whether a fallback signing key is configured.
+    pub has_signing_key_fallback: bool,
+    /// `"dev"` or `"cloud"`.
+    pub mode: &'static str,
+    /// `"2024-05-24"`.
+    pub schema_version: &'static str,
+}
+
+/// `extra` of the introspection body.
+#[derive(Debug, Serialize)]
+pub struct IntrospectionExtra {
+    /// `"rust"`.
+    pub sdk_language: &'static str,
+    /// The SDK's version.
+    pub sdk_version: &'static str,
+    /// Whether the Inngest server is embedded in this process.
+    pub embedded: bool,
+}
+
+/// The body of a PUT (sync) request.
+#[derive(Debug, Default, Deserialize)]
+pub struct SyncRequest {
+    /// The URL Inngest wants the app to register with.
+    #[serde(default)]
+    pub url: Option<String>,
+}
+
+/// The body of the answer to a PUT.
+#[derive(Debug, Serialize)]
+pub struct SyncResponse {
+    /// What happened.
+    pub message: String,
+    /// Whether the app's configuration changed.
+    pub modified: bool,
+}
+
+/// The register endpoint's answer.
+#[derive(Debug, Default, Deserialize)]
+pub struct RegisterResponse {
+    /// Whether the configuration changed.
+    #[serde(default)]
+    pub modified: bool,
+    /// A message.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// An error.
+    #[serde(default)]
+    pub error: Option<String>,
+}
