@@ -1,11 +1,13 @@
 //! [`App`]: an explicitly built app, and [`serve`], the zero-configuration entry point.
 
+use crate::client::Client;
 use crate::config::{Config, Mode, ModeSource, Overrides};
 use crate::error::Error;
 use crate::function::{Function, Registration};
 use crate::handler::{Inner, InngestService};
 use crate::registry::{resolve_app_id, Registry};
 use crate::serve::Serve;
+use crate::step::StepEnv;
 
 /// Serves every function of the binary declared with `#[inngest::function]` and
 /// `#[inngest::on_failure]`, configured from the environment.
@@ -116,7 +118,12 @@ impl App {
                 "no INNGEST_DEV or INNGEST_SIGNING_KEY set: serving in dev mode for the Inngest dev server at http://127.0.0.1:8288 (set INNGEST_DEV=<url> for another dev server)",
             );
         }
+        let step_env = std::sync::Arc::new(StepEnv {
+            app_id: app_id.clone(),
+            client: Client::from_config(&config),
+        });
         Ok(InngestService::new(Inner {
+            step_env,
             config,
             app_id,
             registry,

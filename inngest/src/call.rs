@@ -10,7 +10,7 @@ use crate::execution::{drive, CallOutcome, CallState, StepOutcome, Target};
 use crate::function::Call;
 use crate::registry::Registry;
 use crate::response::{self, Body};
-use crate::step::Step;
+use crate::step::{Step, StepEnv};
 use crate::wire::{CallRequest, Opcode};
 
 /// The query of a call request.
@@ -39,7 +39,12 @@ impl CallQuery {
 }
 
 /// Answers a call request.
-pub(crate) async fn handle(registry: &Registry, query: CallQuery, body: &[u8]) -> Response<Body> {
+pub(crate) async fn handle(
+    registry: &Registry,
+    env: &Arc<StepEnv>,
+    query: CallQuery,
+    body: &[u8],
+) -> Response<Body> {
     let Some(fn_id) = query.fn_id else {
         return response::error_message(
             StatusCode::BAD_REQUEST,
@@ -102,8 +107,10 @@ pub(crate) async fn handle(registry: &Registry, query: CallQuery, body: &[u8]) -
         .ctx
         .max_attempts
         .is_some_and(|max| request.ctx.attempt.saturating_add(1) >= max);
+    let stack = request.ctx.stack.map(|s| s.stack).unwrap_or_default();
     let state = Arc::new(Mutex::new(CallState::new(
         request.steps,
+        stack,
         target,
         last_attempt,
     )));
@@ -115,7 +122,7 @@ pub(crate) async fn handle(registry: &Registry, query: CallQuery, body: &[u8]) -
     let call = Call {
         event: request.event,
         events,
-        step: Step::new(state.clone()),
+        step: Step::new(state.clone(), env.clone()),
         run_id: request.ctx.run_id,
         attempt: request.ctx.attempt,
     };
@@ -132,7 +139,8 @@ fn respond(outcome: CallOutcome, last_attempt: bool) -> Response<Body> {
             tracing::error!(%message, "an Inngest function panicked");
             response::error_message(StatusCode::INTERNAL_SERVER_ERROR, false, "Panic", message)
         }
-        CallOutcome::StepRan(StepOutcome { op, error }) => {
+        CallOutcome::StepRan(ran) => {
+            let StepOutcome { op, error } = *ran;
             let mut res = response::json(StatusCode::PARTIAL_CONTENT, &[&op]);
             match (op.op, &error) {
                 (Opcode::StepError, Some(e)) => {
@@ -148,19 +156,32 @@ fn respond(outcome: CallOutcome, last_attempt: bool) -> Response<Body> {
         }
         CallOutcome::Planned(ops) => response::json(StatusCode::PARTIAL_CONTENT, &ops),
         CallOutcome::TargetNotFound { requested, found } => {
-            let found_ids: Vec<&str> = found.iter().map(|o| o.id.as_str()).collect();
-            let found_names: Vec<&str> = found.iter().map(|o| o.name.as_str()).collect();
+            let found_names: Vec<String> = found
+                .iter()
+                .map(|o| format!("{} ({})", o.display_name, o.id))
+                .collect();
+            let message = format!(
+                "could not find the step `{requested}` to run; found {}",
+                if found_names.is_empty() {
+                    "no new steps".to_owned()
+                } else {
+                    found_names.join(", ")
+                }
+            );
+            let found_steps: Vec<Value> = found
+                .iter()
+                .map(|o| json!({"id": o.id, "name": o.name, "displayName": o.display_name}))
+                .collect();
             response::error(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 false,
                 &json!({
                     "name": "StepNotFound",
-                    "message": format!(
-                        "could not find the step `{requested}` to run; found {}",
-                        if found_names.is_empty() { "no new steps".to_owned() } else { found_names.join(", ") }
-                    ),
+                    "message": message,
+                    "error": message,
                     "requestedStep": requested,
-                    "foundSteps": found_ids,
+                    "foundSteps": found_steps,
+                    "totalFoundSteps": found.len(),
                 }),
             )
         }
@@ -168,21 +189,19 @@ fn respond(outcome: CallOutcome, last_attempt: bool) -> Response<Body> {
 }
 
 /// A function-level error: `400` with `X-Inngest-No-Retry: true` when it must not be retried
-/// (a `NonRetriableError`, or a `StepError` nobody handled), else `500` with `false` and any
-/// `Retry-After`.
+/// (a `NonRetriableError`, a `StepError` nobody handled, or any error on the last attempt, as
+/// the JS SDK does), else `500` with `false` and any `Retry-After`.
 fn function_error(error: &Error, last_attempt: bool) -> Response<Body> {
     let body = error.to_serialized();
-    if !error.is_retriable() {
-        if error.is::<StepError>() {
-            tracing::warn!(error = %error, "an Inngest function did not handle a failed step");
-        }
+    if error.is::<StepError>() {
+        tracing::warn!(error = %error, "an Inngest function did not handle a failed step");
+    }
+    if !error.is_retriable() || last_attempt {
         return response::error(StatusCode::BAD_REQUEST, true, &body);
     }
     let mut res = response::error(StatusCode::INTERNAL_SERVER_ERROR, false, &body);
     if let Some(at) = error.retry_after() {
         response::set_retry_after(&mut res, &at.header_value());
     }
-    let _ = last_attempt;
-    let _: Option<Value> = None;
     res
 }

@@ -38,6 +38,11 @@ pub(crate) enum ModeSource {
 pub struct Secret(String);
 
 impl Secret {
+    /// Wraps a secret.
+    pub fn new(value: String) -> Self {
+        Secret(value)
+    }
+
     /// The secret's value.
     pub fn expose(&self) -> &str {
         &self.0
@@ -56,6 +61,7 @@ pub(crate) struct Config {
     pub mode: Mode,
     pub mode_source: ModeSource,
     pub api_origin: String,
+    pub event_origin: String,
     pub event_key: Option<Secret>,
     pub signing_key: Option<Secret>,
     pub signing_key_fallback: Option<Secret>,
@@ -113,11 +119,17 @@ impl Config {
         let base = var("INNGEST_BASE_URL")
             .map(|u| parse_origin("INNGEST_BASE_URL", &u))
             .transpose()?;
-        let api_origin = match (var("INNGEST_API_BASE_URL"), base, &mode) {
+        let api_origin = match (var("INNGEST_API_BASE_URL"), &base, &mode) {
             (Some(u), _, _) => parse_origin("INNGEST_API_BASE_URL", &u)?,
-            (None, Some(b), _) => b,
+            (None, Some(b), _) => b.clone(),
             (None, None, Mode::Dev { origin }) => origin.clone(),
             (None, None, Mode::Cloud) => "https://api.inngest.com".to_owned(),
+        };
+        let event_origin = match (var("INNGEST_EVENT_API_BASE_URL"), &base, &mode) {
+            (Some(u), _, _) => parse_origin("INNGEST_EVENT_API_BASE_URL", &u)?,
+            (None, Some(b), _) => b.clone(),
+            (None, None, Mode::Dev { origin }) => origin.clone(),
+            (None, None, Mode::Cloud) => "https://inn.gs".to_owned(),
         };
         let port = match o.port {
             Some(p) => p,
@@ -148,6 +160,7 @@ impl Config {
             mode,
             mode_source,
             api_origin,
+            event_origin,
             event_key: var("INNGEST_EVENT_KEY").map(Secret),
             signing_key,
             signing_key_fallback: var("INNGEST_SIGNING_KEY_FALLBACK").map(Secret),

@@ -54,7 +54,7 @@ impl Error {
         let name = name_of::<E>(&error);
         let backtrace = std::backtrace::Backtrace::capture();
         let stack = (backtrace.status() == std::backtrace::BacktraceStatus::Captured)
-            .then(|| backtrace.to_string());
+            .then(|| trim_backtrace(&backtrace.to_string()));
         Error {
             inner: Box::new(error),
             name,
@@ -206,6 +206,52 @@ fn type_name_short(full: &str) -> String {
         }
         [.., last] => (*last).to_owned(),
     }
+}
+
+/// The user's part of a backtrace: without the frames of this conversion at the top, and cut
+/// where the SDK's executor and the async runtime begin; at most 4 KiB.
+fn trim_backtrace(full: &str) -> String {
+    const INTERNAL_TOP: [&str; 4] = [
+        "inngest::error::",
+        "<inngest::error::",
+        "<T as core::convert::Into",
+        "core::convert::",
+    ];
+    const RUNTIME: [&str; 3] = [
+        "inngest::function::run_erased",
+        "inngest::execution::",
+        "catch_unwind",
+    ];
+    let mut frames: Vec<String> = Vec::new();
+    for line in full.lines() {
+        let t = line.trim_start();
+        let is_frame = t
+            .split_once(": ")
+            .is_some_and(|(n, _)| n.chars().all(|c| c.is_ascii_digit()));
+        if is_frame {
+            let symbol = t.split_once(": ").map_or("", |(_, s)| s);
+            if RUNTIME.iter().any(|r| symbol.contains(r)) {
+                break;
+            }
+            if frames.is_empty() && INTERNAL_TOP.iter().any(|p| symbol.starts_with(p)) {
+                continue;
+            }
+            frames.push(format!("    at {symbol}"));
+        } else if let Some(last) = frames.last_mut() {
+            if last.lines().count() < 2 {
+                last.push_str(&format!(" ({})", t.trim_start_matches("at ")));
+            }
+        }
+    }
+    let mut out = frames.join("\n");
+    if out.len() > 4096 {
+        let mut cut = 4096;
+        while !out.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        out.truncate(cut);
+    }
+    out
 }
 
 fn source_chain(
@@ -555,6 +601,24 @@ mod tests {
                 "name": "StepError", "message": "boom", "stack": "at x",
                 "cause": {"name": "MailError", "message": "boom"}
             })
+        );
+    }
+
+    #[test]
+    fn backtraces_keep_only_the_users_frames() {
+        let full = "   0: inngest::error::Error::new
+             at ./src/error.rs:55:25
+   1: <inngest::error::Error as core::convert::From<E>>::from
+             at ./src/error.rs:163:9
+   2: my_app::load_user::{{closure}}
+             at ./src/main.rs:12:5
+   3: inngest::function::run_erased::{{closure}}
+             at ./inngest/src/function.rs:161:35
+   4: tokio::runtime::task::core::Core<T,S>::poll
+";
+        assert_eq!(
+            trim_backtrace(full),
+            "    at my_app::load_user::{{closure}} (./src/main.rs:12:5)"
         );
     }
 

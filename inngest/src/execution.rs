@@ -49,6 +49,12 @@ pub(crate) struct CallState {
     running: bool,
     /// The result of the step that ran in this call.
     outcome: Option<StepOutcome>,
+    /// Where each memoized step stands in `ctx.stack.stack` (the order they finished).
+    stack_pos: HashMap<String, usize>,
+    /// The latest stack position among memos claimed since the last reset (for races).
+    claimed_pos: Option<usize>,
+    /// How many races the step being polled is inside.
+    race_depth: u32,
 }
 
 /// A step that ran in this call, as it is reported.
@@ -67,8 +73,21 @@ pub(crate) struct Claim {
 }
 
 impl CallState {
-    pub(crate) fn new(steps: HashMap<String, Value>, target: Target, last_attempt: bool) -> Self {
+    pub(crate) fn new(
+        steps: HashMap<String, Value>,
+        stack: Vec<String>,
+        target: Target,
+        last_attempt: bool,
+    ) -> Self {
+        let stack_pos = stack
+            .into_iter()
+            .enumerate()
+            .map(|(i, id)| (id, i))
+            .collect();
         CallState {
+            stack_pos,
+            claimed_pos: None,
+            race_depth: 0,
             memos: steps
                 .into_iter()
                 .map(|(k, v)| (k, Memo::decode(v)))
@@ -91,7 +110,28 @@ impl CallState {
             Some(memo) if memo.is_final() => Some(memo),
             _ => None,
         };
+        if memo.is_some() {
+            // Memos missing from the stack sort after every listed one.
+            let pos = self
+                .stack_pos
+                .get(&id.hashed)
+                .copied()
+                .unwrap_or(usize::MAX);
+            self.claimed_pos = Some(self.claimed_pos.map_or(pos, |p| p.max(pos)));
+        }
         Claim { id, memo }
+    }
+
+    /// Starts tracking which memos a race branch claims.
+    pub(crate) fn enter_race_branch(&mut self) {
+        self.race_depth += 1;
+        self.claimed_pos = None;
+    }
+
+    /// Stops tracking; returns the latest stack position the branch claimed.
+    pub(crate) fn leave_race_branch(&mut self) -> Option<usize> {
+        self.race_depth -= 1;
+        self.claimed_pos.take()
     }
 
     pub(crate) fn is_last_attempt(&self) -> bool {
@@ -100,21 +140,41 @@ impl CallState {
 
     /// Called by a new step's future on each poll: `true` once it may run its code.
     /// Until then it is reported as found (once) and its waker kept.
+    /// Only `run` steps (reported as `StepPlanned`) ever run in the SDK; other kinds stay
+    /// suspended until Inngest resumes them with a memo.
     pub(crate) fn gate(&mut self, op: &Op, waker: &Waker) -> bool {
-        let may_run = match &self.target {
-            Target::Step(hash) => *hash == op.id && self.outcome.is_none() && !self.running,
-            Target::Discovery { .. } => self.authorized.as_deref() == Some(op.id.as_str()),
-        };
+        let runnable = op.op == Opcode::StepPlanned;
+        let may_run = runnable
+            && match &self.target {
+                Target::Step(hash) => *hash == op.id && self.outcome.is_none() && !self.running,
+                Target::Discovery { .. } => self.authorized.as_deref() == Some(op.id.as_str()),
+            };
         if may_run {
             self.authorized = None;
             self.running = true;
             return true;
         }
         if !self.wakers.contains_key(&op.id) {
-            self.found.push(op.clone());
+            let mut op = op.clone();
+            if self.race_depth > 0 {
+                let opts = op
+                    .opts
+                    .get_or_insert_with(|| Value::Object(Default::default()));
+                if let Some(map) = opts.as_object_mut() {
+                    map.insert("parallelMode".to_owned(), Value::from("race"));
+                }
+            }
+            self.found.push(op);
         }
         self.wakers.insert(op.id.clone(), waker.clone());
         false
+    }
+
+    /// Forgets a step whose future was dropped while waiting at its gate.
+    pub(crate) fn withdraw(&mut self, id: &str) {
+        if self.wakers.remove(id).is_some() {
+            self.found.retain(|op| op.id != id);
+        }
     }
 
     /// Records the result of the step that ran.
@@ -140,7 +200,7 @@ pub(crate) enum CallOutcome {
     /// User code panicked.
     Panicked(String),
     /// One step ran.
-    StepRan(StepOutcome),
+    StepRan(Box<StepOutcome>),
     /// New steps were found and are reported.
     Planned(Vec<Op>),
     /// The targeted step was never reached.
@@ -193,15 +253,12 @@ where
             }
             let mut st = lock(&state);
             if let Some(outcome) = st.outcome.take() {
-                return Poll::Ready(CallOutcome::StepRan(outcome));
+                return Poll::Ready(CallOutcome::StepRan(Box::new(outcome)));
             }
             if st.running || flag.woken.load(Ordering::Acquire) {
                 // A step's code is awaiting real work, or something woke itself (a large
-                // join, a cooperative yield): poll again before judging.
-                if st.running {
-                    return Poll::Pending;
-                }
-                continue;
+                // join, a cooperative yield): the runtime polls again before we judge.
+                return Poll::Pending;
             }
             if st.found.is_empty() {
                 // Waiting on the user's own I/O outside any step.

@@ -15,6 +15,7 @@ use crate::config::Config;
 use crate::function::BoxFuture;
 use crate::registry::Registry;
 use crate::response::{self, Body};
+use crate::step::StepEnv;
 use crate::wire::{Introspection, IntrospectionExtra};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -33,6 +34,8 @@ pub(crate) struct Inner {
     pub app_id: String,
     pub registry: Registry,
     pub client: reqwest::Client,
+    /// What steps need from the app: its id and the event client.
+    pub step_env: Arc<StepEnv>,
     /// When served by `serve()`, requests to other paths get 404.
     pub check_path: bool,
 }
@@ -138,7 +141,7 @@ impl InngestService {
                 )
             }
         };
-        call::handle(&inner.registry, query, &body).await
+        call::handle(&inner.registry, &inner.step_env, query, &body).await
     }
 
     fn introspect(&self) -> Response<Body> {

@@ -48,6 +48,7 @@
 
 mod app;
 mod call;
+mod client;
 mod config;
 mod context;
 mod error;
@@ -62,6 +63,7 @@ mod serve;
 pub mod step;
 mod sync;
 mod time;
+pub mod timestr;
 pub mod wire;
 
 #[doc(hidden)]
@@ -69,12 +71,13 @@ pub mod wire;
 pub mod __private;
 
 pub use app::{serve, App};
+pub use client::{send, send_many, Client};
 pub use config::{Mode, Secret};
 pub use context::Context;
 pub use error::{Error, NonRetriableError, RetryAfterError, RetryAt, SerializedError, StepError};
 pub use event::{Event, FailureError, FunctionFailed, FUNCTION_FAILED_EVENT};
 pub use function::{Definition, Function, Kind, Registration, Trigger};
 pub use handler::InngestService;
-// MACROS
+pub use inngest_macros::{function, on_failure};
 pub use response::{SDK_HEADER_VALUE, VERSION};
 pub use serve::Serve;

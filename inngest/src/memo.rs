@@ -7,8 +7,12 @@ use serde_json::Value;
 /// One entry of the call request's `steps` map.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Memo {
-    /// The step finished with this value (`{"data": v}`, a raw legacy value, or `null`).
+    /// The step finished with this value (`{"data": v}`).
     Data(Value),
+    /// Any other value: `null` (a sleep that ended, a wait that timed out), an unwrapped
+    /// event (a wait that matched), legacy `Step` output, or a cancelled invoke's whole
+    /// finished event.
+    Raw(Value),
     /// The step failed for good (`{"error": {...}}`).
     Error(Value),
     /// The step's input was recorded but it has not finished (`{"input": [...]}`).
@@ -26,10 +30,10 @@ impl Memo {
                 } else if let Some(input) = map.remove("input") {
                     Memo::Input(input)
                 } else {
-                    Memo::Data(Value::Object(map))
+                    Memo::Raw(Value::Object(map))
                 }
             }
-            raw => Memo::Data(raw),
+            raw => Memo::Raw(raw),
         }
     }
 
@@ -62,16 +66,16 @@ mod tests {
     #[test]
     fn anything_else_is_raw_data() {
         // a sleep that finished
-        assert_eq!(Memo::decode(Value::Null), Memo::Data(Value::Null));
+        assert_eq!(Memo::decode(Value::Null), Memo::Raw(Value::Null));
         // a waitForEvent match: the whole event, unwrapped
         let event = json!({"id": "1", "name": "e", "data": {}, "user": {}, "ts": 1});
-        assert_eq!(Memo::decode(event.clone()), Memo::Data(event));
+        assert_eq!(Memo::decode(event.clone()), Memo::Raw(event));
         // more than one key, even if one is `data`
         let both = json!({"data": 1, "error": 2});
-        assert_eq!(Memo::decode(both.clone()), Memo::Data(both));
+        assert_eq!(Memo::decode(both.clone()), Memo::Raw(both));
         // a single unrelated key, legacy raw output
-        assert_eq!(Memo::decode(json!({"x": 1})), Memo::Data(json!({"x": 1})));
-        assert_eq!(Memo::decode(json!("s")), Memo::Data(json!("s")));
-        assert_eq!(Memo::decode(json!([1])), Memo::Data(json!([1])));
+        assert_eq!(Memo::decode(json!({"x": 1})), Memo::Raw(json!({"x": 1})));
+        assert_eq!(Memo::decode(json!("s")), Memo::Raw(json!("s")));
+        assert_eq!(Memo::decode(json!([1])), Memo::Raw(json!([1])));
     }
 }

@@ -1,6 +1,16 @@
 //! The step tools a function reaches through `ctx.step`.
+//!
+//! Every step is memoized by its id: once it has finished, later calls of the same run
+//! replay its result instead of doing it again. A step that has not finished suspends the
+//! function: its future stays pending (it never resolves with an "interrupted" error), the
+//! SDK reports it to Inngest, and Inngest calls again when it is done.
 
 pub mod id;
+mod invoke;
+mod race;
+mod send;
+mod sleep;
+mod wait;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,20 +19,37 @@ use std::task::{Context as TaskContext, Poll};
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::Value;
 
+use crate::client::Client;
 use crate::error::{Error, NonRetriableError, StepError};
-use crate::execution::{lock, CallState, StepOutcome};
+use crate::execution::{lock, CallState, Claim, StepOutcome};
 use crate::memo::Memo;
 use crate::wire::{Op, Opcode};
 use id::StepId;
 
-/// The step tools of one call: `ctx.step.run(...)`.
+pub use invoke::Invoke;
+pub use race::Either;
+pub use sleep::{SleepFor, SleepUntil};
+pub use wait::WaitForEvent;
+
+/// What steps need from the app.
+#[derive(Debug)]
+pub(crate) struct StepEnv {
+    /// The app id, for composite function ids.
+    pub app_id: String,
+    /// Sends events for `send_event`.
+    pub client: Client,
+}
+
+/// The step tools of one call: `ctx.step.run(...)`, `ctx.step.sleep(...)`, ...
 ///
-/// Each step is memoized by its id: once it has run, later calls of the same run replay its
-/// result instead of running it again.
+/// A step takes its id when its future is first polled; repeated ids are numbered in that
+/// order (`id`, `id:1`, ...), which for plain `.await`s and `join!` is the order in the code.
 #[derive(Clone)]
 pub struct Step {
     state: Arc<Mutex<CallState>>,
+    env: Arc<StepEnv>,
 }
 
 impl std::fmt::Debug for Step {
@@ -32,8 +59,8 @@ impl std::fmt::Debug for Step {
 }
 
 impl Step {
-    pub(crate) fn new(state: Arc<Mutex<CallState>>) -> Self {
-        Step { state }
+    pub(crate) fn new(state: Arc<Mutex<CallState>>, env: Arc<StepEnv>) -> Self {
+        Step { state, env }
     }
 
     /// Runs `f` as a durable step named `id`, at most once per run: its JSON result is
@@ -51,13 +78,37 @@ impl Step {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
+        self.run_kind(id, "step.run", None, f)
+    }
+
+    /// A run step with a type tag for the UI (`step.run`, `step.sendEvent`) and, optionally,
+    /// the deprecated `name` field set to something other than the id.
+    fn run_kind<T, F, Fut>(
+        &self,
+        id: &str,
+        kind: &'static str,
+        name: Option<&'static str>,
+        f: F,
+    ) -> impl Future<Output = Result<T, Error>>
+    where
+        T: Serialize + DeserializeOwned,
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
         let state = self.state.clone();
-        let claim = lock(&state).claim(id);
+        let id = id.to_owned();
         async move {
+            // Ids are claimed on first poll, like every step kind, so a race can tell which
+            // branch used which memo.
+            let claim = lock(&state).claim(&id);
             if let Some(memo) = claim.memo {
-                return replay(memo, &claim.id);
+                return replay_data(memo, &claim.id);
             }
-            let op = planned(&claim.id, "step.run");
+            let mut op = Op::new(Opcode::StepPlanned, &claim.id);
+            if let Some(name) = name {
+                op.name = name.to_owned();
+            }
+            op.opts = Some(serde_json::json!({ "type": kind }));
             Gate {
                 state: &state,
                 op: &op,
@@ -69,29 +120,43 @@ impl Step {
             std::future::pending().await
         }
     }
+
+    /// Claims the next id for `id`; a step that finished returns its memo.
+    fn claim(&self, id: &str) -> Claim {
+        lock(&self.state).claim(id)
+    }
+
+    /// Reports `op` and stays suspended: Inngest does the step and resumes with a memo.
+    async fn suspend<T>(&self, op: Op) -> T {
+        Gate {
+            state: &self.state,
+            op: &op,
+        }
+        .await;
+        unreachable!("only run steps are let through the gate")
+    }
 }
 
-/// A memoized result, returned where the step is awaited.
-fn replay<T: DeserializeOwned>(memo: Memo, id: &StepId) -> Result<T, Error> {
+/// A memoized result of a run step: `{"data": v}` or a raw legacy value.
+fn replay_data<T: DeserializeOwned>(memo: Memo, id: &StepId) -> Result<T, Error> {
     match memo {
-        Memo::Data(value) => serde_json::from_value(value).map_err(|e| {
-            NonRetriableError::new(format!(
-                "the memoized result of step `{}` does not deserialize into `{}`: {e}",
-                id.user,
-                std::any::type_name::<T>()
-            ))
-            .into()
-        }),
+        Memo::Data(value) | Memo::Raw(value) => decode(value, id),
         Memo::Error(error) => Err(StepError::from_memo(&error).into()),
         Memo::Input(_) => unreachable!("unfinished steps are not claimed as memos"),
     }
 }
 
-/// The op of a new step, as reported before it runs.
-fn planned(id: &StepId, kind: &str) -> Op {
-    let mut op = Op::new(Opcode::StepPlanned, id);
-    op.opts = Some(serde_json::json!({ "type": kind }));
-    op
+/// Deserializes a memoized value, saying which step and which type when it no longer fits
+/// (the function's code changed since the step ran).
+fn decode<T: DeserializeOwned>(value: Value, id: &StepId) -> Result<T, Error> {
+    serde_json::from_value(value).map_err(|e| {
+        NonRetriableError::new(format!(
+            "the memoized result of step `{}` does not deserialize into `{}`: {e}",
+            id.user,
+            std::any::type_name::<T>()
+        ))
+        .into()
+    })
 }
 
 /// The op reporting a step that ran: `StepRun`, or `StepError` while attempts remain, or
@@ -105,12 +170,11 @@ fn ran<T: Serialize>(
         serde_json::to_value(value).map_err(|e| {
             NonRetriableError::new(format!(
                 "the result of step `{}` does not serialize to JSON: {e}",
-                op.name
+                op.userland.id
             ))
             .into()
         })
     });
-    op.opts = None;
     match result {
         Ok(data) => {
             op.op = Opcode::StepRun;
@@ -137,6 +201,14 @@ fn ran<T: Serialize>(
 struct Gate<'a> {
     state: &'a Mutex<CallState>,
     op: &'a Op,
+}
+
+/// A step future dropped before it ran (the loser of a race, a `select!` branch) withdraws
+/// its op: only steps the function still waits for are reported.
+impl Drop for Gate<'_> {
+    fn drop(&mut self) {
+        lock(self.state).withdraw(&self.op.id);
+    }
 }
 
 impl Future for Gate<'_> {

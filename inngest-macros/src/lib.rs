@@ -1,0 +1,262 @@
+//! Procedural macros of the Inngest SDK for Rust: `#[inngest::function]` and
+//! `#[inngest::on_failure]`.
+//!
+//! Use them through the `inngest` crate, which re-exports them; the code they generate reaches
+//! the runtime only through `::inngest::__private` (see `paths.rs`), so a crate that uses them
+//! depends on `inngest` alone.
+//!
+//! The expansion is built in four passes, one module each: `attr` parses the arguments, `model`
+//! validates them into a typed model, `check` checks the signature, and `emit` generates the
+//! code. Every error found on the way is reported in the same compile, spanned on the token that
+//! is wrong, beside the user's fn left unchanged.
+
+extern crate proc_macro;
+
+mod attr;
+mod check;
+mod emit;
+mod errors;
+mod model;
+mod paths;
+
+use proc_macro::TokenStream;
+
+/// Declares an Inngest function: an `async fn` that Inngest runs when an event arrives.
+///
+/// ```no_run
+/// use inngest::{Context, Error, NonRetriableError};
+/// use serde::Deserialize;
+///
+/// #[derive(Debug, Deserialize)]
+/// pub struct Signup { pub user_id: String, pub plan: String }
+///
+/// // Registers "<app-id>-send-welcome", triggered by the event "user/signup".
+/// #[inngest::function(id = "send-welcome", event = "user/signup", retries = 3)]
+/// async fn send_welcome(ctx: Context<Signup>) -> Result<String, Error> {
+///     let name: String = ctx
+///         .step
+///         .run("load-user", || async { Ok(format!("user-{}", ctx.event.data.user_id)) })
+///         .await?;
+///     if ctx.event.data.plan == "banned" {
+///         return Err(NonRetriableError::new("banned users get no welcome").into());
+///     }
+///     Ok(format!("welcomed {name}"))
+/// }
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), Error> {
+///     inngest::serve().await // serves every annotated function
+/// }
+/// ```
+///
+/// # Arguments
+///
+/// | key | value | |
+/// |---|---|---|
+/// | `id` | string literal of ASCII letters, digits, `-` and `_` | required; the function's id within its app, which Inngest shows as `<app-id>-<id>` |
+/// | `event` | string literal | required; the name of the triggering event |
+/// | `retries` | integer literal from 0 to 20 | retries after the first attempt; Inngest's default (4) when absent |
+/// | `name` | string literal | the name the Inngest dashboard shows |
+///
+/// # The function
+///
+/// A free `async fn` taking one argument, `Context<E>`, and returning `Result<T, inngest::Error>`:
+///
+/// - `E` is the type of the event's `data`; it must implement `serde::Deserialize` (the
+///   default, `Context` alone, is raw `serde_json::Value`).
+/// - `T` is what the run returns; it must implement `serde::Serialize`.
+/// - its future must be `Send`, as the runtime drives it on a multi-threaded executor.
+///
+/// The attribute leaves the fn as written: it can still be called directly, in a unit test
+/// for instance. Beside it, in the type namespace, it declares a hidden type of the same name
+/// that implements `inngest::Function`; name that type to register the function explicitly,
+/// `App::new("app").register::<send_welcome>()`, or to attach a failure handler,
+/// `#[inngest::on_failure(send_welcome)]`. The function is also registered for
+/// `inngest::serve()` through the `inventory` crate, even when it is declared in a library.
+///
+/// Mistakes are compile errors on the token that is wrong: a missing or unknown key, an id
+/// with a space, `retries = 50`, a fn that is not `async`, an argument that is not
+/// `Context<E>`, an event type that is not `Deserialize`, an output that is not `Serialize`.
+///
+/// # Equivalent code without the macro
+///
+/// The example above expands to the fn unchanged, plus (the `__private` module is no public
+/// API; this only shows what the macro does):
+///
+/// ```no_run
+/// # use inngest::{Context, Error};
+/// # #[derive(Debug, serde::Deserialize)]
+/// # pub struct Signup { pub user_id: String, pub plan: String }
+/// # async fn send_welcome(ctx: Context<Signup>) -> Result<String, Error> { Ok(String::new()) }
+/// #[allow(non_camel_case_types, dead_code)]
+/// #[doc(hidden)]
+/// struct send_welcome {}
+///
+/// const _: () = {
+///     impl ::inngest::__private::Function for send_welcome {
+///         type Event = <Context<Signup> as ::inngest::__private::ContextArg>::Event;
+///         type Output = <Result<String, Error> as ::inngest::__private::FunctionReturn>::Output;
+///         const DEFINITION: &'static ::inngest::__private::Definition =
+///             &::inngest::__private::Definition {
+///                 id: "send-welcome",
+///                 name: ::inngest::__private::None,
+///                 triggers: &[::inngest::__private::Trigger::Event {
+///                     name: "user/signup",
+///                     expression: ::inngest::__private::None,
+///                 }],
+///                 retries: ::inngest::__private::Some(3),
+///                 kind: ::inngest::__private::Kind::Function,
+///                 package: ::inngest::__private::env!("CARGO_PKG_NAME"),
+///                 file: ::inngest::__private::file!(),
+///                 line: ::inngest::__private::line!(),
+///                 rust_name: ::inngest::__private::concat!(
+///                     ::inngest::__private::module_path!(),
+///                     "::",
+///                     "send_welcome"
+///                 ),
+///             };
+///         fn call(
+///             __inngest_ctx: ::inngest::__private::Context<Self::Event>,
+///         ) -> ::inngest::__private::BoxFuture<
+///             ::inngest::__private::Result<Self::Output, ::inngest::__private::Error>,
+///         > {
+///             ::inngest::__private::box_future(send_welcome(__inngest_ctx))
+///         }
+///     }
+///
+///     ::inngest::__private::inventory::submit! {
+///         ::inngest::__private::Registration::of::<send_welcome>()
+///     }
+/// };
+/// # fn main() {}
+/// ```
+#[proc_macro_attribute]
+pub fn function(args: TokenStream, item: TokenStream) -> TokenStream {
+    match model::Function::build(args.into(), item.clone().into()) {
+        Ok(function) => emit::function(&function),
+        Err(errors) => emit::fallback(item.into(), errors),
+    }
+    .into()
+}
+
+/// Declares the failure handler of an Inngest function: an `async fn` that Inngest runs when
+/// that function fails for good (its retries exhausted, or a `NonRetriableError`).
+///
+/// ```no_run
+/// use inngest::{Context, Error, FunctionFailed};
+/// use serde::Deserialize;
+///
+/// #[derive(Debug, Deserialize)]
+/// pub struct Signup { pub user_id: String, pub plan: String }
+///
+/// #[inngest::function(id = "send-welcome", event = "user/signup")]
+/// async fn send_welcome(ctx: Context<Signup>) -> Result<String, Error> {
+///     Ok(format!("welcomed {}", ctx.event.data.user_id))
+/// }
+///
+/// // Registers "<app-id>-send-welcome-failure", triggered by inngest/function.failed
+/// // with the expression event.data.function_id == '<app-id>-send-welcome'.
+/// #[inngest::on_failure(send_welcome)]
+/// async fn send_welcome_failed(ctx: Context<FunctionFailed<Signup>>) -> Result<String, Error> {
+///     let failed = &ctx.event.data; // function_id, run_id, error, event
+///     Ok(format!("{} failed for {}: {}", failed.function_id, failed.event.data.user_id, failed.error.message))
+/// }
+/// # fn main() {}
+/// ```
+///
+/// # Arguments
+///
+/// - first, the Rust path of the function it handles, declared with
+///   [`#[inngest::function]`](macro@function): `send_welcome`, `crate::jobs::send_welcome`.
+///   A typo, or a path to anything else, is a compile error on the path.
+/// - `retries = N`, an integer literal from 0 to 20: retries of the handler itself after its
+///   first attempt; 1 when absent.
+///
+/// # The handler
+///
+/// A free `async fn` taking `Context<FunctionFailed<E>>` and returning
+/// `Result<T, inngest::Error>`, where:
+///
+/// - `E` must be the event type of the function it handles (`Signup` for a function taking
+///   `Context<Signup>`); a different type is a compile error on `E`. Write `FunctionFailed`
+///   without `<E>` to receive the event as raw JSON, whatever the function's event type.
+///   `Context` and `FunctionFailed` may be written with any path prefix
+///   (`inngest::Context<inngest::FunctionFailed<Signup>>`), but not through a type alias: the
+///   attribute reads them from the signature.
+/// - `T` must implement `serde::Serialize`.
+///
+/// Like `#[inngest::function]`, the attribute leaves the fn callable as written and declares a
+/// hidden type of the same name, registered for `inngest::serve()`.
+///
+/// A function has at most one failure handler: a second one is a compile error
+/// (E0119, conflicting implementations of `HasFailureHandler`). The handler must be declared in
+/// the crate of its function (elsewhere, E0117).
+///
+/// # Equivalent code without the macro
+///
+/// The handler above expands to the fn unchanged, plus (the `__private` module is no public
+/// API; this only shows what the macro does):
+///
+/// ```no_run
+/// # use inngest::{Context, Error, FunctionFailed};
+/// # #[derive(Debug, serde::Deserialize)]
+/// # pub struct Signup { pub user_id: String, pub plan: String }
+/// # #[inngest::function(id = "send-welcome", event = "user/signup")]
+/// # async fn send_welcome(ctx: Context<Signup>) -> Result<String, Error> { Ok(String::new()) }
+/// # async fn send_welcome_failed(ctx: Context<FunctionFailed<Signup>>) -> Result<String, Error> { Ok(String::new()) }
+/// #[allow(non_camel_case_types, dead_code)]
+/// #[doc(hidden)]
+/// struct send_welcome_failed {}
+///
+/// const _: () = {
+///     impl ::inngest::__private::Function for send_welcome_failed {
+///         type Event =
+///             <Context<FunctionFailed<Signup>> as ::inngest::__private::ContextArg>::Event;
+///         type Output = <Result<String, Error> as ::inngest::__private::FunctionReturn>::Output;
+///         const DEFINITION: &'static ::inngest::__private::Definition =
+///             &::inngest::__private::failure_definition(
+///                 <send_welcome as ::inngest::__private::Function>::DEFINITION,
+///                 ::inngest::__private::Some(1),
+///                 ::inngest::__private::env!("CARGO_PKG_NAME"),
+///                 ::inngest::__private::file!(),
+///                 ::inngest::__private::line!(),
+///                 ::inngest::__private::concat!(
+///                     ::inngest::__private::module_path!(),
+///                     "::",
+///                     "send_welcome_failed"
+///                 ),
+///             );
+///         fn call(
+///             __inngest_ctx: ::inngest::__private::Context<Self::Event>,
+///         ) -> ::inngest::__private::BoxFuture<
+///             ::inngest::__private::Result<Self::Output, ::inngest::__private::Error>,
+///         > {
+///             ::inngest::__private::box_future(send_welcome_failed(__inngest_ctx))
+///         }
+///     }
+///
+///     // One failure handler per function.
+///     impl ::inngest::__private::HasFailureHandler for send_welcome {
+///         type Handler = send_welcome_failed;
+///     }
+///
+///     // `FunctionFailed<Signup>` matches `send_welcome`'s event type.
+///     const _: () = ::inngest::__private::assert_same_event::<
+///         Signup,
+///         <send_welcome as ::inngest::__private::Function>::Event,
+///     >();
+///
+///     ::inngest::__private::inventory::submit! {
+///         ::inngest::__private::Registration::of::<send_welcome_failed>()
+///     }
+/// };
+/// # fn main() {}
+/// ```
+#[proc_macro_attribute]
+pub fn on_failure(args: TokenStream, item: TokenStream) -> TokenStream {
+    match model::OnFailure::build(args.into(), item.clone().into()) {
+        Ok(on_failure) => emit::on_failure(&on_failure),
+        Err(errors) => emit::fallback(item.into(), errors),
+    }
+    .into()
+}

@@ -1,0 +1,91 @@
+//! Every path the generated code uses (each written below without its leading `::`; the
+//! macro adds it). They all go through `::inngest::__private`, the runtime's
+//! one hidden door (`inngest/src/private.rs`), so that users depend on `inngest` alone and the
+//! generated code keeps working when they shadow `Result`, `Option`, `Box` or `core`.
+//! (Rocket codegen: `exports.rs`.)
+//!
+//! Each path is built at a span: `Paths::at(span)`. Most code uses the call site; the trait paths
+//! that check a user's type are built at that type, so that rustc's error points at it.
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote_spanned;
+
+/// The paths, each spanned at `span`.
+#[derive(Clone, Copy)]
+pub struct Paths {
+    span: Span,
+}
+
+impl Paths {
+    /// Paths spanned at the macro's call site (the attribute).
+    pub fn call_site() -> Paths {
+        Paths::at(Span::call_site())
+    }
+
+    /// Paths spanned at a user's token.
+    pub fn at(span: Span) -> Paths {
+        Paths { span }
+    }
+}
+
+macro_rules! paths {
+    ($($(#[$doc:meta])* $name:ident => $($path:ident)::+;)*) => {
+        impl Paths {
+            $(
+                $(#[$doc])*
+                pub fn $name(self) -> TokenStream {
+                    quote_spanned!(self.span=> $(:: $path)+)
+                }
+            )*
+        }
+    };
+}
+
+paths! {
+    /// Trait: the hidden type of a function or failure handler.
+    function => inngest::__private::Function;
+    /// Struct: a function's static definition.
+    definition => inngest::__private::Definition;
+    /// Enum: `Trigger::Event { name, expression }`.
+    trigger => inngest::__private::Trigger;
+    /// Enum: `Kind::Function`.
+    kind => inngest::__private::Kind;
+    /// Struct: the argument of every function, `Context<E>`.
+    context => inngest::__private::Context;
+    /// Struct: the error type of every function.
+    error => inngest::__private::Error;
+    /// Type alias: the boxed future `Function::call` returns.
+    box_future_type => inngest::__private::BoxFuture;
+    /// Fn: boxes the user's future, checking that it is `Send`.
+    box_future => inngest::__private::box_future;
+    /// Trait: `Context<E>`, naming `E`; checks the user's argument type.
+    context_arg => inngest::__private::ContextArg;
+    /// Trait: `Result<T, Error>`, naming `T`; checks the user's return type.
+    function_return => inngest::__private::FunctionReturn;
+    /// Struct: the record `inventory` collects.
+    registration => inngest::__private::Registration;
+    /// Crate: `inventory`, for `inventory::submit!`.
+    inventory => inngest::__private::inventory;
+    /// Const fn: the definition of a failure handler, from its target's.
+    failure_definition => inngest::__private::failure_definition;
+    /// Trait: implemented once per function with a failure handler.
+    has_failure_handler => inngest::__private::HasFailureHandler;
+    /// Const fn: checks that a failure handler's event type is its function's.
+    assert_same_event => inngest::__private::assert_same_event;
+    /// `core::result::Result`, whatever the user calls `Result`.
+    result => inngest::__private::Result;
+    /// `core::option::Option::Some`.
+    some => inngest::__private::Some;
+    /// `core::option::Option::None`.
+    none => inngest::__private::None;
+    /// Macro: `core::env!`, for the declaring package's name.
+    env => inngest::__private::env;
+    /// Macro: `core::file!`.
+    file => inngest::__private::file;
+    /// Macro: `core::line!`.
+    line => inngest::__private::line;
+    /// Macro: `core::concat!`.
+    concat => inngest::__private::concat;
+    /// Macro: `core::module_path!`.
+    module_path => inngest::__private::module_path;
+}

@@ -1,0 +1,8 @@
+use inngest::{Context, Error};
+
+#[inngest::function(id = "send welcome/v2", event = "user/signup")]
+async fn send_welcome(_ctx: Context) -> Result<(), Error> {
+    Ok(())
+}
+
+fn main() {}

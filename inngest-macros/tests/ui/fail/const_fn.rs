@@ -1,0 +1,8 @@
+use inngest::{Context, Error};
+
+#[inngest::function(id = "send-welcome", event = "user/signup")]
+const fn send_welcome(_ctx: Context) -> Result<(), Error> {
+    Ok(())
+}
+
+fn main() {}

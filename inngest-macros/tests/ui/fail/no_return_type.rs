@@ -1,0 +1,6 @@
+use inngest::Context;
+
+#[inngest::function(id = "send-welcome", event = "user/signup")]
+async fn send_welcome(_ctx: Context) {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[inngest::function(id = "send-welcome", event = "user/signup")]
+struct SendWelcome;
+
+fn main() {}

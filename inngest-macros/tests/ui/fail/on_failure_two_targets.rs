@@ -1,0 +1,24 @@
+use inngest::{Context, Error, FunctionFailed};
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+pub struct Signup {
+    pub user_id: String,
+}
+
+#[inngest::function(id = "send-welcome", event = "user/signup")]
+async fn send_welcome(ctx: Context<Signup>) -> Result<String, Error> {
+    Ok(ctx.event.data.user_id)
+}
+
+#[inngest::function(id = "send-reminder", event = "user/signup")]
+async fn send_reminder(ctx: Context<Signup>) -> Result<String, Error> {
+    Ok(ctx.event.data.user_id)
+}
+
+#[inngest::on_failure(send_welcome, send_reminder)]
+async fn send_failed(_ctx: Context<FunctionFailed<Signup>>) -> Result<(), Error> {
+    Ok(())
+}
+
+fn main() {}

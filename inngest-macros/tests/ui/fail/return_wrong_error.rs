@@ -1,0 +1,8 @@
+use inngest::Context;
+
+#[inngest::function(id = "send-welcome", event = "user/signup")]
+async fn send_welcome(_ctx: Context) -> Result<String, std::io::Error> {
+    Ok(String::new())
+}
+
+fn main() {}

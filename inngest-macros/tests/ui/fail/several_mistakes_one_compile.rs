@@ -1,0 +1,9 @@
+use inngest::{Context, Error};
+
+// Four mistakes in the attribute and two in the signature: all six are reported at once.
+#[inngest::function(id = "send welcome", retries = 99, timeout = "1m", retries = 2)]
+fn send_welcome<T>(_ctx: Context, _extra: T) -> Result<(), Error> {
+    Ok(())
+}
+
+fn main() {}

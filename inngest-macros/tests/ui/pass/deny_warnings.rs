@@ -1,0 +1,51 @@
+// The generated code is clean under the strictest lint levels a user may set.
+#![deny(warnings, missing_docs, unused, nonstandard_style, rust_2018_idioms, future_incompatible)]
+#![deny(unreachable_pub, missing_debug_implementations, unused_qualifications)]
+#![deny(clippy::all)]
+//! A crate with every lint denied.
+
+use inngest::{Context, Error, FunctionFailed};
+use serde::Deserialize;
+
+/// The data of `user/signup`.
+#[derive(Debug, Deserialize)]
+pub struct Signup {
+    /// Who signed up.
+    pub user_id: String,
+}
+
+mod jobs {
+    use super::{Context, Error, FunctionFailed, Signup};
+
+    /// A function in a private module of a binary.
+    #[inngest::function(id = "send-welcome", event = "user/signup", retries = 0)]
+    pub(crate) async fn send_welcome(ctx: Context<Signup>) -> Result<String, Error> {
+        Ok(ctx.event.data.user_id)
+    }
+
+    /// Its failure handler.
+    #[inngest::on_failure(send_welcome, retries = 2)]
+    pub(crate) async fn send_welcome_failed(
+        ctx: Context<FunctionFailed<Signup>>,
+    ) -> Result<String, Error> {
+        Ok(ctx.event.data.event.data.user_id)
+    }
+
+    /// A deprecated function is still registered without a warning from the generated code.
+    #[deprecated = "use send_welcome"]
+    #[inngest::function(id = "old-welcome", event = "user/signup")]
+    pub(crate) async fn old_welcome(mut ctx: Context) -> Result<(), Error> {
+        ctx.attempt += 1;
+        Ok(())
+    }
+}
+
+/// A function taking `Context` with its default type, raw JSON, never called by the crate.
+#[inngest::function(id = "raw", event = "app/raw", name = "Raw")]
+async fn raw(_ctx: Context) -> Result<serde_json::Value, Error> {
+    Ok(serde_json::Value::Null)
+}
+
+fn main() {
+    let _ = jobs::send_welcome;
+}

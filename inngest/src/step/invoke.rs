@@ -1,0 +1,111 @@
+//! `step.invoke`: op `InvokeFunction`, resumed with `{"data"}` (the child's output) or
+//! `{"error"}`; any other memo means the child was cancelled.
+
+use std::marker::PhantomData;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::json;
+
+use super::{decode, Step};
+use crate::error::{Error, NonRetriableError, StepError};
+use crate::function::Function;
+use crate::memo::Memo;
+use crate::timestr;
+use crate::wire::{Op, Opcode};
+
+/// An invocation of the function `F` with its event data, built for
+/// [`Step::invoke_with`].
+#[derive(Debug)]
+pub struct Invoke<F: Function> {
+    data: F::Event,
+    timeout: Option<Duration>,
+    _target: PhantomData<fn() -> F>,
+}
+
+impl<F: Function> Invoke<F> {
+    /// Invokes `F` with this event data.
+    pub fn new(data: F::Event) -> Self {
+        Invoke {
+            data,
+            timeout: None,
+            _target: PhantomData,
+        }
+    }
+
+    /// Fails the step if `F` has not finished after `timeout` (Inngest's default is a year).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+}
+
+impl Step {
+    /// Invokes the function `F` of this app with `data` as its event data and waits for its
+    /// result. Typed by `F`: `data` is its event type, the result its output type.
+    ///
+    /// ```ignore
+    /// let welcome: String = ctx.step.invoke::<send_welcome>("welcome", signup).await?;
+    /// ```
+    ///
+    /// If `F` fails, this returns its error as a [`StepError`].
+    pub async fn invoke<F>(&self, id: &str, data: F::Event) -> Result<F::Output, Error>
+    where
+        F: Function,
+        F::Event: Serialize,
+        F::Output: DeserializeOwned,
+    {
+        self.invoke_with(id, Invoke::<F>::new(data)).await
+    }
+
+    /// [`invoke`](Step::invoke) with options.
+    pub async fn invoke_with<F>(&self, id: &str, invoke: Invoke<F>) -> Result<F::Output, Error>
+    where
+        F: Function,
+        F::Event: Serialize,
+        F::Output: DeserializeOwned,
+    {
+        let function_id = format!("{}-{}", self.env.app_id, F::DEFINITION.id);
+        self.invoke_by_id(id, &function_id, invoke.data, invoke.timeout)
+            .await
+    }
+
+    /// Invokes any function by its composite id (`"<app>-<fn>"`), in this app or another,
+    /// with `data` as its event data.
+    pub async fn invoke_by_id<T: DeserializeOwned>(
+        &self,
+        id: &str,
+        function_id: &str,
+        data: impl Serialize,
+        timeout: Option<Duration>,
+    ) -> Result<T, Error> {
+        let claim = self.claim(id);
+        match claim.memo {
+            Some(Memo::Data(value)) => return decode(value, &claim.id),
+            Some(Memo::Error(error)) => return Err(StepError::from_memo(&error).into()),
+            Some(Memo::Raw(_)) => {
+                return Err(StepError {
+                    name: "InvokeCancelled".to_owned(),
+                    message: format!("the invoked function `{function_id}` was cancelled"),
+                    stack: None,
+                    cause: None,
+                }
+                .into())
+            }
+            Some(Memo::Input(_)) | None => {}
+        }
+        let data = serde_json::to_value(data).map_err(|e| {
+            NonRetriableError::new(format!(
+                "step `{id}`: the invoke data does not serialize: {e}"
+            ))
+        })?;
+        let mut op = Op::new(Opcode::InvokeFunction, &claim.id);
+        let mut opts = json!({ "function_id": function_id, "payload": { "data": data } });
+        if let Some(t) = timeout {
+            opts["timeout"] = json!(timestr::format(t));
+        }
+        op.opts = Some(opts);
+        self.suspend(op).await
+    }
+}

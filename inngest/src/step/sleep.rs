@@ -1,0 +1,109 @@
+//! `step.sleep` and `step.sleep_until`: op `Sleep`, resumed with a `null` memo.
+
+use std::time::{Duration, SystemTime};
+
+use serde_json::json;
+
+use super::Step;
+use crate::error::{Error, NonRetriableError};
+use crate::timestr::{self, MAX_SLEEP};
+use crate::wire::{Op, Opcode};
+
+/// How long to sleep: a [`Duration`] or a time string such as `"30s"`, `"2h45m"`, `"1d"`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SleepFor(Result<Duration, String>);
+
+impl From<Duration> for SleepFor {
+    fn from(d: Duration) -> Self {
+        SleepFor(Ok(d))
+    }
+}
+
+impl From<&str> for SleepFor {
+    fn from(s: &str) -> Self {
+        SleepFor(timestr::parse(s))
+    }
+}
+
+impl From<String> for SleepFor {
+    fn from(s: String) -> Self {
+        SleepFor::from(s.as_str())
+    }
+}
+
+/// When to wake: a [`SystemTime`], or (with the `chrono` feature) a `chrono::DateTime`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SleepUntil(SystemTime);
+
+impl From<SystemTime> for SleepUntil {
+    fn from(t: SystemTime) -> Self {
+        SleepUntil(t)
+    }
+}
+
+#[cfg(feature = "chrono")]
+impl<Tz: chrono::TimeZone> From<chrono::DateTime<Tz>> for SleepUntil {
+    fn from(t: chrono::DateTime<Tz>) -> Self {
+        SleepUntil(t.to_utc().into())
+    }
+}
+
+impl Step {
+    /// Sleeps for `duration` (at most 366 days): the run is suspended, and Inngest calls
+    /// again when the time is up. Costs nothing while asleep.
+    ///
+    /// ```no_run
+    /// # async fn f(ctx: inngest::Context) -> Result<(), inngest::Error> {
+    /// ctx.step.sleep("wait-a-day", "1d").await?;
+    /// ctx.step.sleep("and-a-bit", std::time::Duration::from_secs(90)).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn sleep(&self, id: &str, duration: impl Into<SleepFor>) -> Result<(), Error> {
+        let claim = self.claim(id);
+        if claim.memo.is_some() {
+            return Ok(());
+        }
+        let duration = duration
+            .into()
+            .0
+            .map_err(|e| NonRetriableError::new(format!("step `{id}`: cannot sleep for {e}")))?;
+        if duration > MAX_SLEEP {
+            return Err(NonRetriableError::new(format!(
+                "step `{id}`: cannot sleep for {}; Inngest sleeps at most 366 days",
+                timestr::format(duration)
+            ))
+            .into());
+        }
+        self.suspend(sleep_op(&claim.id, timestr::format(duration)))
+            .await
+    }
+
+    /// Sleeps until `time` (a past time resumes at once; at most 366 days ahead).
+    pub async fn sleep_until(&self, id: &str, time: impl Into<SleepUntil>) -> Result<(), Error> {
+        let claim = self.claim(id);
+        if claim.memo.is_some() {
+            return Ok(());
+        }
+        let time = time.into().0;
+        if time
+            .duration_since(SystemTime::now())
+            .is_ok_and(|ahead| ahead > MAX_SLEEP)
+        {
+            return Err(NonRetriableError::new(format!(
+                "step `{id}`: cannot sleep until {}; Inngest sleeps at most 366 days",
+                crate::time::rfc3339(time)
+            ))
+            .into());
+        }
+        self.suspend(sleep_op(&claim.id, crate::time::rfc3339(time)))
+            .await
+    }
+}
+
+/// `Sleep` with the duration in both `opts.duration` and `name` (protocol.md 3.2).
+fn sleep_op(id: &super::StepId, duration: String) -> Op {
+    let mut op = Op::new(Opcode::Sleep, id);
+    op.opts = Some(json!({ "duration": duration }));
+    op.name = duration;
+    op
+}

@@ -1,0 +1,168 @@
+// Protocol peer: the official `inngest` JS SDK served with Node's own http
+// server at http://127.0.0.1:$PORT/api/inngest, app id `peer-app`, dev mode.
+//
+// Environment:
+//   PORT                 port to listen on (default 3939); 0 = pick a free one
+//   INNGEST_DEV          defaults to "1" (dev mode, no signing). May also be a
+//                        URL (e.g. http://127.0.0.1:8288), which then is the
+//                        dev server / API origin used for register (PUT).
+//   INNGEST_BASE_URL     optional API/event origin override.
+//   PEER_CHECKPOINTING   "1" keeps inngest v4's default (checkpointing on).
+//                        Default here: off, so call requests get the classic
+//                        206/200 answers described in protocol.md §3.
+//
+// Prints one line `LISTENING <port>` on stdout once ready.
+import http from "node:http";
+
+if (!process.env.INNGEST_DEV) process.env.INNGEST_DEV = "1";
+
+const { Inngest, NonRetriableError, RetryAfterError } = await import("inngest");
+const { serve } = await import("inngest/node");
+
+const checkpointing = process.env.PEER_CHECKPOINTING === "1";
+
+const inngest = new Inngest({
+  id: "peer-app",
+  checkpointing,
+  // Keep the peer quiet unless asked.
+  logger:
+    process.env.PEER_LOG === "1"
+      ? console
+      : { info() {}, warn() {}, error() {}, debug() {} },
+});
+
+const hello = inngest.createFunction(
+  { id: "hello", retries: 3, triggers: [{ event: "test/hello" }] },
+  async ({ event }) => ({ greeting: "hi " + event.data.name }),
+);
+
+const twoSteps = inngest.createFunction(
+  { id: "two-steps", retries: 3, triggers: [{ event: "test/steps" }] },
+  async ({ step }) => {
+    const a = await step.run("first", () => "one");
+    const b = await step.run("second", () => a + "-two");
+    return { a, b };
+  },
+);
+
+const parallel = inngest.createFunction(
+  { id: "parallel", triggers: [{ event: "test/parallel" }] },
+  async ({ step }) => {
+    const [x, y] = await Promise.all([
+      step.run("left", () => 1),
+      step.run("right", () => 2),
+    ]);
+    return x + y;
+  },
+);
+
+const stepThrows = inngest.createFunction(
+  { id: "step-throws", retries: 2, triggers: [{ event: "test/step-throws" }] },
+  async ({ step }) => {
+    await step.run("flaky", () => {
+      throw new Error("flaky failed");
+    });
+    return "unreachable";
+  },
+);
+
+const stepNonRetriable = inngest.createFunction(
+  { id: "step-nonretriable", triggers: [{ event: "test/step-nonretriable" }] },
+  async ({ step }) => {
+    await step.run("fatal", () => {
+      throw new NonRetriableError("fatal step");
+    });
+  },
+);
+
+const fnThrows = inngest.createFunction(
+  { id: "fn-throws", triggers: [{ event: "test/fn-throws" }] },
+  async () => {
+    throw new Error("function failed");
+  },
+);
+
+const fnNonRetriable = inngest.createFunction(
+  { id: "fn-nonretriable", triggers: [{ event: "test/fn-nonretriable" }] },
+  async () => {
+    throw new NonRetriableError("no retry please");
+  },
+);
+
+const fnRetryAfter = inngest.createFunction(
+  { id: "fn-retry-after", triggers: [{ event: "test/fn-retry-after" }] },
+  async () => {
+    throw new RetryAfterError("later", 30000);
+  },
+);
+
+const repeatIds = inngest.createFunction(
+  { id: "repeat-ids", triggers: [{ event: "test/repeat-ids" }] },
+  async ({ step }) => {
+    const out = [];
+    for (let i = 0; i < 3; i++) {
+      out.push(await step.run("same", () => i));
+    }
+    return out;
+  },
+);
+
+const withFailure = inngest.createFunction(
+  {
+    id: "with-failure",
+    triggers: [{ event: "test/fails" }],
+    onFailure: async ({ event, error, step }) => {
+      const r = await step.run(
+        "notify",
+        () => "notified " + event.data.function_id,
+      );
+      return r;
+    },
+  },
+  async () => {
+    throw new NonRetriableError("boom");
+  },
+);
+
+const handler = serve({
+  client: inngest,
+  functions: [
+    hello,
+    twoSteps,
+    parallel,
+    stepThrows,
+    stepNonRetriable,
+    fnThrows,
+    fnNonRetriable,
+    fnRetryAfter,
+    repeatIds,
+    withFailure,
+  ],
+});
+
+const server = http.createServer((req, res) => {
+  const path = (req.url || "").split("?")[0];
+  if (path === "/api/inngest") {
+    // inngest/node's listener returns a promise. It rejects (uncaught) when
+    // the body is not valid JSON: JSON.parse runs outside the SDK's error
+    // handling, and an unhandled rejection would kill this process. The SDK
+    // itself sends no response in that case; we keep that observable
+    // behaviour (the connection is closed without an HTTP answer) but keep
+    // the peer alive. See BEHAVIOUR.md "malformed JSON body".
+    return Promise.resolve(handler(req, res)).catch((err) => {
+      if (process.env.PEER_LOG === "1") console.error("peer: handler rejected:", err);
+      if (!res.headersSent) res.destroy();
+    });
+  }
+  res.writeHead(404, { "content-type": "text/plain" });
+  res.end("not found");
+});
+
+const port = Number(process.env.PORT ?? 3939);
+server.listen(port, "127.0.0.1", () => {
+  console.log(`LISTENING ${server.address().port}`);
+});
+
+const stop = () => server.close(() => process.exit(0));
+process.on("SIGTERM", stop);
+process.on("SIGINT", stop);

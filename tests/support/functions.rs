@@ -1,0 +1,164 @@
+//! Functions served by the end-to-end tests. Each has a twin in the JS peer
+//! (`tests/peers/js/server.mjs`) with the same id and behaviour.
+
+use std::time::Duration;
+
+use inngest::{Context, Error, FunctionFailed, NonRetriableError, RetryAfterError};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Signup {
+    pub user_id: String,
+    pub plan: String,
+}
+
+/// The contract of design.md section 2.
+#[inngest::function(id = "send-welcome", event = "user/signup", retries = 3)]
+pub async fn send_welcome(ctx: Context<Signup>) -> Result<String, Error> {
+    let name: String = ctx
+        .step
+        .run("load-user", || async {
+            Ok(format!("user-{}", ctx.event.data.user_id))
+        })
+        .await?;
+    if ctx.event.data.plan == "banned" {
+        return Err(NonRetriableError::new("banned users get no welcome").into());
+    }
+    Ok(format!("welcomed {name}"))
+}
+
+/// A failure handler is a full function: it uses a step.
+#[inngest::on_failure(send_welcome)]
+pub async fn send_welcome_failed(ctx: Context<FunctionFailed<Signup>>) -> Result<String, Error> {
+    let failed = &ctx.event.data;
+    let note: String = ctx
+        .step
+        .run("notify", || async {
+            Ok(format!("notified {}", failed.function_id))
+        })
+        .await?;
+    Ok(format!(
+        "{} failed: {} ({note})",
+        failed.function_id, failed.error.message
+    ))
+}
+
+#[inngest::function(id = "hello", event = "test/hello", retries = 3)]
+pub async fn hello(ctx: Context) -> Result<Value, Error> {
+    let name = ctx.event.data["name"].as_str().unwrap_or("nobody");
+    Ok(json!({ "greeting": format!("hi {name}") }))
+}
+
+#[inngest::function(id = "two-steps", event = "test/steps", retries = 3)]
+pub async fn two_steps(ctx: Context) -> Result<Value, Error> {
+    let a: String = ctx
+        .step
+        .run("first", || async { Ok("one".to_owned()) })
+        .await?;
+    let b: String = ctx
+        .step
+        .run("second", || async { Ok(format!("{a}-two")) })
+        .await?;
+    Ok(json!({ "a": a, "b": b }))
+}
+
+#[inngest::function(id = "parallel", event = "test/parallel")]
+pub async fn parallel(ctx: Context) -> Result<i64, Error> {
+    let (x, y) = futures::join!(
+        ctx.step.run("left", || async { Ok(1_i64) }),
+        ctx.step.run("right", || async { Ok(2_i64) }),
+    );
+    Ok(x? + y?)
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("flaky failed")]
+pub struct FlakyError;
+
+#[inngest::function(id = "step-throws", event = "test/step-throws", retries = 2)]
+pub async fn step_throws(ctx: Context) -> Result<String, Error> {
+    ctx.step
+        .run("flaky", || async { Err::<(), _>(FlakyError.into()) })
+        .await?;
+    Ok("unreachable".to_owned())
+}
+
+#[inngest::function(id = "step-nonretriable", event = "test/step-nonretriable")]
+pub async fn step_nonretriable(ctx: Context) -> Result<String, Error> {
+    ctx.step
+        .run("fatal", || async {
+            Err::<(), _>(NonRetriableError::new("fatal step").into())
+        })
+        .await?;
+    Ok("unreachable".to_owned())
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("function failed")]
+pub struct FunctionError;
+
+#[inngest::function(id = "fn-throws", event = "test/fn-throws")]
+pub async fn fn_throws(_ctx: Context) -> Result<String, Error> {
+    Err(FunctionError.into())
+}
+
+#[inngest::function(id = "fn-nonretriable", event = "test/fn-nonretriable")]
+pub async fn fn_nonretriable(_ctx: Context) -> Result<String, Error> {
+    Err(NonRetriableError::new("no retry please").into())
+}
+
+#[inngest::function(id = "fn-retry-after", event = "test/fn-retry-after")]
+pub async fn fn_retry_after(_ctx: Context) -> Result<String, Error> {
+    Err(RetryAfterError::new("later", Duration::from_secs(30)).into())
+}
+
+#[inngest::function(id = "repeat-ids", event = "test/repeat")]
+pub async fn repeat_ids(ctx: Context) -> Result<Vec<u32>, Error> {
+    let mut out = Vec::new();
+    for i in 0..3_u32 {
+        out.push(ctx.step.run("same", || async move { Ok(i) }).await?);
+    }
+    Ok(out)
+}
+
+#[inngest::function(id = "panics", event = "test/panics")]
+pub async fn panics(ctx: Context) -> Result<String, Error> {
+    if ctx.event.data["in_step"] == json!(true) {
+        ctx.step
+            .run("boom", || async {
+                let v: Option<u8> = None;
+                Ok(v.expect("the step found nothing"))
+            })
+            .await?;
+    }
+    panic!("the function panicked on purpose");
+}
+
+/// Swallowing a step's result cannot break a run: a new step never resolves with an
+/// "interrupted" error, so `let _ =` does not skip it.
+#[inngest::function(id = "swallow", event = "test/swallow")]
+pub async fn swallow(ctx: Context) -> Result<String, Error> {
+    let _ = ctx.step.run("ignored", || async { Ok(1_u8) }).await;
+    if let Err(e) = ctx
+        .step
+        .run("caught", || async { Err::<u8, _>(FlakyError.into()) })
+        .await
+    {
+        return Ok(format!("handled: {} ({})", e, e.name()));
+    }
+    Ok("no error".to_owned())
+}
+
+/// Receives every failure in the environment.
+#[inngest::function(id = "all-failures", event = "inngest/function.failed")]
+pub async fn all_failures(ctx: Context<FunctionFailed>) -> Result<Value, Error> {
+    let failed = &ctx.event.data;
+    Ok(json!({
+        "function_id": failed.function_id,
+        "run_id": failed.run_id,
+        "error": failed.error.name,
+        "message": failed.error.message,
+        "event_name": failed.event.name,
+    }))
+}
