@@ -364,7 +364,7 @@ async fn retry_after_sets_the_header() {
 #[tokio::test]
 async fn repeated_step_ids_are_hashed_with_an_index() {
     let s = served().await;
-    let body = CallBody::new("test/repeat", json!({}))
+    let body = CallBody::new("test/repeat-ids", json!({}))
         .memo("same", json!({"data": 0}))
         .memo("same:1", json!({"data": 1}));
     let r = s.call("test-app-repeat-ids", "step", &body.build()).await;

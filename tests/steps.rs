@@ -340,8 +340,13 @@ async fn send_event_is_a_run_step_that_sends_through_the_event_api() {
     let sent = dev.recorded();
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].uri, "/e/NO_EVENT_KEY_SET");
+    let mut sent_events = sent[0].body.clone();
+    for e in sent_events.as_array_mut().unwrap() {
+        assert!(e["ts"].is_i64(), "ts is stamped: {e}");
+        e.as_object_mut().unwrap().remove("ts");
+    }
     assert_eq!(
-        sent[0].body,
+        sent_events,
         json!([{"name": "app/one", "data": {"n": 1}}, {"name": "app/two", "data": {"n": 2}}])
     );
     let seed = sent[0].headers["x-inngest-event-id-seed"].to_str().unwrap();
@@ -477,4 +482,107 @@ async fn a_memo_that_no_longer_fits_its_type_names_the_step_and_type() {
         message.starts_with("the memoized result of step `count` does not deserialize into `u32`: invalid type: string \"seven\""),
         "{message}"
     );
+}
+
+#[tokio::test]
+async fn use_api_fetches_the_runs_events_and_steps() {
+    let dev =
+        FakeDevServer::start_with(std::sync::Arc::new(|req: &support::Recorded, _| match req
+            .uri
+            .as_str()
+        {
+            "/v0/runs/01JRUN00000000000000000000/batch" => (
+                200,
+                json!([{"id": "01E", "name": "test/steps", "data": {}, "user": {}, "ts": 1}]),
+            ),
+            "/v0/runs/01JRUN00000000000000000000/actions" => {
+                (200, json!({ hash("first"): {"data": "from-api"} }))
+            }
+            _ => (404, json!({})),
+        }))
+        .await;
+    let s = Served::start(inngest::App::new(APP).dev(dev.origin.clone())).await;
+    let mut body = CallBody::new("test/typed", json!({})).build();
+    body["use_api"] = json!(true);
+    body["ctx"]["use_api"] = json!(true);
+    body["events"] = json!([]);
+    let r = s.call("steps-app-api-reader", "step", &body).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(
+        r.json(),
+        json!({"first": "from-api", "event": "test/steps"})
+    );
+    let uris: Vec<String> = dev.recorded().iter().map(|r| r.uri.clone()).collect();
+    assert_eq!(
+        uris,
+        vec![
+            "/v0/runs/01JRUN00000000000000000000/batch",
+            "/v0/runs/01JRUN00000000000000000000/actions"
+        ]
+    );
+
+    // Data that cannot be fetched: a retriable 500 naming the URL.
+    let gone = FakeDevServer::start(410, json!({"error": "state gone"})).await;
+    let s = Served::start(inngest::App::new(APP).dev(gone.origin.clone())).await;
+    let r = s.call("steps-app-api-reader", "step", &body).await;
+    r.assert_error(500, "false");
+    assert_eq!(
+        r.json()["message"],
+        format!("fetching the run's data from {}/v0/runs/01JRUN00000000000000000000/batch failed with 410 Gone", gone.origin)
+    );
+}
+
+#[inngest::function(id = "api-reader", event = "test/steps")]
+async fn api_reader(ctx: Context) -> Result<Value, Error> {
+    let first: String = ctx
+        .step
+        .run("first", || async { Ok("ran".to_owned()) })
+        .await?;
+    Ok(json!({ "first": first, "event": ctx.event.name }))
+}
+
+#[tokio::test]
+async fn the_event_client_retries_5xx_but_not_4xx() {
+    let flaky = FakeDevServer::start_with(std::sync::Arc::new(|_: &support::Recorded, n| {
+        if n < 2 {
+            (502, json!({"error": "bad gateway"}))
+        } else {
+            (200, json!({"ids": ["01OK"], "status": 200}))
+        }
+    }))
+    .await;
+    let client = inngest::Client::dev(flaky.origin.clone());
+    let id = client
+        .send(&Event::new("app/retried", json!({"k": 1})))
+        .await
+        .unwrap();
+    assert_eq!(id, "01OK");
+    let sent = flaky.recorded();
+    assert_eq!(sent.len(), 3, "two 502s, then a success");
+    let seeds: Vec<&str> = sent
+        .iter()
+        .map(|r| r.headers["x-inngest-event-id-seed"].to_str().unwrap())
+        .collect();
+    assert!(
+        seeds.windows(2).all(|w| w[0] == w[1]),
+        "retries keep the id seed: {seeds:?}"
+    );
+
+    let refused = FakeDevServer::start(
+        400,
+        json!({"ids": [], "status": 400, "error": "event name is required"}),
+    )
+    .await;
+    let err = inngest::Client::dev(refused.origin.clone())
+        .send(&Event::new("app/x", json!({})))
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "sending events to {}/e/*** failed with 400 Bad Request: event name is required",
+            refused.origin
+        )
+    );
+    assert_eq!(refused.recorded().len(), 1, "4xx is not retried");
 }

@@ -2,11 +2,12 @@
 //! kept with its tokens (so with its span). Nothing is validated here beyond the syntax; what the
 //! keys mean, and which values they take, is `model.rs`'s business.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{TokenStream, TokenTree};
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream, Parser};
-use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, Token};
+
+use crate::errors::Errors;
 
 /// One argument of `#[inngest::function(..)]` or `#[inngest::on_failure(..)]`.
 pub enum Arg {
@@ -28,20 +29,67 @@ impl Parse for Arg {
             input.peek(Ident::peek_any) && input.peek2(Token![=]) && !input.peek2(Token![==]);
         if is_key_value {
             let key = Ident::parse_any(input)?;
-            input.parse::<Token![=]>()?;
+            let eq = input.parse::<Token![=]>()?;
+            if input.is_empty() {
+                return Err(syn::Error::new_spanned(
+                    quote::quote!(#key #eq),
+                    format_args!("missing the value of `{key}`"),
+                ));
+            }
             let value = input.parse()?;
             Ok(Arg::KeyValue { key, value })
+        } else if input.peek(Ident::peek_any) && input.peek2(syn::Lit) {
+            // `event "user/signup"`
+            let key = Ident::parse_any(input)?;
+            Err(input.error(format_args!("expected `=` between `{key}` and its value")))
         } else {
             input.parse().map(Arg::Positional)
         }
     }
 }
 
-/// Parses the tokens between the attribute's parentheses: arguments separated by commas, with
-/// an optional trailing comma.
-pub fn parse(args: TokenStream) -> syn::Result<Vec<Arg>> {
-    let args = Punctuated::<Arg, Token![,]>::parse_terminated.parse2(args)?;
-    Ok(args.into_iter().collect())
+/// The arguments between the attribute's parentheses, separated by commas, with an optional
+/// trailing comma.
+///
+/// Each argument is parsed on its own, so that one malformed argument does not hide the
+/// mistakes in the others. The second value is `false` when an argument could not be parsed
+/// (its error is in `errors`): then a key may be missing only because its argument was
+/// malformed, and the caller should not report it as missing.
+pub fn parse(args: TokenStream, errors: &mut Errors) -> (Vec<Arg>, bool) {
+    let mut parsed = Vec::new();
+    let mut complete = true;
+    let mut chunk = TokenStream::new();
+    let mut tokens = args.into_iter().peekable();
+    while let Some(token) = tokens.next() {
+        let comma = matches!(&token, TokenTree::Punct(punct) if punct.as_char() == ',');
+        if !comma {
+            chunk.extend([token]);
+            if tokens.peek().is_some() {
+                continue;
+            }
+        } else if chunk.is_empty() {
+            errors.spanned(&token, "expected an argument before this `,`");
+            complete = false;
+            continue;
+        }
+        match one_arg.parse2(std::mem::take(&mut chunk)) {
+            Ok(arg) => parsed.push(arg),
+            Err(error) => {
+                errors.push(error);
+                complete = false;
+            }
+        }
+    }
+    (parsed, complete)
+}
+
+/// One argument, alone up to the next comma.
+fn one_arg(input: ParseStream) -> syn::Result<Arg> {
+    let arg = input.parse()?;
+    if !input.is_empty() {
+        return Err(input.error("expected `,` before this: arguments are separated by commas"));
+    }
+    Ok(arg)
 }
 
 /// `expr` without the invisible groups that `macro_rules!` puts around `$e:expr` fragments.

@@ -170,9 +170,8 @@ fn payload_event(payload: &Type) -> Option<FailedEvent> {
     let segment = last_segment(payload, "FunctionFailed")?;
     match &segment.arguments {
         PathArguments::None => Some(FailedEvent::Raw),
-        PathArguments::AngleBracketed(_) => {
-            single_type_argument(payload, "FunctionFailed").map(|ty| FailedEvent::Typed(ty.clone()))
-        }
+        PathArguments::AngleBracketed(_) => single_type_argument(payload, "FunctionFailed")
+            .map(|ty| FailedEvent::Typed(Box::new(ty.clone()))),
         PathArguments::Parenthesized(_) => None,
     }
 }

@@ -61,33 +61,38 @@ pub fn on_failure(on_failure: &OnFailure) -> TokenStream {
     let (failure_definition, some) = (p.failure_definition(), p.some());
     let retries = Literal::u32_unsuffixed(*retries);
     let (package, file, line, rust_name) = declared_at(handler);
+    // `FunctionFailed<E>`: `E` must be the target's event type; the error points at `E`. The
+    // check sits in the definition, beside the other use of the target, so that a typo in the
+    // path is reported once.
+    let event_check = match event {
+        FailedEvent::Typed(event) => {
+            let at_event = Paths::at(event.span());
+            let (assert_same_event, function) = (at_event.assert_same_event(), at_event.function());
+            quote_spanned! {event.span()=>
+                #assert_same_event::<#event, <#target as #function>::Event>();
+            }
+        }
+        FailedEvent::Raw => TokenStream::new(),
+    };
     let definition = quote! {
-        &#failure_definition(
-            #target_definition,
-            #some(#retries),
-            #package,
-            #file,
-            #line,
-            #rust_name,
-        )
+        &{
+            #event_check
+            #failure_definition(
+                #target_definition,
+                #some(#retries),
+                #package,
+                #file,
+                #line,
+                #rust_name,
+            )
+        }
     };
 
     // A second handler for the same function is a second impl: E0119, on its path.
-    let has_failure_handler = at_target.has_failure_handler();
-    let ident = &handler.ident;
-    let mut checks = quote_spanned! {target.span()=>
-        impl #has_failure_handler for #target {
-            type Handler = #ident;
-        }
+    let one_failure_handler = at_target.one_failure_handler();
+    let checks = quote_spanned! {target.span()=>
+        impl #one_failure_handler for #target {}
     };
-    if let FailedEvent::Typed(event) = event {
-        // `FunctionFailed<E>`: `E` must be the target's event type; the error points at `E`.
-        let at_event = Paths::at(event.span());
-        let (assert_same_event, function) = (at_event.assert_same_event(), at_event.function());
-        checks.extend(quote_spanned! {event.span()=>
-            const _: () = #assert_same_event::<#event, <#target as #function>::Event>();
-        });
-    }
     items(handler, definition, checks)
 }
 
@@ -110,24 +115,37 @@ fn items(handler: &Handler, definition: TokenStream, checks: TokenStream) -> Tok
         arg_ty,
         ret_ty,
     } = handler;
-    // The argument and return types are checked by rustc through these traits, spanned at the
-    // user's types so that "must be `inngest::Context<E>`" points at them.
+    // The argument and return types are checked by rustc through these traits. Each item is
+    // spanned at the user's type, so that "must be `inngest::Context<E>`", or "private type in
+    // public interface" (an event type less visible than the fn), points at it.
     let context_arg = Paths::at(arg_ty.span()).context_arg();
-    let event = quote_spanned!(arg_ty.span()=> <#arg_ty as #context_arg>::Event);
+    let event = quote_spanned! {arg_ty.span()=>
+        type Event = <#arg_ty as #context_arg>::Event;
+    };
     let function_return = Paths::at(ret_ty.span()).function_return();
-    let output = quote_spanned!(ret_ty.span()=> <#ret_ty as #function_return>::Output);
+    let output = quote_spanned! {ret_ty.span()=>
+        type Output = <#ret_ty as #function_return>::Output;
+    };
+
     // "future cannot be sent between threads safely" points at the fn's name.
     let box_future = Paths::at(ident.span()).box_future();
-    let call = quote_spanned!(ident.span()=> #box_future(#ident(__inngest_ctx)));
+    let body = quote_spanned!(ident.span()=> #box_future(#ident(__inngest_ctx)));
+    // `call` takes the user's own argument type, which equals the trait's `Context<Self::Event>`
+    // once normalized: a wrong argument type is then reported on the user's type (by
+    // `ContextArg`, and as a mismatch with the trait) rather than in the call of the user's fn.
+    // The item is spanned at the user's return type: rustc checks the `Self::Output` of its
+    // signature at the item's span, and the same error at the same span is shown once.
+    let at_ret = Paths::at(ret_ty.span());
+    let (box_future_type, result, error) =
+        (at_ret.box_future_type(), at_ret.result(), at_ret.error());
+    let call = quote_spanned! {ret_ty.span()=>
+        #[allow(deprecated)]
+        fn call(__inngest_ctx: #arg_ty) -> #box_future_type<#result<Self::Output, #error>> {
+            #body
+        }
+    };
 
-    let (function, definition_type, context, box_future_type, result, error) = (
-        p.function(),
-        p.definition(),
-        p.context(),
-        p.box_future_type(),
-        p.result(),
-        p.error(),
-    );
+    let (function, definition_type) = (p.function(), p.definition());
     let (inventory, registration) = (p.inventory(), p.registration());
     quote! {
         #item
@@ -140,15 +158,10 @@ fn items(handler: &Handler, definition: TokenStream, checks: TokenStream) -> Tok
         #(#cfgs)*
         const _: () = {
             impl #function for #ident {
-                type Event = #event;
-                type Output = #output;
+                #event
+                #output
                 const DEFINITION: &'static #definition_type = #definition;
-                #[allow(deprecated)]
-                fn call(
-                    __inngest_ctx: #context<Self::Event>,
-                ) -> #box_future_type<#result<Self::Output, #error>> {
-                    #call
-                }
+                #call
             }
 
             #checks

@@ -31,6 +31,15 @@ impl Errors {
         self.push(syn::Error::new_spanned(tokens, message));
     }
 
+    /// Records that a required argument is missing, spanned on the whole attribute (the only
+    /// place a missing thing can point at), unless `complete` is false: then some argument was
+    /// malformed, its error is already recorded, and it may be the one "missing".
+    pub fn missing(&mut self, complete: bool, message: impl Display) {
+        if complete {
+            self.at(Span::call_site(), message);
+        }
+    }
+
     /// `Ok` when nothing was recorded, else every error, in the order found.
     pub fn finish(self) -> Result<(), syn::Error> {
         match self.combined {

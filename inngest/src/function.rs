@@ -71,6 +71,11 @@ pub enum Kind {
         /// The function it handles.
         target: &'static Definition,
     },
+    /// The cancellation handler of the function with this definition.
+    CancelHandler {
+        /// The function it handles.
+        target: &'static Definition,
+    },
 }
 
 /// A trigger of a function.

@@ -141,7 +141,7 @@ impl InngestService {
                 )
             }
         };
-        call::handle(&inner.registry, &inner.step_env, query, &body).await
+        call::handle(inner, query, &body).await
     }
 
     fn introspect(&self) -> Response<Body> {

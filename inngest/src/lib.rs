@@ -60,6 +60,7 @@ mod memo;
 mod registry;
 mod response;
 mod serve;
+mod signing;
 pub mod step;
 mod sync;
 mod time;
@@ -75,7 +76,10 @@ pub use client::{send, send_many, Client};
 pub use config::{Mode, Secret};
 pub use context::Context;
 pub use error::{Error, NonRetriableError, RetryAfterError, RetryAt, SerializedError, StepError};
-pub use event::{Event, FailureError, FunctionFailed, FUNCTION_FAILED_EVENT};
+pub use event::{
+    Event, FailureError, FunctionCancelled, FunctionFailed, FUNCTION_CANCELLED_EVENT,
+    FUNCTION_FAILED_EVENT,
+};
 pub use function::{Definition, Function, Kind, Registration, Trigger};
 pub use handler::InngestService;
 pub use inngest_macros::{function, on_failure};

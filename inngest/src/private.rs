@@ -12,7 +12,7 @@ pub use ::inventory;
 
 pub use crate::context::Context;
 pub use crate::error::Error;
-pub use crate::event::FunctionFailed;
+pub use crate::event::{FunctionCancelled, FunctionFailed};
 pub use crate::function::{BoxFuture, Definition, Function, Kind, Registration, Trigger};
 
 /// Boxes a function's future; the `Send` bound is checked here.
@@ -73,6 +73,13 @@ pub trait HasFailureHandler {
     type Handler: Function;
 }
 
+/// Implemented by `#[inngest::on_failure(f)]` for `f`'s hidden type, so that a second failure
+/// handler for `f` is a conflicting implementation (E0119) whose message names the rule.
+///
+/// A marker, unlike [`HasFailureHandler`]: an associated type naming the handler would make a
+/// private handler of a public function an error (E0446, private type in public interface).
+pub trait OneFailureHandlerPerFunction {}
+
 /// The definition of a failure handler for `target`; its id is `target`'s id, and the
 /// registry derives `<app>-<id>-failure` and its trigger.
 pub const fn failure_definition(
@@ -89,6 +96,37 @@ pub const fn failure_definition(
         triggers: &[],
         retries,
         kind: Kind::FailureHandler { target },
+        package,
+        file,
+        line,
+        rust_name,
+    }
+}
+
+/// Implemented once per function that has a cancellation handler, so a second
+/// `#[inngest::on_cancel]` for the same function is a compile error.
+#[diagnostic::on_unimplemented(message = "`{Self}` has no cancellation handler")]
+pub trait HasCancelHandler {
+    /// The cancellation handler.
+    type Handler: Function;
+}
+
+/// The definition of a cancellation handler for `target`; the registry derives
+/// `<app>-<id>-cancel` and its trigger.
+pub const fn cancel_definition(
+    target: &'static Definition,
+    retries: Option<u32>,
+    package: &'static str,
+    file: &'static str,
+    line: u32,
+    rust_name: &'static str,
+) -> Definition {
+    Definition {
+        id: target.id,
+        name: None,
+        triggers: &[],
+        retries,
+        kind: Kind::CancelHandler { target },
         package,
         file,
         line,

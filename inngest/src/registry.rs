@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use crate::error::Error;
-use crate::event::FUNCTION_FAILED_EVENT;
-use crate::function::{Kind, Registration, Trigger};
+use crate::event::{FUNCTION_CANCELLED_EVENT, FUNCTION_FAILED_EVENT};
+use crate::function::{Definition, Kind, Registration, Trigger};
 use crate::wire::{FunctionConfig, StepConfig, StepRetries, StepRuntime, TriggerConfig};
 
 /// One served function.
@@ -48,12 +48,14 @@ impl Registry {
                     pair[0].registration.definition,
                     pair[1].registration.definition,
                 );
-                let what = if matches!(a.kind, Kind::FailureHandler { .. })
-                    && matches!(b.kind, Kind::FailureHandler { .. })
-                {
-                    "two failure handlers for one function"
-                } else {
-                    "two Inngest functions with one id"
+                let what = match (&a.kind, &b.kind) {
+                    (Kind::FailureHandler { .. }, Kind::FailureHandler { .. }) => {
+                        "two failure handlers for one function"
+                    }
+                    (Kind::CancelHandler { .. }, Kind::CancelHandler { .. }) => {
+                        "two cancellation handlers for one function"
+                    }
+                    _ => "two Inngest functions with one id",
                 };
                 problems.push(format!(
                     "{what}: `{}` is declared by `{}` at {} and by `{}` at {}",
@@ -66,13 +68,15 @@ impl Registry {
             }
         }
         for e in &entries {
-            if let Kind::FailureHandler { target } = e.registration.definition.kind {
+            if let Kind::FailureHandler { target } | Kind::CancelHandler { target } =
+                e.registration.definition.kind
+            {
                 let registered = entries
                     .iter()
                     .any(|o| std::ptr::eq(o.registration.definition, target));
                 if !registered {
                     problems.push(format!(
-                        "the failure handler `{}` ({}) handles `{}`, which is not registered in this app",
+                        "the handler `{}` ({}) handles `{}`, which is not registered in this app",
                         e.registration.definition.rust_name,
                         e.registration.definition.location(),
                         target.rust_name
@@ -147,19 +151,42 @@ fn entry(app_id: &str, registration: Registration) -> Entry {
             triggers: def.triggers.iter().map(trigger).collect(),
             registration,
         },
-        Kind::FailureHandler { target } => {
-            let target_id = format!("{app_id}-{}", target.id);
-            Entry {
-                composite_id: format!("{target_id}-failure"),
-                name: format!("{} (failure)", target.name.unwrap_or(target.id)),
-                triggers: vec![TriggerConfig {
-                    event: Some(FUNCTION_FAILED_EVENT.to_owned()),
-                    expression: Some(format!("event.data.function_id == '{target_id}'")),
-                    cron: None,
-                }],
-                registration,
-            }
-        }
+        Kind::FailureHandler { target } => companion(
+            app_id,
+            target,
+            "failure",
+            FUNCTION_FAILED_EVENT,
+            registration,
+        ),
+        Kind::CancelHandler { target } => companion(
+            app_id,
+            target,
+            "cancel",
+            FUNCTION_CANCELLED_EVENT,
+            registration,
+        ),
+    }
+}
+
+/// A handler registered beside its function: `<app>-<fn>-<suffix>`, named `"<name> (<suffix>)"`,
+/// triggered by `event` for that function only.
+fn companion(
+    app_id: &str,
+    target: &Definition,
+    suffix: &str,
+    event: &str,
+    registration: Registration,
+) -> Entry {
+    let target_id = format!("{app_id}-{}", target.id);
+    Entry {
+        composite_id: format!("{target_id}-{suffix}"),
+        name: format!("{} ({suffix})", target.name.unwrap_or(target.id)),
+        triggers: vec![TriggerConfig {
+            event: Some(event.to_owned()),
+            expression: Some(format!("event.data.function_id == '{target_id}'")),
+            cron: None,
+        }],
+        registration,
     }
 }
 

@@ -113,7 +113,7 @@ pub async fn fn_retry_after(_ctx: Context) -> Result<String, Error> {
     Err(RetryAfterError::new("later", Duration::from_secs(30)).into())
 }
 
-#[inngest::function(id = "repeat-ids", event = "test/repeat")]
+#[inngest::function(id = "repeat-ids", event = "test/repeat-ids")]
 pub async fn repeat_ids(ctx: Context) -> Result<Vec<u32>, Error> {
     let mut out = Vec::new();
     for i in 0..3_u32 {
@@ -161,4 +161,74 @@ pub async fn all_failures(ctx: Context<FunctionFailed>) -> Result<Value, Error> 
         "message": failed.error.message,
         "event_name": failed.event.name,
     }))
+}
+
+// Twins of the step kinds in the JS peer (`peer-*`).
+
+#[inngest::function(id = "peer-sleep", event = "test/peer-sleep")]
+pub async fn peer_sleep(ctx: Context) -> Result<String, Error> {
+    ctx.step.sleep("nap", Duration::from_secs(90)).await?;
+    ctx.step.sleep("long-nap", "2h45m").await?;
+    Ok("rested".to_owned())
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Paid {
+    pub invoice_id: String,
+}
+
+#[inngest::function(id = "peer-wait", event = "test/peer-wait")]
+pub async fn peer_wait(ctx: Context) -> Result<String, Error> {
+    let paid = ctx
+        .step
+        .wait_for_event::<Paid>(
+            "wait-for-payment",
+            inngest::step::WaitForEvent::new("app/invoice.paid", Duration::from_secs(3600))
+                .matching("event.data.invoice_id == async.data.invoice_id"),
+        )
+        .await?;
+    Ok(match paid {
+        Some(e) => format!("paid {}", e.data.invoice_id),
+        None => "timed out".to_owned(),
+    })
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Order {
+    pub qty: u32,
+}
+
+#[inngest::function(id = "peer-child", event = "test/peer-child")]
+pub async fn peer_child(ctx: Context<Order>) -> Result<u32, Error> {
+    Ok(ctx.event.data.qty * 2)
+}
+
+#[inngest::function(id = "peer-invoke", event = "test/peer-invoke")]
+pub async fn peer_invoke(ctx: Context) -> Result<u32, Error> {
+    ctx.step
+        .invoke::<peer_child>("call-child", Order { qty: 21 })
+        .await
+}
+
+#[inngest::function(id = "peer-send", event = "test/peer-send")]
+pub async fn peer_send(ctx: Context) -> Result<Vec<String>, Error> {
+    ctx.step
+        .send_event(
+            "fan-out",
+            vec![
+                inngest::Event::new("app/one", json!({"n": 1})),
+                inngest::Event::new("app/two", json!({"n": 2})),
+            ],
+        )
+        .await
+}
+
+#[inngest::function(id = "peer-three", event = "test/peer-three")]
+pub async fn peer_three(ctx: Context) -> Result<u32, Error> {
+    let (a, b, c) = futures::join!(
+        ctx.step.run("a", || async { Ok(1_u32) }),
+        ctx.step.run("b", || async { Ok(2_u32) }),
+        ctx.step.run("c", || async { Ok(3_u32) }),
+    );
+    Ok(a? + b? + c?)
 }

@@ -153,6 +153,7 @@ pub fn hash(id: &str) -> String {
 }
 
 /// A call request body (protocol.md section 2).
+#[derive(Clone)]
 pub struct CallBody {
     pub event: Value,
     pub steps: Vec<(String, Value)>,
@@ -237,13 +238,21 @@ pub struct FakeDevServer {
     pub requests: Arc<Mutex<Vec<Recorded>>>,
 }
 
+/// How the fake server answers: given the request and how many came before it.
+pub type Answer = Arc<dyn Fn(&Recorded, usize) -> (u16, Value) + Send + Sync>;
+
 impl FakeDevServer {
+    /// Answers every request with `status` and `body`.
     pub async fn start(status: u16, body: Value) -> FakeDevServer {
+        FakeDevServer::start_with(Arc::new(move |_, _| (status, body.clone()))).await
+    }
+
+    /// Answers each request as `answer` says.
+    pub async fn start_with(answer: Answer) -> FakeDevServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let requests: Arc<Mutex<Vec<Recorded>>> = Arc::default();
         let recorded = requests.clone();
-        let answer = Bytes::from(serde_json::to_vec(&body).unwrap());
         tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
@@ -258,13 +267,20 @@ impl FakeDevServer {
                         async move {
                             let (parts, body) = req.into_parts();
                             let bytes = body.collect().await.unwrap().to_bytes();
-                            recorded.lock().unwrap().push(Recorded {
+                            let request = Recorded {
                                 method: parts.method.to_string(),
                                 uri: parts.uri.to_string(),
                                 headers: parts.headers,
                                 body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-                            });
-                            let mut res = hyper::Response::new(Full::new(answer));
+                            };
+                            let (status, body) = {
+                                let mut all = recorded.lock().unwrap();
+                                let answered = answer(&request, all.len());
+                                all.push(request);
+                                answered
+                            };
+                            let bytes = Bytes::from(serde_json::to_vec(&body).unwrap());
+                            let mut res = hyper::Response::new(Full::new(bytes));
                             *res.status_mut() = hyper::StatusCode::from_u16(status).unwrap();
                             Ok::<_, std::convert::Infallible>(res)
                         }

@@ -116,11 +116,69 @@ const withFailure = inngest.createFunction(
         "notify",
         () => "notified " + event.data.function_id,
       );
-      return r;
+      // The same sentence as the Rust twin (tests/support/functions.rs).
+      return `${event.data.function_id} failed: ${event.data.error.message} (${r})`;
     },
   },
   async () => {
     throw new NonRetriableError("boom");
+  },
+);
+
+// Twins of the step kinds in tests/support/functions.rs (peer-*).
+const peerSleep = inngest.createFunction(
+  { id: "peer-sleep", triggers: [{ event: "test/peer-sleep" }] },
+  async ({ step }) => {
+    await step.sleep("nap", 90_000); // "1m30s" as a string is sent with an empty name by inngest@4.24.0
+    await step.sleep("long-nap", 9_900_000);
+    return "rested";
+  },
+);
+
+const peerWait = inngest.createFunction(
+  { id: "peer-wait", triggers: [{ event: "test/peer-wait" }] },
+  async ({ step }) => {
+    const paid = await step.waitForEvent("wait-for-payment", {
+      event: "app/invoice.paid",
+      timeout: "1h",
+      if: "event.data.invoice_id == async.data.invoice_id",
+    });
+    return paid ? "paid " + paid.data.invoice_id : "timed out";
+  },
+);
+
+const peerChild = inngest.createFunction(
+  { id: "peer-child", triggers: [{ event: "test/peer-child" }] },
+  async ({ event }) => event.data.qty * 2,
+);
+
+const peerInvoke = inngest.createFunction(
+  { id: "peer-invoke", triggers: [{ event: "test/peer-invoke" }] },
+  async ({ step }) => {
+    return await step.invoke("call-child", { function: peerChild, data: { qty: 21 } });
+  },
+);
+
+const peerSend = inngest.createFunction(
+  { id: "peer-send", triggers: [{ event: "test/peer-send" }] },
+  async ({ step }) => {
+    const sent = await step.sendEvent("fan-out", [
+      { name: "app/one", data: { n: 1 } },
+      { name: "app/two", data: { n: 2 } },
+    ]);
+    return sent.ids;
+  },
+);
+
+const peerThree = inngest.createFunction(
+  { id: "peer-three", triggers: [{ event: "test/peer-three" }] },
+  async ({ step }) => {
+    const [a, b, c] = await Promise.all([
+      step.run("a", () => 1),
+      step.run("b", () => 2),
+      step.run("c", () => 3),
+    ]);
+    return a + b + c;
   },
 );
 
@@ -137,6 +195,12 @@ const handler = serve({
     fnRetryAfter,
     repeatIds,
     withFailure,
+    peerSleep,
+    peerWait,
+    peerChild,
+    peerInvoke,
+    peerSend,
+    peerThree,
   ],
 });
 

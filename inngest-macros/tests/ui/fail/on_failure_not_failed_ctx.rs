@@ -1,4 +1,4 @@
-use inngest::{Context, Error, FunctionFailed};
+use inngest::{Context, Error};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]
