@@ -35,8 +35,7 @@ pub fn handler(item: TokenStream, which: Macro, errors: &mut Errors) -> Option<H
     };
     let mut local = Errors::default();
     let (arg_ty, ret_ty) = signature(&item, which, &mut local);
-    let failed = local.finish().err();
-    if let Some(error) = failed {
+    if let Err(error) = local.finish() {
         errors.push(error);
         return None;
     }

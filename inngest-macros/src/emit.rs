@@ -24,7 +24,10 @@ pub fn function(function: &Function) -> TokenStream {
         name,
     } = function;
     let (definition, trigger, kind, none) = (p.definition(), p.trigger(), p.kind(), p.none());
-    let name = option(name.as_ref());
+    // Plain string literals, whatever the user wrote (`r"..."`, a suffix).
+    let plain = |lit: &LitStr| LitStr::new(&lit.value(), lit.span());
+    let (id, event) = (plain(id), plain(event));
+    let name = option(name.as_ref().map(plain).as_ref());
     let retries = option(retries.map(Literal::u32_unsuffixed).as_ref());
     let (package, file, line, rust_name) = declared_at(handler);
     let definition = quote! {

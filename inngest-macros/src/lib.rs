@@ -78,6 +78,16 @@ use proc_macro::TokenStream;
 /// with a space, `retries = 50`, a fn that is not `async`, an argument that is not
 /// `Context<E>`, an event type that is not `Deserialize`, an output that is not `Serialize`.
 ///
+/// # Limits
+///
+/// - The fn must be a free fn (at module level or in a fn body), not an associated fn of an
+///   `impl` block: the hidden type is declared beside it.
+/// - The crate must depend on `inngest` under that name: the generated code names
+///   `::inngest`.
+/// - The event and output types must be at least as visible as the fn: a `pub fn` taking
+///   `Context<PrivateType>` is error E0446 (private type in public interface), since the hidden
+///   type of a `pub fn` is `pub` and names them.
+///
 /// # Equivalent code without the macro
 ///
 /// The example above expands to the fn unchanged, plus (the `__private` module is no public

@@ -271,7 +271,7 @@ fn redact(text: &str) -> String {
     match text.find("/e/") {
         Some(i) => {
             let end = text[i + 3..]
-                .find(|c: char| c == '/' || c == '?' || c == ' ' || c == ')')
+                .find(['/', '?', ' ', ')'])
                 .map_or(text.len(), |j| i + 3 + j);
             format!("{}/e/***{}", &text[..i], &text[end..])
         }

@@ -65,19 +65,8 @@ impl<T> SameEventAs<T> for T {}
 /// Checks that `Handler` is `Target` (see [`SameEventAs`]).
 pub const fn assert_same_event<Handler: SameEventAs<Target>, Target>() {}
 
-/// Implemented once per function that has a failure handler, so a second
-/// `#[inngest::on_failure]` for the same function is a compile error.
-#[diagnostic::on_unimplemented(message = "`{Self}` has no failure handler")]
-pub trait HasFailureHandler {
-    /// The failure handler.
-    type Handler: Function;
-}
-
-/// Implemented by `#[inngest::on_failure(f)]` for `f`'s hidden type, so that a second failure
-/// handler for `f` is a conflicting implementation (E0119) whose message names the rule.
-///
-/// A marker, unlike [`HasFailureHandler`]: an associated type naming the handler would make a
-/// private handler of a public function an error (E0446, private type in public interface).
+/// Implemented by `#[inngest::on_failure]` for the function it handles, so a second failure
+/// handler for the same function is a conflicting-impl compile error (E0119).
 pub trait OneFailureHandlerPerFunction {}
 
 /// The definition of a failure handler for `target`; its id is `target`'s id, and the
@@ -103,13 +92,9 @@ pub const fn failure_definition(
     }
 }
 
-/// Implemented once per function that has a cancellation handler, so a second
-/// `#[inngest::on_cancel]` for the same function is a compile error.
-#[diagnostic::on_unimplemented(message = "`{Self}` has no cancellation handler")]
-pub trait HasCancelHandler {
-    /// The cancellation handler.
-    type Handler: Function;
-}
+/// Implemented by `#[inngest::on_cancel]` for the function it handles, so a second
+/// cancellation handler for the same function is a conflicting-impl compile error.
+pub trait OneCancelHandlerPerFunction {}
 
 /// The definition of a cancellation handler for `target`; the registry derives
 /// `<app>-<id>-cancel` and its trigger.

@@ -39,7 +39,6 @@ async fn shadowed_failed(_ctx: Context<FunctionFailed>) -> Result<()> {
 }
 
 fn main() {
-    use inngest::Function as _;
     assert_eq!(<shadowed as inngest::Function>::DEFINITION.id, "shadowed");
     assert_eq!(<shadowed_failed as inngest::Function>::DEFINITION.retries, ::core::option::Option::Some(1));
 }
