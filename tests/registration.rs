@@ -100,15 +100,14 @@ fn registering_one_function_twice_is_a_duplicate() {
 }
 
 #[test]
-fn cloud_mode_is_refused_with_a_clear_message() {
+fn cloud_mode_without_a_key_is_refused_with_a_clear_message() {
     let err = inngest::App::new("app")
         .dev("0")
         .into_service()
         .unwrap_err();
     assert!(
-        err.to_string().starts_with(
-            "Inngest Cloud mode (INNGEST_SIGNING_KEY set, or INNGEST_DEV=0) is not supported"
-        ),
+        err.to_string()
+            .starts_with("Inngest Cloud mode (INNGEST_DEV=0) needs INNGEST_SIGNING_KEY"),
         "{err}"
     );
 }

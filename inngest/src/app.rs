@@ -1,7 +1,7 @@
 //! [`App`]: an explicitly built app, and [`serve`], the zero-configuration entry point.
 
 use crate::client::Client;
-use crate::config::{Config, Mode, ModeSource, Overrides};
+use crate::config::{Config, Mode, ModeSource, Overrides, Secret};
 use crate::error::Error;
 use crate::function::{Function, Registration};
 use crate::handler::{Inner, InngestService};
@@ -85,6 +85,33 @@ impl App {
         self
     }
 
+    /// The signing key (what `INNGEST_SIGNING_KEY` does): without `INNGEST_DEV`, this means
+    /// cloud mode, where every request must be signed with it.
+    pub fn signing_key(mut self, key: impl Into<String>) -> Self {
+        self.overrides.signing_key = Some(Secret::new(key.into()));
+        self
+    }
+
+    /// The fallback signing key, tried after the signing key while keys are rotated (what
+    /// `INNGEST_SIGNING_KEY_FALLBACK` does).
+    pub fn signing_key_fallback(mut self, key: impl Into<String>) -> Self {
+        self.overrides.signing_key_fallback = Some(Secret::new(key.into()));
+        self
+    }
+
+    /// The event key (what `INNGEST_EVENT_KEY` does).
+    pub fn event_key(mut self, key: impl Into<String>) -> Self {
+        self.overrides.event_key = Some(Secret::new(key.into()));
+        self
+    }
+
+    /// The Inngest API and event API origin, for a self-hosted server (what
+    /// `INNGEST_BASE_URL` does).
+    pub fn base_url(mut self, origin: impl Into<String>) -> Self {
+        self.overrides.base_url = Some(origin.into());
+        self
+    }
+
     /// Serves the app over HTTP: await the returned value.
     pub fn serve(self) -> Serve {
         Serve::new(self)
@@ -97,9 +124,9 @@ impl App {
 
     pub(crate) fn build(self, check_path: bool) -> Result<InngestService, Error> {
         let config = Config::resolve(&self.overrides)?;
-        if config.mode == Mode::Cloud {
+        if config.mode == Mode::Cloud && config.signing_key.is_none() {
             return Err(Error::msg(
-                "Inngest Cloud mode (INNGEST_SIGNING_KEY set, or INNGEST_DEV=0) is not supported by this version of the SDK yet: it needs request signing. Set INNGEST_DEV=1 (or INNGEST_DEV=<dev server URL>) to use the Inngest dev server.",
+                "Inngest Cloud mode (INNGEST_DEV=0) needs INNGEST_SIGNING_KEY to check that requests come from Inngest; set it, or set INNGEST_DEV=1 to use the Inngest dev server",
             ));
         }
         let registrations = if self.explicit.is_empty() {

@@ -11,7 +11,7 @@ use crate::execution::{drive, CallOutcome, CallState, StepOutcome, Target};
 use crate::function::Call;
 use crate::handler::Inner;
 use crate::response::{self, Body};
-use crate::signing::hashed_signing_key;
+use crate::signature::hashed_signing_key;
 use crate::step::Step;
 use crate::wire::{CallRequest, Opcode};
 
@@ -20,6 +20,8 @@ use crate::wire::{CallRequest, Opcode};
 pub(crate) struct CallQuery {
     pub fn_id: Option<String>,
     pub step_id: Option<String>,
+    /// `?probe=trust`: a trust probe, not a call.
+    pub probe: Option<String>,
 }
 
 impl CallQuery {
@@ -29,6 +31,7 @@ impl CallQuery {
             let slot = match k.as_ref() {
                 "fnId" => &mut q.fn_id,
                 "stepId" => &mut q.step_id,
+                "probe" => &mut q.probe,
                 _ => continue,
             };
             if slot.is_some() {

@@ -86,12 +86,19 @@ pub(crate) struct Overrides {
     pub serve_path: Option<String>,
     pub port: Option<u16>,
     pub body_limit: Option<usize>,
+    pub signing_key: Option<Secret>,
+    pub signing_key_fallback: Option<Secret>,
+    pub event_key: Option<Secret>,
+    pub base_url: Option<String>,
 }
 
 impl Config {
     /// The configuration from the environment and the code's overrides.
     pub(crate) fn resolve(o: &Overrides) -> Result<Config, Error> {
-        let signing_key = var("INNGEST_SIGNING_KEY").map(Secret);
+        let signing_key = o
+            .signing_key
+            .clone()
+            .or_else(|| var("INNGEST_SIGNING_KEY").map(Secret));
         let (mode, mode_source) = match o.dev.clone().or_else(|| var("INNGEST_DEV")) {
             Some(dev) => match dev.trim() {
                 "0" | "false" => (Mode::Cloud, ModeSource::Explicit),
@@ -116,7 +123,10 @@ impl Config {
                 ModeSource::Default,
             ),
         };
-        let base = var("INNGEST_BASE_URL")
+        let base = o
+            .base_url
+            .clone()
+            .or_else(|| var("INNGEST_BASE_URL"))
             .map(|u| parse_origin("INNGEST_BASE_URL", &u))
             .transpose()?;
         let api_origin = match (var("INNGEST_API_BASE_URL"), &base, &mode) {
@@ -161,9 +171,15 @@ impl Config {
             mode_source,
             api_origin,
             event_origin,
-            event_key: var("INNGEST_EVENT_KEY").map(Secret),
+            event_key: o
+                .event_key
+                .clone()
+                .or_else(|| var("INNGEST_EVENT_KEY").map(Secret)),
             signing_key,
-            signing_key_fallback: var("INNGEST_SIGNING_KEY_FALLBACK").map(Secret),
+            signing_key_fallback: o
+                .signing_key_fallback
+                .clone()
+                .or_else(|| var("INNGEST_SIGNING_KEY_FALLBACK").map(Secret)),
             serve_origin,
             serve_path,
             port,

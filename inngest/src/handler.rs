@@ -12,11 +12,12 @@ use http_body_util::{BodyExt, Limited};
 
 use crate::call::{self, CallQuery};
 use crate::config::Config;
+use crate::config::{Mode, Secret};
 use crate::function::BoxFuture;
 use crate::registry::Registry;
 use crate::response::{self, Body};
+use crate::signature::{self, SignatureError};
 use crate::step::StepEnv;
-use crate::wire::{Introspection, IntrospectionExtra};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -95,75 +96,88 @@ impl InngestService {
             );
         }
         let (parts, body) = req.into_parts();
-        match parts.method {
-            Method::GET => return self.introspect(),
-            Method::PUT | Method::POST => {}
-            _ => {
-                let mut res = response::error_message(
-                    StatusCode::METHOD_NOT_ALLOWED,
-                    true,
-                    "MethodNotAllowed",
-                    format!(
-                        "the Inngest endpoint answers GET, PUT and POST, not {}",
-                        parts.method
-                    ),
-                );
-                res.headers_mut().insert(
-                    http::header::ALLOW,
-                    http::HeaderValue::from_static("GET, PUT, POST"),
-                );
-                return res;
+        if !matches!(parts.method, Method::GET | Method::PUT | Method::POST) {
+            let mut res = response::error_message(
+                StatusCode::METHOD_NOT_ALLOWED,
+                true,
+                "MethodNotAllowed",
+                format!(
+                    "the Inngest endpoint answers GET, PUT and POST, not {}",
+                    parts.method
+                ),
+            );
+            res.headers_mut().insert(
+                http::header::ALLOW,
+                http::HeaderValue::from_static("GET, PUT, POST"),
+            );
+            return res;
+        }
+        let body = if parts.method == Method::GET {
+            Bytes::new()
+        } else {
+            match read_body(&parts, body, inner.config.body_limit).await {
+                Ok(b) => b,
+                Err(res) => return res,
             }
-        }
-        let body = match read_body(&parts, body, inner.config.body_limit).await {
-            Ok(b) => b,
-            Err(res) => return res,
         };
-        if parts.method == Method::PUT {
-            return crate::sync::handle(
-                &inner.config,
-                &inner.app_id,
-                &inner.registry,
-                &inner.client,
-                &parts,
-                &body,
-            )
-            .await;
-        }
-        let query = match CallQuery::parse(parts.uri.query()) {
-            Ok(q) => q,
-            Err(message) => {
-                return response::error_message(
-                    StatusCode::BAD_REQUEST,
+        let auth = self.authenticate(&parts, &body);
+        let res = match (&parts.method, &auth) {
+            (&Method::GET, _) => crate::introspection::answer(inner, &auth),
+            // In cloud mode nothing but introspection answers an unsigned request.
+            (_, Auth::Refused(reason)) => {
+                tracing::warn!(%reason, method = %parts.method, "refused a request without a valid signature");
+                return response::error(
+                    StatusCode::UNAUTHORIZED,
                     false,
-                    "BadRequest",
-                    message,
-                )
+                    &serde_json::json!({ "message": "Unauthorized" }),
+                );
             }
+            (&Method::PUT, _) => crate::sync::handle(inner, &auth, &parts, &body).await,
+            _ => match CallQuery::parse(parts.uri.query()) {
+                Ok(q) if q.probe.as_deref() == Some("trust") => {
+                    response::json(StatusCode::OK, &serde_json::json!({}))
+                }
+                Ok(q) => call::handle(inner, q, &body).await,
+                Err(message) => {
+                    response::error_message(StatusCode::BAD_REQUEST, false, "BadRequest", message)
+                }
+            },
         };
-        call::handle(inner, query, &body).await
+        match auth {
+            Auth::Verified(key) => response::sign(res, key).await,
+            _ => res,
+        }
     }
 
-    fn introspect(&self) -> Response<Body> {
+    /// In cloud mode, checks `X-Inngest-Signature` against the signing key, then the fallback.
+    fn authenticate<'a>(&'a self, parts: &http::request::Parts, body: &[u8]) -> Auth<'a> {
         let c = &self.inner.config;
-        response::json(
-            StatusCode::OK,
-            &Introspection {
-                authentication_succeeded: None,
-                extra: IntrospectionExtra {
-                    sdk_language: "rust",
-                    sdk_version: response::VERSION,
-                    embedded: false,
-                },
-                function_count: self.inner.registry.entries().len(),
-                has_event_key: c.event_key.is_some(),
-                has_signing_key: c.signing_key.is_some(),
-                has_signing_key_fallback: c.signing_key_fallback.is_some(),
-                mode: c.mode_name(),
-                schema_version: "2024-05-24",
-            },
-        )
+        let Some(primary) = c.signing_key.as_ref().filter(|_| c.mode == Mode::Cloud) else {
+            return Auth::NotRequired;
+        };
+        let keys: Vec<&Secret> = std::iter::once(primary)
+            .chain(c.signing_key_fallback.as_ref())
+            .collect();
+        let header = parts
+            .headers
+            .get("x-inngest-signature")
+            .and_then(|h| h.to_str().ok());
+        match signature::verify(&keys, header, body, signature::now()) {
+            Ok(i) => Auth::Verified(keys[i]),
+            Err(e) => Auth::Refused(e),
+        }
     }
+}
+
+/// What the request's signature established.
+#[derive(Debug)]
+pub(crate) enum Auth<'a> {
+    /// Dev mode: signatures are not checked.
+    NotRequired,
+    /// Cloud mode, signed with this key.
+    Verified(&'a Secret),
+    /// Cloud mode, and the signature is missing or wrong.
+    Refused(SignatureError),
 }
 
 /// Reads the whole body, answering 413 when it is over the limit (by `Content-Length` at once,

@@ -1,28 +1,31 @@
-//! `PUT`: out-of-band sync. The SDK posts its configuration to `<api>/fn/register`
-//! (protocol.md section 1.2) and answers with what the server said.
+//! `PUT`: syncing the app's configuration with Inngest. Out-of-band, the SDK posts it to
+//! `<api>/fn/register` (protocol.md section 1.2) and answers with what the server said;
+//! in-band (cloud mode, a signed PUT with `X-Inngest-Sync-Kind: in_band`), it answers with the
+//! configuration itself (section 1.3).
 
 use http::request::Parts;
 use http::{HeaderValue, Response, StatusCode};
 
-use crate::config::Config;
-use crate::registry::Registry;
+use crate::config::{var, Config};
+use crate::handler::{Auth, Inner};
+use crate::introspection::CAPABILITIES;
 use crate::response::{
     self, Body, SDK_HEADER_VALUE, SDK_NAME, X_INNGEST_SERVER_KIND, X_INNGEST_SYNC_KIND,
 };
-use crate::wire::{RegisterRequest, RegisterResponse, SyncRequest, SyncResponse};
+use crate::signature::hashed_signing_key;
+use crate::wire::{InBandSync, RegisterRequest, RegisterResponse, SyncRequest, SyncResponse};
 
 /// The framework name sent in the register payload.
 pub(crate) const FRAMEWORK: &str = "hyper";
 
 /// Answers a PUT.
 pub(crate) async fn handle(
-    config: &Config,
-    app_id: &str,
-    registry: &Registry,
-    client: &reqwest::Client,
+    inner: &Inner,
+    auth: &Auth<'_>,
     parts: &Parts,
     body: &[u8],
 ) -> Response<Body> {
+    let (config, app_id, registry) = (&inner.config, inner.app_id.as_str(), &inner.registry);
     let put: SyncRequest = if body.iter().all(u8::is_ascii_whitespace) {
         SyncRequest::default()
     } else {
@@ -41,6 +44,15 @@ pub(crate) async fn handle(
         Ok(u) => u,
         Err(message) => return sync_reply(StatusCode::BAD_REQUEST, message, false),
     };
+    let in_band_asked = parts
+        .headers
+        .get(X_INNGEST_SYNC_KIND)
+        .is_some_and(|v| v.as_bytes() == b"in_band");
+    let in_band_allowed =
+        var("INNGEST_ALLOW_IN_BAND_SYNC").is_none_or(|v| !matches!(v.trim(), "0" | "false"));
+    if in_band_asked && in_band_allowed && matches!(auth, Auth::Verified(_)) {
+        return in_band(inner, url);
+    }
     let payload = RegisterRequest {
         url: url.clone(),
         v: "0.1",
@@ -55,20 +67,8 @@ pub(crate) async fn handle(
         register_url.push_str("?deployId=");
         register_url.extend(url::form_urlencoded::byte_serialize(deploy_id.as_bytes()));
     }
-    let mut req = client
-        .post(&register_url)
-        .header("x-inngest-sdk", SDK_HEADER_VALUE)
-        .header("x-inngest-sync-kind", "out_of_band")
-        .header("x-inngest-framework", FRAMEWORK)
-        .json(&payload);
-    if let Some(kind) = parts.headers.get(X_INNGEST_SERVER_KIND) {
-        req = req.header(response::X_INNGEST_EXPECTED_SERVER_KIND, kind.clone());
-    }
-    if let Some(env) = &config.env {
-        req = req.header("x-inngest-env", env.as_str());
-    }
     tracing::debug!(url = %register_url, functions = payload.functions.len(), "syncing with Inngest");
-    let outcome = match req.send().await {
+    let outcome = match register(inner, parts, &register_url, &payload).await {
         Ok(res) => {
             let status = res.status();
             let text = res.text().await.unwrap_or_default();
@@ -98,6 +98,68 @@ pub(crate) async fn handle(
             sync_reply(StatusCode::INTERNAL_SERVER_ERROR, message, false)
         }
     }
+}
+
+/// POSTs the register payload with the hashed signing key, once more with the fallback key
+/// on 401/403 (protocol.md 6.3).
+async fn register(
+    inner: &Inner,
+    parts: &Parts,
+    url: &str,
+    payload: &RegisterRequest,
+) -> Result<reqwest::Response, reqwest::Error> {
+    let config = &inner.config;
+    let keys = [
+        config.signing_key.as_ref(),
+        config.signing_key_fallback.as_ref(),
+    ];
+    let mut attempt = 0;
+    loop {
+        let mut req = inner
+            .client
+            .post(url)
+            .header("x-inngest-sdk", SDK_HEADER_VALUE)
+            .header("x-inngest-sync-kind", "out_of_band")
+            .header("x-inngest-framework", FRAMEWORK)
+            .json(payload);
+        if let Some(key) = keys[attempt] {
+            req = req.bearer_auth(hashed_signing_key(key));
+        }
+        if let Some(kind) = parts.headers.get(X_INNGEST_SERVER_KIND) {
+            req = req.header(response::X_INNGEST_EXPECTED_SERVER_KIND, kind.clone());
+        }
+        if let Some(env) = &config.env {
+            req = req.header("x-inngest-env", env.as_str());
+        }
+        let res = req.send().await?;
+        let refused = matches!(res.status().as_u16(), 401 | 403);
+        if refused && attempt == 0 && keys[1].is_some() {
+            attempt = 1;
+            continue;
+        }
+        return Ok(res);
+    }
+}
+
+/// The in-band answer: the configuration itself, with the authenticated introspection.
+fn in_band(inner: &Inner, url: String) -> Response<Body> {
+    let body = InBandSync {
+        app_id: inner.app_id.clone(),
+        capabilities: CAPABILITIES,
+        env: inner.config.env.clone(),
+        framework: FRAMEWORK,
+        functions: inner.registry.configs(&url),
+        inspection: crate::introspection::authenticated(inner),
+        platform: None,
+        sdk_author: "inngest",
+        sdk_language: "rust",
+        sdk_version: response::VERSION,
+        url,
+    };
+    let mut res = response::json(StatusCode::OK, &body);
+    res.headers_mut()
+        .insert(X_INNGEST_SYNC_KIND, HeaderValue::from_static("in_band"));
+    res
 }
 
 fn sync_reply(status: StatusCode, message: String, modified: bool) -> Response<Body> {

@@ -288,3 +288,85 @@ pub struct RegisterResponse {
     #[serde(default)]
     pub error: Option<String>,
 }
+
+/// The authenticated introspection body of `GET`, for a request signed with a valid key
+/// (protocol.md section 1.1). Keys appear only as hashes.
+#[derive(Debug, Serialize)]
+pub struct AuthenticatedIntrospection {
+    /// `true`.
+    pub authentication_succeeded: bool,
+    /// The Inngest API origin.
+    pub api_origin: String,
+    /// The app id.
+    pub app_id: String,
+    /// What this SDK supports.
+    pub capabilities: Capabilities,
+    /// The branch environment.
+    pub env: Option<String>,
+    /// The event API origin.
+    pub event_api_origin: String,
+    /// Hex SHA-256 of the event key.
+    pub event_key_hash: Option<String>,
+    /// The HTTP framework.
+    pub framework: &'static str,
+    /// How many functions are served.
+    pub function_count: usize,
+    /// Whether an event key is configured.
+    pub has_event_key: bool,
+    /// Whether a signing key is configured.
+    pub has_signing_key: bool,
+    /// Whether a fallback signing key is configured.
+    pub has_signing_key_fallback: bool,
+    /// `"cloud"`.
+    pub mode: &'static str,
+    /// `"2024-05-24"`.
+    pub schema_version: &'static str,
+    /// `"rust"`.
+    pub sdk_language: &'static str,
+    /// The SDK's version.
+    pub sdk_version: &'static str,
+    /// The configured serve origin.
+    pub serve_origin: Option<String>,
+    /// The serve path.
+    pub serve_path: String,
+    /// The hashed signing key (as sent in `Authorization`).
+    pub signing_key_hash: Option<String>,
+    /// The hashed fallback signing key.
+    pub signing_key_fallback_hash: Option<String>,
+}
+
+/// `capabilities` of the introspection and in-band sync bodies.
+#[derive(Debug, Clone, Serialize)]
+pub struct Capabilities {
+    /// `"v1"`.
+    pub in_band_sync: &'static str,
+    /// `"v1"`.
+    pub trust_probe: &'static str,
+}
+
+/// The body of an in-band sync answer (protocol.md section 1.3).
+#[derive(Debug, Serialize)]
+pub struct InBandSync {
+    /// The app id.
+    pub app_id: String,
+    /// What this SDK supports.
+    pub capabilities: Capabilities,
+    /// The branch environment.
+    pub env: Option<String>,
+    /// The HTTP framework.
+    pub framework: &'static str,
+    /// The functions.
+    pub functions: Vec<FunctionConfig>,
+    /// The authenticated introspection.
+    pub inspection: AuthenticatedIntrospection,
+    /// The hosting platform, if known.
+    pub platform: Option<String>,
+    /// `"inngest"`.
+    pub sdk_author: &'static str,
+    /// `"rust"`.
+    pub sdk_language: &'static str,
+    /// The SDK's version.
+    pub sdk_version: &'static str,
+    /// The URL Inngest calls.
+    pub url: String,
+}

@@ -1,0 +1,72 @@
+//! `GET`: introspection (protocol.md section 1.1). Unsigned requests get the unauthenticated
+//! body; in cloud mode, a request signed with a valid key gets the authenticated one, where
+//! keys appear only as hashes.
+
+use http::{Response, StatusCode};
+
+use crate::handler::{Auth, Inner};
+use crate::response::{self, Body};
+use crate::signature::{hashed_signing_key, sha256_hex};
+use crate::sync::FRAMEWORK;
+use crate::wire::{AuthenticatedIntrospection, Capabilities, Introspection, IntrospectionExtra};
+
+/// What this SDK supports beyond the basics.
+pub(crate) const CAPABILITIES: Capabilities = Capabilities {
+    in_band_sync: "v1",
+    trust_probe: "v1",
+};
+
+pub(crate) fn answer(inner: &Inner, auth: &Auth<'_>) -> Response<Body> {
+    match auth {
+        Auth::Verified(_) => response::json(StatusCode::OK, &authenticated(inner)),
+        Auth::NotRequired => response::json(StatusCode::OK, &unauthenticated(inner, None)),
+        Auth::Refused(crate::signature::SignatureError::Missing) => {
+            response::json(StatusCode::OK, &unauthenticated(inner, None))
+        }
+        Auth::Refused(_) => response::json(StatusCode::OK, &unauthenticated(inner, Some(false))),
+    }
+}
+
+fn unauthenticated(inner: &Inner, authentication_succeeded: Option<bool>) -> Introspection {
+    let c = &inner.config;
+    Introspection {
+        authentication_succeeded,
+        extra: IntrospectionExtra {
+            sdk_language: "rust",
+            sdk_version: response::VERSION,
+            embedded: false,
+        },
+        function_count: inner.registry.entries().len(),
+        has_event_key: c.event_key.is_some(),
+        has_signing_key: c.signing_key.is_some(),
+        has_signing_key_fallback: c.signing_key_fallback.is_some(),
+        mode: c.mode_name(),
+        schema_version: "2024-05-24",
+    }
+}
+
+pub(crate) fn authenticated(inner: &Inner) -> AuthenticatedIntrospection {
+    let c = &inner.config;
+    AuthenticatedIntrospection {
+        authentication_succeeded: true,
+        api_origin: c.api_origin.clone(),
+        app_id: inner.app_id.clone(),
+        capabilities: CAPABILITIES,
+        env: c.env.clone(),
+        event_api_origin: c.event_origin.clone(),
+        event_key_hash: c.event_key.as_ref().map(|k| sha256_hex(k.expose())),
+        framework: FRAMEWORK,
+        function_count: inner.registry.entries().len(),
+        has_event_key: c.event_key.is_some(),
+        has_signing_key: c.signing_key.is_some(),
+        has_signing_key_fallback: c.signing_key_fallback.is_some(),
+        mode: c.mode_name(),
+        schema_version: "2024-05-24",
+        sdk_language: "rust",
+        sdk_version: response::VERSION,
+        serve_origin: c.serve_origin.clone(),
+        serve_path: c.serve_path.clone(),
+        signing_key_hash: c.signing_key.as_ref().map(hashed_signing_key),
+        signing_key_fallback_hash: c.signing_key_fallback.as_ref().map(hashed_signing_key),
+    }
+}
