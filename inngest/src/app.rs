@@ -85,6 +85,20 @@ impl App {
         self
     }
 
+    /// How long a request body may take to arrive, 30 s by default; a slower body is
+    /// answered with 408.
+    pub fn body_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.overrides.body_timeout = Some(timeout);
+        self
+    }
+
+    /// How long one call of a function (its code and any step it runs) may take before the
+    /// SDK answers with a retriable error; just under Inngest's 2 h HTTP timeout by default.
+    pub fn call_timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.overrides.call_timeout = Some(timeout);
+        self
+    }
+
     /// The signing key (what `INNGEST_SIGNING_KEY` does): without `INNGEST_DEV`, this means
     /// cloud mode, where every request must be signed with it.
     pub fn signing_key(mut self, key: impl Into<String>) -> Self {

@@ -130,7 +130,19 @@ pub(crate) async fn handle(inner: &Inner, query: CallQuery, body: &[u8]) -> Resp
         attempt: request.ctx.attempt,
     };
     let future = (entry.registration.runner)(call);
-    let outcome = drive(future, state).await;
+    let timeout = inner.config.call_timeout;
+    let Ok(outcome) = tokio::time::timeout(timeout, drive(future, state)).await else {
+        tracing::error!(function = %fn_id, "an Inngest function did not finish within its call timeout");
+        return response::error_message(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            false,
+            "FunctionTimeout",
+            format!(
+                "the function `{fn_id}` did not answer within {}",
+                crate::timestr::format(timeout)
+            ),
+        );
+    };
     respond(outcome, last_attempt)
 }
 

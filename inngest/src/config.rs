@@ -12,6 +12,12 @@ pub const DEFAULT_SERVE_PATH: &str = "/api/inngest";
 /// The default request body limit: the server's 4 MB call bodies with room to spare.
 pub const DEFAULT_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
+/// How long a request body may take to arrive (against bodies trickled in slowly).
+pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+/// How long a call may run before the SDK answers with an error: just under the Inngest
+/// server's 2 h HTTP timeout, so the SDK answers before the server gives up.
+pub const DEFAULT_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2 * 3600 - 5 * 60);
+
 /// Where the app's functions are run from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mode {
@@ -71,6 +77,8 @@ pub(crate) struct Config {
     pub host: Option<String>,
     pub env: Option<String>,
     pub body_limit: usize,
+    pub body_timeout: std::time::Duration,
+    pub call_timeout: std::time::Duration,
 }
 
 /// Reads a variable, treating an empty value as unset.
@@ -86,6 +94,8 @@ pub(crate) struct Overrides {
     pub serve_path: Option<String>,
     pub port: Option<u16>,
     pub body_limit: Option<usize>,
+    pub body_timeout: Option<std::time::Duration>,
+    pub call_timeout: Option<std::time::Duration>,
     pub signing_key: Option<Secret>,
     pub signing_key_fallback: Option<Secret>,
     pub event_key: Option<Secret>,
@@ -186,6 +196,8 @@ impl Config {
             host: var("HOST"),
             env: var("INNGEST_ENV"),
             body_limit: o.body_limit.unwrap_or(DEFAULT_BODY_LIMIT),
+            body_timeout: o.body_timeout.unwrap_or(DEFAULT_BODY_TIMEOUT),
+            call_timeout: o.call_timeout.unwrap_or(DEFAULT_CALL_TIMEOUT),
         })
     }
 

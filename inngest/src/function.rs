@@ -1,5 +1,6 @@
-//! What `#[inngest::function]` and `#[inngest::on_failure]` declare: the [`Function`] trait,
-//! its static [`Definition`], and the type-erased [`Registration`] the registry collects.
+//! What `#[inngest::function]`, `#[inngest::on_failure]` and `#[inngest::on_cancel]` declare:
+//! the [`Function`] trait, its static [`Definition`] with its [`Options`], and the type-erased
+//! [`Registration`] the registry collects.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,6 +13,16 @@ use crate::context::Context;
 use crate::error::{Error, NonRetriableError};
 use crate::event::Event;
 use crate::step::Step;
+
+// The options are a module of their own, declared here (beside the `Definition` that holds
+// them) rather than at the crate root.
+#[path = "options.rs"]
+mod options;
+
+pub use options::{
+    BatchEvents, CancelOn, Concurrency, Debounce, Options, Priority, RateLimit, Scope, Singleton,
+    SingletonMode, Throttle, Timeouts,
+};
 
 /// A boxed, sendable future, as functions are stored and driven.
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
@@ -49,6 +60,8 @@ pub struct Definition {
     pub triggers: &'static [Trigger],
     /// How many times Inngest retries it after the first attempt (`None`: Inngest's default).
     pub retries: Option<u32>,
+    /// Flow control, batching, cancellation and timeouts; [`Options::NONE`] for handlers.
+    pub options: Options,
     /// A function, or the failure handler of one.
     pub kind: Kind,
     /// The package that declared it (`CARGO_PKG_NAME`), a candidate app id.
@@ -61,7 +74,7 @@ pub struct Definition {
     pub rust_name: &'static str,
 }
 
-/// A function or a failure handler.
+/// A function, or the failure or cancellation handler of one.
 #[derive(Debug)]
 pub enum Kind {
     /// A function with its own triggers.
@@ -90,8 +103,10 @@ pub enum Trigger {
     },
     /// A cron schedule.
     Cron {
-        /// The cron expression.
+        /// The cron expression: five fields, optionally after `TZ=<zone> `.
         schedule: &'static str,
+        /// The most a run may be delayed after its scheduled time, a time string (up to 5m).
+        jitter: Option<&'static str>,
     },
 }
 

@@ -115,7 +115,7 @@ impl InngestService {
         let body = if parts.method == Method::GET {
             Bytes::new()
         } else {
-            match read_body(&parts, body, inner.config.body_limit).await {
+            match read_body(&parts, body, &inner.config).await {
                 Ok(b) => b,
                 Err(res) => return res,
             }
@@ -185,12 +185,13 @@ pub(crate) enum Auth<'a> {
 async fn read_body<B>(
     parts: &http::request::Parts,
     body: B,
-    limit: usize,
+    config: &Config,
 ) -> Result<Bytes, Response<Body>>
 where
     B: HttpBody,
     B::Error: Into<BoxError>,
 {
+    let limit = config.body_limit;
     let too_large = || {
         response::error_message(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -207,7 +208,19 @@ where
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    match Limited::new(body, limit).collect().await {
+    let read = tokio::time::timeout(config.body_timeout, Limited::new(body, limit).collect());
+    let Ok(read) = read.await else {
+        return Err(response::error_message(
+            StatusCode::REQUEST_TIMEOUT,
+            false,
+            "RequestTimeout",
+            format!(
+                "the request body did not arrive within {}",
+                crate::timestr::format(config.body_timeout)
+            ),
+        ));
+    };
+    match read {
         Ok(collected) => Ok(collected.to_bytes()),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
         Err(e) => Err(response::error_message(

@@ -13,7 +13,11 @@ pub use ::inventory;
 pub use crate::context::Context;
 pub use crate::error::Error;
 pub use crate::event::{FunctionCancelled, FunctionFailed};
-pub use crate::function::{BoxFuture, Definition, Function, Kind, Registration, Trigger};
+pub use crate::function::{
+    BatchEvents, BoxFuture, CancelOn, Concurrency, Debounce, Definition, Function, Kind, Options,
+    Priority, RateLimit, Registration, Scope, Singleton, SingletonMode, Throttle, Timeouts,
+    Trigger,
+};
 
 /// Boxes a function's future; the `Send` bound is checked here.
 pub fn box_future<F>(future: F) -> BoxFuture<F::Output>
@@ -84,6 +88,7 @@ pub const fn failure_definition(
         name: None,
         triggers: &[],
         retries,
+        options: Options::NONE,
         kind: Kind::FailureHandler { target },
         package,
         file,
@@ -111,6 +116,7 @@ pub const fn cancel_definition(
         name: None,
         triggers: &[],
         retries,
+        options: Options::NONE,
         kind: Kind::CancelHandler { target },
         package,
         file,

@@ -3,7 +3,7 @@
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
@@ -93,7 +93,12 @@ impl Serve {
             .shutdown
             .unwrap_or_else(|| Box::pin(std::future::pending()));
         let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-        let builder = auto::Builder::new(TokioExecutor::new());
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        // Headers trickled in slowly are cut off like slow bodies.
+        builder
+            .http1()
+            .timer(TokioTimer::new())
+            .header_read_timeout(inner.config.body_timeout);
         loop {
             tokio::select! {
                 accepted = listener.accept() => {
