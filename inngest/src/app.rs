@@ -1,7 +1,7 @@
 //! [`App`]: an explicitly built app, and [`serve`], the zero-configuration entry point.
 
 use crate::client::Client;
-use crate::config::{Config, Mode, ModeSource, Overrides, Secret};
+use crate::config::{Config, Mode, Overrides, Secret};
 use crate::error::Error;
 use crate::function::{Function, Registration};
 use crate::handler::{Inner, InngestService};
@@ -99,6 +99,13 @@ impl App {
         self
     }
 
+    /// With the embedded engine: retry after `interval × attempt` instead of Inngest's backoff
+    /// table (what `INNGEST_RETRY_INTERVAL` does, in seconds).
+    pub fn retry_interval(mut self, interval: std::time::Duration) -> Self {
+        self.overrides.retry_interval = Some(interval);
+        self
+    }
+
     /// The signing key (what `INNGEST_SIGNING_KEY` does): without `INNGEST_DEV`, this means
     /// cloud mode, where every request must be signed with it.
     pub fn signing_key(mut self, key: impl Into<String>) -> Self {
@@ -150,26 +157,47 @@ impl App {
         };
         let app_id = resolve_app_id(self.id.as_deref(), &registrations)?;
         let registry = Registry::build(&app_id, &registrations)?;
-        let client = reqwest::Client::builder()
+        let http = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(30))
             .build()
             .map_err(Error::new)?;
-        if config.mode_source == ModeSource::Default {
-            crate::serve::announce(
-                "no INNGEST_DEV or INNGEST_SIGNING_KEY set: serving in dev mode for the Inngest dev server at http://127.0.0.1:8288 (set INNGEST_DEV=<url> for another dev server)",
-            );
-        }
+        let engine = (config.mode == Mode::Embedded).then(|| {
+            let mut engine_config = crate::dev::EngineConfig::default();
+            if let Some(interval) = self.overrides.retry_interval {
+                engine_config.retry_interval = Some(interval);
+            }
+            crate::dev::Engine::new(engine_config)
+        });
+        let client = match &engine {
+            Some(engine) => Client::embedded(engine.clone()),
+            None => Client::from_config(&config),
+        };
         let step_env = std::sync::Arc::new(StepEnv {
             app_id: app_id.clone(),
-            client: Client::from_config(&config),
+            client,
         });
-        Ok(InngestService::new(Inner {
+        let self_url = format!("http://127.0.0.1:{}{}", config.port, config.serve_path);
+        let service = InngestService::new(Inner {
             step_env,
             config,
             app_id,
             registry,
-            client,
+            client: http,
             check_path,
-        }))
+            engine: engine.clone(),
+        });
+        if let Some(engine) = engine {
+            let payload =
+                serde_json::json!({ "functions": service.inner().registry.configs(&self_url) });
+            let transport = std::sync::Arc::new(crate::dev::InProcessTransport::new(&service));
+            engine.register(&payload, transport).map_err(Error::msg)?;
+            crate::serve::announce(
+                "no INNGEST_DEV or INNGEST_SIGNING_KEY set: running the embedded Inngest engine in this process (send events to POST /e/<key> on this server or with inngest::send). Set INNGEST_DEV=1 to use the Inngest dev server, or INNGEST_SIGNING_KEY for Inngest Cloud.",
+            );
+            if check_path {
+                crate::client::set_embedded(engine);
+            }
+        }
+        Ok(service)
     }
 }

@@ -32,6 +32,8 @@ pub struct Client {
 }
 
 struct ClientInner {
+    /// Events go straight to the embedded engine instead of over HTTP.
+    engine: Option<crate::dev::Engine>,
     http: reqwest::Client,
     origin: String,
     key: Option<Secret>,
@@ -94,7 +96,21 @@ impl Client {
         )
     }
 
+    /// A client that delivers to an engine in this process.
+    pub fn embedded(engine: crate::dev::Engine) -> Client {
+        let mut c = Client::build(String::new(), None, None, false);
+        if let Some(inner) = Arc::get_mut(&mut c.inner) {
+            inner.engine = Some(engine);
+        }
+        c
+    }
+
     pub(crate) fn from_config(config: &Config) -> Client {
+        if config.mode == Mode::Embedded {
+            if let Some(engine) = EMBEDDED.get() {
+                return Client::embedded(engine.clone());
+            }
+        }
         Client::build(
             config.event_origin.clone(),
             config.event_key.clone(),
@@ -110,6 +126,7 @@ impl Client {
             .unwrap_or_default();
         Client {
             inner: Arc::new(ClientInner {
+                engine: None,
                 http,
                 origin,
                 key,
@@ -129,6 +146,10 @@ impl Client {
     /// Sends events in one request; returns their ids in order.
     pub async fn send_many<E: Serialize>(&self, events: &[Event<E>]) -> Result<Vec<String>, Error> {
         let body = self.encode(events)?;
+        if let Some(engine) = &self.inner.engine {
+            let events: Vec<Value> = serde_json::from_slice(&body).map_err(Error::new)?;
+            return Ok(engine.send(events));
+        }
         self.post(body).await
     }
 
@@ -280,6 +301,17 @@ fn redact(text: &str) -> String {
 }
 
 static GLOBAL: OnceLock<Client> = OnceLock::new();
+static EMBEDDED: OnceLock<crate::dev::Engine> = OnceLock::new();
+
+/// The embedded engine this process serves, once `serve()` has started it.
+pub(crate) fn embedded() -> Option<crate::dev::Engine> {
+    EMBEDDED.get().cloned()
+}
+
+/// Makes `inngest::send` deliver to this process's embedded engine (the first one served).
+pub(crate) fn set_embedded(engine: crate::dev::Engine) {
+    let _ = EMBEDDED.set(engine);
+}
 
 fn global() -> Result<&'static Client, Error> {
     if let Some(c) = GLOBAL.get() {

@@ -16,7 +16,8 @@ pub const DEFAULT_BODY_LIMIT: usize = 8 * 1024 * 1024;
 pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// How long a call may run before the SDK answers with an error: just under the Inngest
 /// server's 2 h HTTP timeout, so the SDK answers before the server gives up.
-pub const DEFAULT_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2 * 3600 - 5 * 60);
+pub const DEFAULT_CALL_TIMEOUT: std::time::Duration =
+    std::time::Duration::from_secs(2 * 3600 - 5 * 60);
 
 /// Where the app's functions are run from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,15 +29,8 @@ pub enum Mode {
     },
     /// Inngest Cloud (or a self-hosted server) with signed requests.
     Cloud,
-}
-
-/// Why the mode was chosen, for the start-up log line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum ModeSource {
-    /// `INNGEST_DEV` or code chose it.
-    Explicit,
-    /// Nothing was set: the embedded engine's place, served as dev mode for now.
-    Default,
+    /// Neither `INNGEST_DEV` nor `INNGEST_SIGNING_KEY`: the engine runs in this process.
+    Embedded,
 }
 
 /// A secret string that never shows in `Debug` output or logs.
@@ -65,7 +59,6 @@ impl fmt::Debug for Secret {
 #[derive(Debug, Clone)]
 pub(crate) struct Config {
     pub mode: Mode,
-    pub mode_source: ModeSource,
     pub api_origin: String,
     pub event_origin: String,
     pub event_key: Option<Secret>,
@@ -96,6 +89,7 @@ pub(crate) struct Overrides {
     pub body_limit: Option<usize>,
     pub body_timeout: Option<std::time::Duration>,
     pub call_timeout: Option<std::time::Duration>,
+    pub retry_interval: Option<std::time::Duration>,
     pub signing_key: Option<Secret>,
     pub signing_key_fallback: Option<Secret>,
     pub event_key: Option<Secret>,
@@ -109,29 +103,18 @@ impl Config {
             .signing_key
             .clone()
             .or_else(|| var("INNGEST_SIGNING_KEY").map(Secret));
-        let (mode, mode_source) = match o.dev.clone().or_else(|| var("INNGEST_DEV")) {
+        let mode = match o.dev.clone().or_else(|| var("INNGEST_DEV")) {
             Some(dev) => match dev.trim() {
-                "0" | "false" => (Mode::Cloud, ModeSource::Explicit),
-                "1" | "true" => (
-                    Mode::Dev {
-                        origin: DEFAULT_DEV_SERVER.to_owned(),
-                    },
-                    ModeSource::Explicit,
-                ),
-                url => (
-                    Mode::Dev {
-                        origin: parse_origin("INNGEST_DEV", url)?,
-                    },
-                    ModeSource::Explicit,
-                ),
-            },
-            None if signing_key.is_some() => (Mode::Cloud, ModeSource::Explicit),
-            None => (
-                Mode::Dev {
+                "0" | "false" => Mode::Cloud,
+                "1" | "true" => Mode::Dev {
                     origin: DEFAULT_DEV_SERVER.to_owned(),
                 },
-                ModeSource::Default,
-            ),
+                url => Mode::Dev {
+                    origin: parse_origin("INNGEST_DEV", url)?,
+                },
+            },
+            None if signing_key.is_some() => Mode::Cloud,
+            None => Mode::Embedded,
         };
         let base = o
             .base_url
@@ -144,12 +127,14 @@ impl Config {
             (None, Some(b), _) => b.clone(),
             (None, None, Mode::Dev { origin }) => origin.clone(),
             (None, None, Mode::Cloud) => "https://api.inngest.com".to_owned(),
+            (None, None, Mode::Embedded) => DEFAULT_DEV_SERVER.to_owned(),
         };
         let event_origin = match (var("INNGEST_EVENT_API_BASE_URL"), &base, &mode) {
             (Some(u), _, _) => parse_origin("INNGEST_EVENT_API_BASE_URL", &u)?,
             (None, Some(b), _) => b.clone(),
             (None, None, Mode::Dev { origin }) => origin.clone(),
             (None, None, Mode::Cloud) => "https://inn.gs".to_owned(),
+            (None, None, Mode::Embedded) => DEFAULT_DEV_SERVER.to_owned(),
         };
         let port = match o.port {
             Some(p) => p,
@@ -178,7 +163,6 @@ impl Config {
             .transpose()?;
         Ok(Config {
             mode,
-            mode_source,
             api_origin,
             event_origin,
             event_key: o
@@ -204,7 +188,7 @@ impl Config {
     /// `"dev"` or `"cloud"`, as introspection reports it.
     pub(crate) fn mode_name(&self) -> &'static str {
         match self.mode {
-            Mode::Dev { .. } => "dev",
+            Mode::Dev { .. } | Mode::Embedded => "dev",
             Mode::Cloud => "cloud",
         }
     }

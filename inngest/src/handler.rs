@@ -39,6 +39,8 @@ pub(crate) struct Inner {
     pub step_env: Arc<StepEnv>,
     /// When served by `serve()`, requests to other paths get 404.
     pub check_path: bool,
+    /// The embedded engine, whose HTTP surface shares this listener.
+    pub engine: Option<crate::dev::Engine>,
 }
 
 impl std::fmt::Debug for InngestService {
@@ -59,6 +61,22 @@ impl InngestService {
 
     pub(crate) fn inner(&self) -> &Inner {
         &self.inner
+    }
+
+    /// A reference that does not keep the service alive (the engine's in-process transport
+    /// holds one, so service and engine do not keep each other alive).
+    pub(crate) fn downgrade(&self) -> std::sync::Weak<Inner> {
+        Arc::downgrade(&self.inner)
+    }
+
+    pub(crate) fn from_inner(inner: Arc<Inner>) -> Self {
+        InngestService { inner }
+    }
+
+    /// The embedded engine that runs this app's functions, when neither `INNGEST_DEV` nor
+    /// `INNGEST_SIGNING_KEY` is set.
+    pub fn engine(&self) -> Option<&crate::dev::Engine> {
+        self.inner.engine.as_ref()
     }
 
     /// The app id this service registers as.
@@ -83,6 +101,17 @@ impl InngestService {
         B::Error: Into<BoxError>,
     {
         let inner = &*self.inner;
+        if let Some(engine) = inner
+            .engine
+            .as_ref()
+            .filter(|_| crate::dev::api::owns(req.uri().path()))
+        {
+            let (parts, body) = req.into_parts();
+            return match read_body(&parts, body, &inner.config).await {
+                Ok(body) => crate::dev::api::handle(engine, &parts.method, parts.uri.path(), &body),
+                Err(res) => res,
+            };
+        }
         if inner.check_path && req.uri().path() != inner.config.serve_path {
             return response::error_message(
                 StatusCode::NOT_FOUND,

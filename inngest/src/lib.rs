@@ -51,6 +51,7 @@ mod call;
 mod client;
 mod config;
 mod context;
+pub mod dev;
 mod error;
 mod event;
 mod execution;
@@ -72,6 +73,16 @@ pub mod wire;
 #[path = "private.rs"]
 pub mod __private;
 
+/// Entry points of the fuzz targets in `fuzz/` (feature `fuzzing`, off by default); not
+/// public API. Also built for this crate's tests, whose property tests share its invariants.
+#[cfg(any(test, feature = "fuzzing"))]
+#[doc(hidden)]
+#[path = "fuzz.rs"]
+pub mod __fuzz;
+
+#[cfg(test)]
+mod proptests;
+
 pub use app::{serve, App};
 pub use client::{send, send_many, Client};
 pub use config::{Mode, Secret};
@@ -83,6 +94,6 @@ pub use event::{
 };
 pub use function::{Definition, Function, Kind, Registration, Trigger};
 pub use handler::InngestService;
-pub use inngest_macros::{function, on_failure};
+pub use inngest_macros::{function, on_cancel, on_failure};
 pub use response::{SDK_HEADER_VALUE, VERSION};
 pub use serve::Serve;

@@ -67,7 +67,7 @@ impl Serve {
                     .host
                     .clone()
                     .unwrap_or_else(|| match inner.config.mode {
-                        Mode::Dev { .. } => "127.0.0.1".to_owned(),
+                        Mode::Dev { .. } | Mode::Embedded => "127.0.0.1".to_owned(),
                         Mode::Cloud => "0.0.0.0".to_owned(),
                     });
                 let addr = format!("{host}:{}", inner.config.port);
@@ -82,6 +82,7 @@ impl Serve {
         let mode = match &inner.config.mode {
             Mode::Dev { origin } => format!("dev mode, Inngest dev server at {origin}"),
             Mode::Cloud => "cloud mode".to_owned(),
+            Mode::Embedded => "embedded engine: events to POST /e/<key> on this server".to_owned(),
         };
         announce(&format!(
             "Inngest app `{}` serving {} function(s) at http://{local}{} ({mode})",

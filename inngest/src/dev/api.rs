@@ -1,0 +1,104 @@
+//! The engine's HTTP surface, on the same listener as `/api/inngest`: the Inngest dev
+//! server's endpoints, so any SDK and any tool written for the dev server work with it.
+//!
+//! - `POST /e/{key}`: one event or an array; answers `{"ids": [...], "status": 200}`
+//! - `POST /fn/register`: an app in any language registers its functions
+//! - `GET /health`
+//! - `GET /v1/runs/{id}`, `DELETE /v1/runs/{id}`, `GET /v1/events/{id}/runs`
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::{Method, Response, StatusCode};
+use serde_json::{json, Value};
+
+use super::engine::Engine;
+use super::transport::HttpTransport;
+use crate::response::{self, Body};
+
+/// Whether `path` belongs to the engine.
+pub(crate) fn owns(path: &str) -> bool {
+    path.starts_with("/e/")
+        || path == "/fn/register"
+        || path == "/health"
+        || path.starts_with("/v1/runs/")
+        || path.starts_with("/v1/events/")
+}
+
+/// Answers a request to one of the engine's paths.
+pub(crate) fn handle(engine: &Engine, method: &Method, path: &str, body: &Bytes) -> Response<Body> {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match (method, parts.as_slice()) {
+        (&Method::POST, ["e", _key]) => {
+            let events = match serde_json::from_slice::<Value>(body) {
+                Ok(Value::Array(events)) => events,
+                Ok(one @ Value::Object(_)) => vec![one],
+                Ok(_) | Err(_) => {
+                    return response::json(
+                        StatusCode::BAD_REQUEST,
+                        &json!({"ids": [], "status": 400, "error": "the body must be an event object or an array of events"}),
+                    )
+                }
+            };
+            if let Some(bad) = events
+                .iter()
+                .position(|e| e["name"].as_str().is_none_or(str::is_empty))
+            {
+                return response::json(
+                    StatusCode::BAD_REQUEST,
+                    &json!({"ids": [], "status": 400, "error": format!("event {bad} has no name")}),
+                );
+            }
+            let ids = engine.send(events);
+            response::json(StatusCode::OK, &json!({"ids": ids, "status": 200}))
+        }
+        (&Method::POST, ["fn", "register"]) => {
+            let payload: Value = match serde_json::from_slice(body) {
+                Ok(p) => p,
+                Err(e) => {
+                    return response::json(
+                        StatusCode::BAD_REQUEST,
+                        &json!({"error": format!("invalid register payload: {e}")}),
+                    )
+                }
+            };
+            match engine.register(&payload, Arc::new(HttpTransport::default())) {
+                Ok(n) => response::json(
+                    StatusCode::OK,
+                    &json!({"ok": true, "modified": true, "message": format!("registered {n} functions")}),
+                ),
+                Err(e) => response::json(StatusCode::BAD_REQUEST, &json!({"error": e})),
+            }
+        }
+        (&Method::GET, ["health"]) => {
+            response::json(StatusCode::OK, &json!({"status": 200, "message": "OK"}))
+        }
+        (&Method::GET, ["v1", "runs", id]) => match engine.run(id) {
+            Some(run) => response::json(StatusCode::OK, &json!({"data": run})),
+            None => response::json(
+                StatusCode::NOT_FOUND,
+                &json!({"error": format!("no run `{id}`")}),
+            ),
+        },
+        (&Method::DELETE, ["v1", "runs", id]) => {
+            if engine.cancel(id) {
+                response::json(
+                    StatusCode::OK,
+                    &json!({"data": {"run_id": id, "status": "Cancelled"}}),
+                )
+            } else {
+                response::json(
+                    StatusCode::NOT_FOUND,
+                    &json!({"error": format!("no running run `{id}`")}),
+                )
+            }
+        }
+        (&Method::GET, ["v1", "events", id, "runs"]) => {
+            response::json(StatusCode::OK, &json!({"data": engine.runs_for_event(id)}))
+        }
+        _ => response::json(
+            StatusCode::NOT_FOUND,
+            &json!({"error": format!("no route for {method} {path}")}),
+        ),
+    }
+}

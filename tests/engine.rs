@@ -1,0 +1,385 @@
+//! The embedded engine runs functions for real, in-process: steps, retries with backoff, a
+//! failure, `inngest/function.failed` and the failure handler, sleeps, waits, invokes,
+//! parallel steps, cancellation, and the dev server's HTTP surface.
+
+mod support;
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use inngest::dev::{Engine, Happening, RunStatus, RunView};
+use inngest::step::WaitForEvent;
+use inngest::{Context, Error, FunctionFailed, NonRetriableError};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Signup {
+    pub user_id: String,
+    pub plan: String,
+}
+
+#[inngest::function(id = "welcome", event = "eng/signup", retries = 3)]
+async fn welcome(ctx: Context<Signup>) -> Result<String, Error> {
+    let name: String = ctx
+        .step
+        .run("load-user", || async {
+            Ok(format!("user-{}", ctx.event.data.user_id))
+        })
+        .await?;
+    if ctx.event.data.plan == "banned" {
+        return Err(NonRetriableError::new("banned users get no welcome").into());
+    }
+    Ok(format!("welcomed {name}"))
+}
+
+#[inngest::on_failure(welcome)]
+async fn welcome_failed(ctx: Context<FunctionFailed<Signup>>) -> Result<String, Error> {
+    let failed = &ctx.event.data;
+    ctx.step
+        .run("alert", || async {
+            Ok(format!(
+                "{} failed for {}: {}",
+                failed.function_id, failed.event.data.user_id, failed.error.message
+            ))
+        })
+        .await
+}
+
+static FLAKY: AtomicU32 = AtomicU32::new(0);
+
+#[derive(Debug, thiserror::Error)]
+#[error("the mail server timed out")]
+struct MailTimeout;
+
+#[inngest::function(id = "flaky", event = "eng/flaky", retries = 2)]
+async fn flaky(ctx: Context) -> Result<u32, Error> {
+    ctx.step
+        .run("call-api", || async {
+            let n = FLAKY.fetch_add(1, Ordering::SeqCst);
+            if n == 0 {
+                return Err(MailTimeout.into());
+            }
+            Ok(n)
+        })
+        .await
+}
+
+#[inngest::function(id = "napper", event = "eng/nap")]
+async fn napper(ctx: Context) -> Result<&'static str, Error> {
+    ctx.step.sleep("nap", Duration::from_millis(50)).await?;
+    Ok("rested")
+}
+
+#[inngest::function(id = "long-napper", event = "eng/long-nap")]
+async fn long_napper(ctx: Context) -> Result<&'static str, Error> {
+    ctx.step.sleep("nap", "1h").await?;
+    Ok("rested")
+}
+
+#[inngest::function(id = "waiter", event = "eng/order")]
+async fn waiter(ctx: Context) -> Result<String, Error> {
+    let timeout = Duration::from_millis(ctx.event.data["wait_ms"].as_u64().unwrap_or(60_000));
+    let paid = ctx
+        .step
+        .wait_for_event::<Value>(
+            "wait-paid",
+            WaitForEvent::new("eng/paid", timeout).matching("event.data.order == async.data.order"),
+        )
+        .await?;
+    Ok(match paid {
+        Some(e) => format!("paid {}", e.data["amount"]),
+        None => "timed out".to_owned(),
+    })
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Qty {
+    qty: u32,
+}
+
+#[inngest::function(id = "doubler", event = "eng/double")]
+async fn doubler(ctx: Context<Qty>) -> Result<u32, Error> {
+    Ok(ctx.event.data.qty * 2)
+}
+
+#[inngest::function(id = "invoker", event = "eng/invoke")]
+async fn invoker(ctx: Context) -> Result<u32, Error> {
+    let doubled = ctx
+        .step
+        .invoke::<doubler>("double", Qty { qty: 21 })
+        .await?;
+    Ok(doubled + 1)
+}
+
+#[inngest::function(id = "fan", event = "eng/fan")]
+async fn fan(ctx: Context) -> Result<u32, Error> {
+    let (a, b, c) = tokio::join!(
+        ctx.step.run("a", || async { Ok(1_u32) }),
+        ctx.step.run("b", || async { Ok(2_u32) }),
+        ctx.step.run("c", || async { Ok(3_u32) }),
+    );
+    let d: u32 = ctx.step.run("d", || async { Ok(4_u32) }).await?;
+    Ok(a? + b? + c? + d)
+}
+
+fn engine() -> Engine {
+    let service = inngest::App::new("eng")
+        .retry_interval(Duration::from_millis(20))
+        .into_service()
+        .unwrap();
+    let engine = service
+        .engine()
+        .expect("no INNGEST_DEV: the embedded engine runs")
+        .clone();
+    // The engine holds the service weakly; keep it alive for the test.
+    std::mem::forget(service);
+    engine
+}
+
+/// Sends an event and waits (with a deadline) until `runs` runs have ended (those it starts,
+/// and the runs they start in turn, such as a failure handler); returns them.
+async fn run_to_end(engine: &Engine, event: Value, runs: usize) -> Vec<RunView> {
+    let mut happenings = engine.subscribe();
+    engine.send(vec![event]);
+    let mut ended = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while ended.len() < runs {
+        let h = tokio::time::timeout_at(deadline, happenings.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{runs} runs end within 20 s; ended: {ended:?}"))
+            .unwrap();
+        if let Happening::RunEnded { run_id, .. } = h {
+            ended.push(engine.run(&run_id).unwrap());
+        }
+    }
+    ended
+}
+
+fn find<'a>(runs: &'a [RunView], function_id: &str) -> &'a RunView {
+    runs.iter()
+        .find(|r| r.function_id == function_id)
+        .unwrap_or_else(|| panic!("no run of {function_id} in {runs:?}"))
+}
+
+#[tokio::test]
+async fn a_function_with_a_step_completes() {
+    let e = engine();
+    let runs = run_to_end(
+        &e,
+        json!({"name": "eng/signup", "data": {"user_id": "42", "plan": "pro"}}),
+        1,
+    )
+    .await;
+    let run = find(&runs, "eng-welcome");
+    assert_eq!(run.status, RunStatus::Completed);
+    assert_eq!(run.output, Some(json!("welcomed user-42")));
+}
+
+#[tokio::test]
+async fn a_non_retriable_failure_runs_the_failure_handler_with_the_failure_event() {
+    let e = engine();
+    let runs = run_to_end(
+        &e,
+        json!({"name": "eng/signup", "data": {"user_id": "7", "plan": "banned"}}),
+        3,
+    )
+    .await;
+    let failed = find(&runs, "eng-welcome");
+    assert_eq!(failed.status, RunStatus::Failed);
+    assert_eq!(failed.output.as_ref().unwrap()["name"], "NonRetriableError");
+    let handler = find(&runs, "eng-welcome-failure");
+    assert_eq!(handler.status, RunStatus::Completed);
+    assert_eq!(
+        handler.output,
+        Some(json!(
+            "eng-welcome failed for 7: banned users get no welcome"
+        ))
+    );
+    // `all-failures` (tests/support/functions.rs) is triggered by every inngest/function.failed.
+    let all = find(&runs, "eng-all-failures");
+    assert_eq!(all.output.as_ref().unwrap()["function_id"], "eng-welcome");
+    assert_eq!(all.output.as_ref().unwrap()["error"], "NonRetriableError");
+}
+
+#[tokio::test]
+async fn a_retriable_error_is_retried_with_backoff_and_then_succeeds() {
+    let e = engine();
+    let mut happenings = e.subscribe();
+    let runs = run_to_end(&e, json!({"name": "eng/flaky", "data": {}}), 1).await;
+    let run = find(&runs, "eng-flaky");
+    assert_eq!(run.status, RunStatus::Completed, "{run:?}");
+    assert_eq!(run.output, Some(json!(1)));
+    let mut retries = Vec::new();
+    while let Ok(h) = happenings.try_recv() {
+        if let Happening::Retrying {
+            attempt,
+            delay,
+            error,
+            ..
+        } = h
+        {
+            retries.push((attempt, delay, error));
+        }
+    }
+    assert_eq!(
+        retries,
+        vec![(
+            0,
+            Duration::from_millis(20),
+            "the mail server timed out".to_owned()
+        )]
+    );
+}
+
+#[tokio::test]
+async fn sleeps_resume_on_their_timer() {
+    let e = engine();
+    let runs = run_to_end(&e, json!({"name": "eng/nap", "data": {}}), 1).await;
+    assert_eq!(find(&runs, "eng-napper").output, Some(json!("rested")));
+}
+
+#[tokio::test]
+async fn a_wait_resumes_with_the_matching_event_or_times_out() {
+    let e = engine();
+    let mut happenings = e.subscribe();
+    e.send(vec![json!({"name": "eng/order", "data": {"order": "o-1"}})]);
+    // Wait until the run is paused on its wait, then send a non-matching and a matching event.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let h = tokio::time::timeout_at(deadline, happenings.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        if matches!(&h, Happening::Step { op, .. } if op == "WaitForEvent") {
+            break;
+        }
+    }
+    e.send(vec![
+        json!({"name": "eng/paid", "data": {"order": "o-2", "amount": 1}}),
+    ]);
+    let runs = run_to_end(
+        &e,
+        json!({"name": "eng/paid", "data": {"order": "o-1", "amount": 30}}),
+        1,
+    )
+    .await;
+    assert_eq!(find(&runs, "eng-waiter").output, Some(json!("paid 30")));
+
+    let runs = run_to_end(
+        &e,
+        json!({"name": "eng/order", "data": {"order": "o-3", "wait_ms": 30}}),
+        1,
+    )
+    .await;
+    assert_eq!(find(&runs, "eng-waiter").output, Some(json!("timed out")));
+}
+
+#[tokio::test]
+async fn invoke_runs_the_target_and_returns_its_output() {
+    let e = engine();
+    let runs = run_to_end(&e, json!({"name": "eng/invoke", "data": {}}), 2).await;
+    assert_eq!(find(&runs, "eng-doubler").output, Some(json!(42)));
+    assert_eq!(find(&runs, "eng-invoker").output, Some(json!(43)));
+}
+
+#[tokio::test]
+async fn parallel_steps_run_and_coalesce() {
+    let e = engine();
+    let runs = run_to_end(&e, json!({"name": "eng/fan", "data": {}}), 1).await;
+    assert_eq!(find(&runs, "eng-fan").output, Some(json!(10)));
+}
+
+#[tokio::test]
+async fn a_cancelled_run_stops_and_emits_function_cancelled() {
+    let e = engine();
+    let mut happenings = e.subscribe();
+    e.send(vec![json!({"name": "eng/long-nap", "data": {}})]);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let run_id = loop {
+        let h = tokio::time::timeout_at(deadline, happenings.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        if let Happening::Step { run_id, op, .. } = h {
+            if op == "Sleep" {
+                break run_id;
+            }
+        }
+    };
+    assert!(e.cancel(&run_id));
+    assert_eq!(e.run(&run_id).unwrap().status, RunStatus::Cancelled);
+    assert!(!e.cancel(&run_id), "already cancelled");
+    let mut names = Vec::new();
+    while let Ok(h) = happenings.try_recv() {
+        if let Happening::Event { name, .. } = h {
+            names.push(name);
+        }
+    }
+    assert_eq!(
+        names,
+        vec!["inngest/function.cancelled", "inngest/function.finished"]
+    );
+}
+
+#[tokio::test]
+async fn the_dev_server_surface_accepts_events_and_shows_runs() {
+    let served =
+        support::Served::start(inngest::App::new("eng").retry_interval(Duration::from_millis(20)))
+            .await;
+    let base = format!("http://{}", served.addr);
+    let health = reqwest::get(format!("{base}/health")).await.unwrap();
+    assert_eq!(health.status(), 200);
+    let res = served
+        .client
+        .post(format!("{base}/e/any-key"))
+        .json(&json!([{"name": "eng/signup", "data": {"user_id": "9", "plan": "pro"}}]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], 200);
+    let event_id = body["ids"][0].as_str().unwrap().to_owned();
+    // Wait (with a deadline) for the run to complete, through the REST API.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let run = loop {
+        let runs: Value = reqwest::get(format!("{base}/v1/events/{event_id}/runs"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let done = runs["data"]
+            .as_array()
+            .and_then(|r| r.iter().find(|r| r["status"] == "Completed").cloned());
+        if let Some(run) = done {
+            break run;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run completes within 20 s: {runs}"
+        );
+        tokio::task::yield_now().await;
+    };
+    assert_eq!(run["output"], "welcomed user-9");
+    assert_eq!(run["event_id"], event_id.as_str());
+    let one: Value = reqwest::get(format!(
+        "{base}/v1/runs/{}",
+        run["run_id"].as_str().unwrap()
+    ))
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(one["data"]["status"], "Completed");
+    let bad = served
+        .client
+        .post(format!("{base}/e/k"))
+        .body("[1]")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), 400);
+}
