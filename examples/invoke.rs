@@ -39,7 +39,13 @@ async fn process_upload(ctx: Context<Upload>) -> Result<Vec<String>, Error> {
     // Typed by `resize_image`: the data must be a `Resize`, the result is a `Resized`.
     let thumb = ctx
         .step
-        .invoke::<resize_image>("thumbnail", Resize { url: url.clone(), width: 128 })
+        .invoke::<resize_image>(
+            "thumbnail",
+            Resize {
+                url: url.clone(),
+                width: 128,
+            },
+        )
         .await?;
     // With a timeout: fails the step if the child has not finished in ten minutes.
     let large = ctx

@@ -20,8 +20,10 @@ async fn build_report(ctx: Context) -> Result<Value, Error> {
     let per_region = futures::future::join_all(regions.iter().map(|region| {
         let step = ctx.step.clone();
         async move {
-            step.run(&format!("region-{region}"), || async move { Ok(format!("{region}: ok")) })
-                .await
+            step.run(&format!("region-{region}"), || async move {
+                Ok(format!("{region}: ok"))
+            })
+            .await
         }
     }))
     .await

@@ -17,7 +17,9 @@ struct Signup {
 async fn drip_campaign(ctx: Context<Signup>) -> Result<String, Error> {
     let email = &ctx.event.data.email;
     ctx.step
-        .run("welcome", || async { Ok(format!("sent welcome to {email}")) })
+        .run("welcome", || async {
+            Ok(format!("sent welcome to {email}"))
+        })
         .await?;
     // A time string or a Duration, at most 366 days.
     ctx.step.sleep("wait-a-day", "1d").await?;
@@ -29,7 +31,9 @@ async fn drip_campaign(ctx: Context<Signup>) -> Result<String, Error> {
         .await?;
     // Or an absolute time (a past time resumes at once).
     let next_month = SystemTime::now() + Duration::from_secs(30 * 24 * 3600);
-    ctx.step.sleep_until("wait-for-next-month", next_month).await?;
+    ctx.step
+        .sleep_until("wait-for-next-month", next_month)
+        .await?;
     ctx.step
         .run("survey", || async { Ok(format!("sent survey to {email}")) })
         .await

@@ -43,6 +43,24 @@ impl CallQuery {
     }
 }
 
+/// Parses a call request body. The error names the field that is wrong
+/// (`ctx.attempt: invalid type: string "1", expected u32 at line 1 column 80`).
+pub(crate) fn parse_request(body: &[u8]) -> Result<CallRequest, String> {
+    // serde would also take a struct as an array of its fields, with a baffling message.
+    match body
+        .iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        Some(b'{') | None => {}
+        Some(_) => return Err("expected a JSON object".to_owned()),
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let request: CallRequest =
+        serde_path_to_error::deserialize(&mut de).map_err(|e| e.to_string())?;
+    de.end().map_err(|e| e.to_string())?;
+    Ok(request)
+}
+
 /// Answers a call request.
 pub(crate) async fn handle(inner: &Inner, query: CallQuery, body: &[u8]) -> Response<Body> {
     let registry = &inner.registry;
@@ -74,7 +92,7 @@ pub(crate) async fn handle(inner: &Inner, query: CallQuery, body: &[u8]) -> Resp
             ),
         );
     };
-    let mut request: CallRequest = match serde_json::from_slice(body) {
+    let mut request = match parse_request(body) {
         Ok(r) => r,
         Err(e) => {
             return response::error_message(
@@ -131,7 +149,11 @@ pub(crate) async fn handle(inner: &Inner, query: CallQuery, body: &[u8]) -> Resp
     };
     let future = (entry.registration.runner)(call);
     let timeout = inner.config.call_timeout;
-    let Ok(outcome) = tokio::time::timeout(timeout, drive(future, state)).await else {
+    let mut driving = Box::pin(drive(future, state));
+    let Ok(outcome) = tokio::time::timeout(timeout, driving.as_mut()).await else {
+        // Dropping the abandoned call runs the function's destructors: one that panics must
+        // not take the connection down before the answer is sent.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(driving)));
         tracing::error!(function = %fn_id, "an Inngest function did not finish within its call timeout");
         return response::error_message(
             StatusCode::INTERNAL_SERVER_ERROR,

@@ -229,7 +229,21 @@ impl Wake for Flag {
 }
 
 /// Drives a function's future for one call request.
+///
+/// A panic in user code is reported as [`CallOutcome::Panicked`], including one raised by a
+/// destructor when the suspended function is dropped at the end of the call.
 pub(crate) async fn drive<F>(future: F, state: Arc<Mutex<CallState>>) -> CallOutcome
+where
+    F: Future<Output = Result<Value, Error>> + Send,
+{
+    // The function's future is dropped inside `poll_function`'s last poll, so in here.
+    AssertUnwindSafe(poll_function(future, state))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| CallOutcome::Panicked(panic_message(panic.as_ref())))
+}
+
+async fn poll_function<F>(future: F, state: Arc<Mutex<CallState>>) -> CallOutcome
 where
     F: Future<Output = Result<Value, Error>> + Send,
 {

@@ -107,7 +107,14 @@ impl InngestService {
             .filter(|_| crate::dev::api::owns(req.uri().path()))
         {
             let (parts, body) = req.into_parts();
-            return match read_body(&parts, body, &inner.config).await {
+            return match read_body(
+                &parts,
+                body,
+                inner.config.body_limit,
+                inner.config.body_timeout,
+            )
+            .await
+            {
                 Ok(body) => crate::dev::api::handle(engine, &parts.method, parts.uri.path(), &body),
                 Err(res) => res,
             };
@@ -144,7 +151,14 @@ impl InngestService {
         let body = if parts.method == Method::GET {
             Bytes::new()
         } else {
-            match read_body(&parts, body, &inner.config).await {
+            match read_body(
+                &parts,
+                body,
+                inner.config.body_limit,
+                inner.config.body_timeout,
+            )
+            .await
+            {
                 Ok(b) => b,
                 Err(res) => return res,
             }
@@ -211,16 +225,16 @@ pub(crate) enum Auth<'a> {
 
 /// Reads the whole body, answering 413 when it is over the limit (by `Content-Length` at once,
 /// or while reading, so a lying length cannot get past it).
-async fn read_body<B>(
+pub(crate) async fn read_body<B>(
     parts: &http::request::Parts,
     body: B,
-    config: &Config,
+    limit: usize,
+    timeout: std::time::Duration,
 ) -> Result<Bytes, Response<Body>>
 where
     B: HttpBody,
     B::Error: Into<BoxError>,
 {
-    let limit = config.body_limit;
     let too_large = || {
         response::error_message(
             StatusCode::PAYLOAD_TOO_LARGE,
@@ -237,7 +251,7 @@ where
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    let read = tokio::time::timeout(config.body_timeout, Limited::new(body, limit).collect());
+    let read = tokio::time::timeout(timeout, Limited::new(body, limit).collect());
     let Ok(read) = read.await else {
         return Err(response::error_message(
             StatusCode::REQUEST_TIMEOUT,
@@ -245,7 +259,7 @@ where
             "RequestTimeout",
             format!(
                 "the request body did not arrive within {}",
-                crate::timestr::format(config.body_timeout)
+                crate::timestr::format(timeout)
             ),
         ));
     };

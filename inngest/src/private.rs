@@ -69,6 +69,20 @@ impl<T> SameEventAs<T> for T {}
 /// Checks that `Handler` is `Target` (see [`SameEventAs`]).
 pub const fn assert_same_event<Handler: SameEventAs<Target>, Target>() {}
 
+/// A cancellation handler's event type must be its function's: `FunctionCancelled<E>` for the
+/// `E` of `Context<E>`.
+#[diagnostic::on_unimplemented(
+    message = "this cancellation handler receives `FunctionCancelled<{Self}>`, but the function it handles takes `Context<{Target}>`",
+    label = "expected `FunctionCancelled<{Target}>` here",
+    note = "write `Context<FunctionCancelled<{Target}>>`, or `Context<FunctionCancelled>` for raw JSON"
+)]
+pub trait SameCancelledEventAs<Target> {}
+
+impl<T> SameCancelledEventAs<T> for T {}
+
+/// Checks that `Handler` is `Target` (see [`SameCancelledEventAs`]).
+pub const fn assert_same_cancelled_event<Handler: SameCancelledEventAs<Target>, Target>() {}
+
 /// Implemented by `#[inngest::on_failure]` for the function it handles, so a second failure
 /// handler for the same function is a conflicting-impl compile error (E0119).
 pub trait OneFailureHandlerPerFunction {}
@@ -98,7 +112,7 @@ pub const fn failure_definition(
 }
 
 /// Implemented by `#[inngest::on_cancel]` for the function it handles, so a second
-/// cancellation handler for the same function is a conflicting-impl compile error.
+/// cancellation handler for the same function is a conflicting-impl compile error (E0119).
 pub trait OneCancelHandlerPerFunction {}
 
 /// The definition of a cancellation handler for `target`; the registry derives

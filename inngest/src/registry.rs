@@ -1,12 +1,16 @@
-//! The app's functions: collected once, sorted by id, failure handlers paired with their
-//! functions, duplicates refused.
+//! The app's functions: collected once, sorted by id, failure and cancellation handlers paired
+//! with their functions, duplicates refused; and their configs for the register payload.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use crate::error::Error;
 use crate::event::{FUNCTION_CANCELLED_EVENT, FUNCTION_FAILED_EVENT};
-use crate::function::{Definition, Kind, Registration, Trigger};
-use crate::wire::{FunctionConfig, StepConfig, StepRetries, StepRuntime, TriggerConfig};
+use crate::function::{Definition, Kind, Options, Registration, Trigger};
+use crate::wire::{
+    BatchEventsConfig, CancelConfig, ConcurrencyConfig, DebounceConfig, FunctionConfig,
+    PriorityConfig, RateLimitConfig, SingletonConfig, StepConfig, StepRetries, StepRuntime,
+    ThrottleConfig, TimeoutsConfig, TriggerConfig,
+};
 
 /// One served function.
 #[derive(Debug, Clone)]
@@ -131,14 +135,84 @@ impl Registry {
                         .retries
                         .map(|attempts| StepRetries { attempts }),
                 };
-                FunctionConfig {
-                    id: e.composite_id.clone(),
-                    name: e.name.clone(),
-                    triggers: e.triggers.clone(),
-                    steps: [("step".to_owned(), step)].into_iter().collect(),
-                }
+                function_config(
+                    e.composite_id.clone(),
+                    e.name.clone(),
+                    e.triggers.clone(),
+                    [("step".to_owned(), step)].into_iter().collect(),
+                    &e.registration.definition.options,
+                )
             })
             .collect()
+    }
+}
+
+/// A function config with its `options`, each omitted when unset (protocol.md section 1.2).
+fn function_config(
+    id: String,
+    name: String,
+    triggers: Vec<TriggerConfig>,
+    steps: BTreeMap<String, StepConfig>,
+    options: &Options,
+) -> FunctionConfig {
+    let owned = |s: Option<&str>| s.map(str::to_owned);
+    FunctionConfig {
+        id,
+        name,
+        triggers,
+        steps,
+        concurrency: options
+            .concurrency
+            .iter()
+            .map(|c| ConcurrencyConfig {
+                limit: c.limit,
+                key: owned(c.key),
+                scope: c.scope.map(|scope| scope.as_str()),
+            })
+            .collect(),
+        throttle: options.throttle.map(|t| ThrottleConfig {
+            limit: t.limit,
+            period: t.period.to_owned(),
+            burst: t.burst,
+            key: owned(t.key),
+        }),
+        rate_limit: options.rate_limit.map(|r| RateLimitConfig {
+            limit: r.limit,
+            period: r.period.to_owned(),
+            key: owned(r.key),
+        }),
+        debounce: options.debounce.map(|d| DebounceConfig {
+            period: d.period.to_owned(),
+            key: owned(d.key),
+            timeout: owned(d.timeout),
+        }),
+        idempotency: owned(options.idempotency),
+        batch_events: options.batch_events.map(|b| BatchEventsConfig {
+            max_size: b.max_size,
+            timeout: b.timeout.to_owned(),
+            key: owned(b.key),
+            if_expression: owned(b.if_expression),
+        }),
+        cancel: options
+            .cancel_on
+            .iter()
+            .map(|c| CancelConfig {
+                event: c.event.to_owned(),
+                if_expression: owned(c.if_expression),
+                timeout: owned(c.timeout),
+            })
+            .collect(),
+        priority: options.priority.map(|p| PriorityConfig {
+            run: p.run.to_owned(),
+        }),
+        timeouts: options.timeouts.map(|t| TimeoutsConfig {
+            start: owned(t.start),
+            finish: owned(t.finish),
+        }),
+        singleton: options.singleton.map(|s| SingletonConfig {
+            key: owned(s.key),
+            mode: s.mode.as_str(),
+        }),
     }
 }
 
@@ -185,6 +259,7 @@ fn companion(
             event: Some(event.to_owned()),
             expression: Some(format!("event.data.function_id == '{target_id}'")),
             cron: None,
+            jitter: None,
         }],
         registration,
     }
@@ -196,11 +271,13 @@ fn trigger(t: &Trigger) -> TriggerConfig {
             event: Some((*name).to_owned()),
             expression: expression.map(str::to_owned),
             cron: None,
+            jitter: None,
         },
-        Trigger::Cron { schedule } => TriggerConfig {
+        Trigger::Cron { schedule, jitter } => TriggerConfig {
             event: None,
             expression: None,
             cron: Some((*schedule).to_owned()),
+            jitter: jitter.map(str::to_owned),
         },
     }
 }

@@ -90,45 +90,65 @@ impl Serve {
             inner.registry.entries().len(),
             inner.config.serve_path,
         ));
-        let mut shutdown = self
+        let shutdown = self
             .shutdown
             .unwrap_or_else(|| Box::pin(std::future::pending()));
-        let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        // Headers trickled in slowly are cut off like slow bodies.
-        builder
-            .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(inner.config.body_timeout);
-        loop {
-            tokio::select! {
-                accepted = listener.accept() => {
-                    let (stream, _) = match accepted {
-                        Ok(conn) => conn,
-                        Err(e) => {
-                            // Out of file descriptors and the like: keep serving.
-                            tracing::warn!(error = %e, "accepting a connection failed");
-                            tokio::task::yield_now().await;
-                            continue;
-                        }
-                    };
-                    let conn = builder
-                        .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service.clone()))
-                        .into_owned();
-                    let conn = graceful.watch(conn);
-                    tokio::spawn(async move {
-                        if let Err(e) = conn.await {
-                            tracing::debug!(error = %e, "connection ended with an error");
-                        }
-                    });
-                }
-                () = &mut shutdown => break,
-            }
-        }
-        drop(listener);
-        graceful.shutdown().await;
+        let header_timeout = inner.config.body_timeout;
+        accept_loop(listener, service, header_timeout, shutdown).await;
         Ok(())
     }
+}
+
+/// Serves `service` on `listener` until `shutdown` completes, then lets requests in flight
+/// finish. Headers trickled in slowly are cut off after `header_timeout`.
+pub(crate) async fn accept_loop<S>(
+    listener: TcpListener,
+    service: S,
+    header_timeout: std::time::Duration,
+    mut shutdown: BoxFuture<()>,
+) where
+    S: tower_service::Service<
+            http::Request<hyper::body::Incoming>,
+            Response = http::Response<crate::response::Body>,
+            Error = std::convert::Infallible,
+        > + Clone
+        + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(header_timeout);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, _) = match accepted {
+                    Ok(conn) => conn,
+                    Err(e) => {
+                        // Out of file descriptors and the like: keep serving.
+                        tracing::warn!(error = %e, "accepting a connection failed");
+                        tokio::task::yield_now().await;
+                        continue;
+                    }
+                };
+                let conn = builder
+                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service.clone()))
+                    .into_owned();
+                let conn = graceful.watch(conn);
+                tokio::spawn(async move {
+                    if let Err(e) = conn.await {
+                        tracing::debug!(error = %e, "connection ended with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    graceful.shutdown().await;
 }
 
 impl IntoFuture for Serve {

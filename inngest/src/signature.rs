@@ -100,7 +100,8 @@ pub(crate) fn verify(
     now: i64,
 ) -> Result<usize, SignatureError> {
     let header = parse_header(header.ok_or(SignatureError::Missing)?)?;
-    if (now - header.t).abs() > MAX_SKEW_SECS {
+    // `abs_diff`: a timestamp near `i64::MIN` or `i64::MAX` must not overflow the subtraction.
+    if now.abs_diff(header.t) > MAX_SKEW_SECS.unsigned_abs() {
         return Err(SignatureError::Expired);
     }
     keys.iter()
@@ -136,7 +137,8 @@ fn split_prefix(key: &str) -> (&str, &str) {
 }
 
 fn hex_decode(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 != 0 {
+    // Only hex digits: `u8::from_str_radix` alone would also take a sign (`"+f"`).
+    if s.len() % 2 != 0 || !s.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
     (0..s.len())
@@ -215,6 +217,28 @@ mod tests {
         );
     }
 
+    /// Regression: `now - t` overflowed (a panic in debug builds) for `t` near `i64::MIN`.
+    #[test]
+    fn extreme_timestamps_are_expired_not_a_panic() {
+        let k = key("signkey-test-0123456789abcdef");
+        for t in [i64::MIN, i64::MIN + 1, -1, i64::MAX] {
+            let header = format!("t={t}&s={VECTOR_S}");
+            assert_eq!(
+                verify(&[&k], Some(&header), b"", 1_700_000_000),
+                Err(SignatureError::Expired),
+                "{header}"
+            );
+        }
+        // And `now` itself at the extremes.
+        let header = format!("t=0&s={VECTOR_S}");
+        for now in [i64::MIN, i64::MAX] {
+            assert_eq!(
+                verify(&[&k], Some(&header), b"", now),
+                Err(SignatureError::Expired)
+            );
+        }
+    }
+
     #[test]
     fn garbage_headers_are_malformed() {
         let k = key("k");
@@ -229,6 +253,8 @@ mod tests {
             "t=99999999999999999999&s=00",
             "garbage",
             "t=1&s=0",
+            // Regression: `from_str_radix` accepted a sign, so `%2Bf` (`+f`) passed as a byte.
+            "t=1&s=%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf%2Bf",
         ];
         for h in bad {
             assert!(

@@ -15,10 +15,10 @@ pub struct CallRequest {
     /// The first triggering event.
     pub event: Value,
     /// Every triggering event.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub events: Vec<Value>,
     /// Memoized steps by hashed id.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub steps: HashMap<String, Value>,
     /// The stored request version (`-1` on the first call).
     #[serde(default)]
@@ -65,11 +65,21 @@ pub struct CallContext {
 #[derive(Debug, Deserialize)]
 pub struct CallStack {
     /// Hashed ids of memoized steps in the order they finished.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "null_as_default")]
     pub stack: Vec<String>,
     /// The stack index of this call.
     #[serde(default)]
     pub current: Option<i64>,
+}
+
+/// Reads `null` as the default: Go marshals a nil slice or map as `null`, and older servers
+/// sent `"stack": null` (the JS SDK reads it as `[]` too).
+fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(deserializer)?.unwrap_or_default())
 }
 
 /// Opcode names (protocol.md section 3.2).
@@ -179,9 +189,40 @@ pub struct FunctionConfig {
     pub triggers: Vec<TriggerConfig>,
     /// Its single HTTP step.
     pub steps: BTreeMap<String, StepConfig>,
+    /// Concurrency limits, at most two.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub concurrency: Vec<ConcurrencyConfig>,
+    /// The throttle.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub throttle: Option<ThrottleConfig>,
+    /// The rate limit.
+    #[serde(rename = "rateLimit", skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimitConfig>,
+    /// The debounce.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub debounce: Option<DebounceConfig>,
+    /// The idempotency key expression.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub idempotency: Option<String>,
+    /// Batching.
+    #[serde(rename = "batchEvents", skip_serializing_if = "Option::is_none")]
+    pub batch_events: Option<BatchEventsConfig>,
+    /// The events that cancel a run.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub cancel: Vec<CancelConfig>,
+    /// The run priority.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<PriorityConfig>,
+    /// Start and finish timeouts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeouts: Option<TimeoutsConfig>,
+    /// The singleton.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub singleton: Option<SingletonConfig>,
 }
 
-/// A trigger of a function config.
+/// A trigger of a function config: an event (with an optional expression) or a cron schedule
+/// (with an optional jitter).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TriggerConfig {
     /// The event name.
@@ -193,6 +234,119 @@ pub struct TriggerConfig {
     /// The cron schedule.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub cron: Option<String>,
+    /// The cron jitter, a time string.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jitter: Option<String>,
+}
+
+/// An entry of `concurrency`: `{limit, key?, scope?}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ConcurrencyConfig {
+    /// Steps running at once.
+    pub limit: u32,
+    /// The key expression.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// `"fn"`, `"env"` or `"account"`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<&'static str>,
+}
+
+/// `throttle`: `{limit, period, burst?, key?}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ThrottleConfig {
+    /// Runs started per period.
+    pub limit: u32,
+    /// The period, a time string.
+    pub period: String,
+    /// Runs that may start at once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub burst: Option<u32>,
+    /// The key expression.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+/// `rateLimit`: `{limit, period, key?}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RateLimitConfig {
+    /// Runs started per period.
+    pub limit: u32,
+    /// The period, a time string.
+    pub period: String,
+    /// The key expression.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+}
+
+/// `debounce`: `{period, key?, timeout?}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DebounceConfig {
+    /// The quiet period, a time string.
+    pub period: String,
+    /// The key expression.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The longest delay, a time string.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+/// `batchEvents`: `{maxSize, timeout, key?, if?}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BatchEventsConfig {
+    /// The largest batch.
+    #[serde(rename = "maxSize")]
+    pub max_size: u32,
+    /// How long a batch waits to fill, a time string.
+    pub timeout: String,
+    /// The key expression.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// The expression an event must match to be batched.
+    #[serde(rename = "if", skip_serializing_if = "Option::is_none")]
+    pub if_expression: Option<String>,
+}
+
+/// An entry of `cancel`: `{event, if?, timeout?}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CancelConfig {
+    /// The cancelling event's name.
+    pub event: String,
+    /// The expression over `event` and `async`.
+    #[serde(rename = "if", skip_serializing_if = "Option::is_none")]
+    pub if_expression: Option<String>,
+    /// How long the run listens, a time string or an RFC 3339 time.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<String>,
+}
+
+/// `priority`: `{run}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PriorityConfig {
+    /// The priority expression.
+    pub run: String,
+}
+
+/// `timeouts`: `{start?, finish?}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TimeoutsConfig {
+    /// The longest wait before starting, a time string.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<String>,
+    /// The longest run once started, a time string.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finish: Option<String>,
+}
+
+/// `singleton`: `{key?, mode}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SingletonConfig {
+    /// The key expression.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// `"skip"` or `"cancel"`.
+    pub mode: &'static str,
 }
 
 /// `steps.step` of a function config.

@@ -232,3 +232,49 @@ pub async fn peer_three(ctx: Context) -> Result<u32, Error> {
     );
     Ok(a? + b? + c?)
 }
+
+// Twins for the engine compatibility test (tests/engine_peers.rs).
+
+#[inngest::function(id = "with-failure", event = "test/fails")]
+pub async fn with_failure(_ctx: Context) -> Result<String, Error> {
+    Err(NonRetriableError::new("boom").into())
+}
+
+#[inngest::on_failure(with_failure)]
+pub async fn with_failure_failed(ctx: Context<FunctionFailed>) -> Result<String, Error> {
+    let failed = &ctx.event.data;
+    let note: String = ctx
+        .step
+        .run("notify", || async {
+            Ok(format!("notified {}", failed.function_id))
+        })
+        .await?;
+    Ok(format!(
+        "{} failed: {} ({note})",
+        failed.function_id, failed.error.message
+    ))
+}
+
+#[inngest::function(id = "engine-sleep", event = "test/engine-sleep")]
+pub async fn engine_sleep(ctx: Context) -> Result<String, Error> {
+    ctx.step.sleep("nap", Duration::from_secs(1)).await?;
+    Ok("rested".to_owned())
+}
+
+static ENGINE_FLAKY_CALLS: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+#[derive(Debug, thiserror::Error)]
+#[error("flaky once")]
+pub struct FlakyOnce;
+
+#[inngest::function(id = "engine-flaky", event = "test/engine-flaky", retries = 2)]
+pub async fn engine_flaky(ctx: Context) -> Result<String, Error> {
+    ctx.step
+        .run("call-api", || async {
+            if ENGINE_FLAKY_CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst) == 0 {
+                return Err(FlakyOnce.into());
+            }
+            Ok("recovered".to_owned())
+        })
+        .await
+}

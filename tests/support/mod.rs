@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod functions;
+pub mod peers;
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;

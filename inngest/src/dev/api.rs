@@ -102,3 +102,52 @@ pub(crate) fn handle(engine: &Engine, method: &Method, path: &str, body: &Bytes)
         ),
     }
 }
+
+/// The engine's HTTP surface as a `tower::Service`, for [`serve_engine`](super::serve_engine).
+#[derive(Clone, Debug)]
+pub(crate) struct EngineService {
+    engine: Engine,
+}
+
+impl EngineService {
+    pub(crate) fn new(engine: Engine) -> Self {
+        EngineService { engine }
+    }
+}
+
+impl<B> tower_service::Service<http::Request<B>> for EngineService
+where
+    B: http_body::Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    type Response = Response<Body>;
+    type Error = std::convert::Infallible;
+    type Future = crate::function::BoxFuture<Result<Response<Body>, std::convert::Infallible>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: http::Request<B>) -> Self::Future {
+        let engine = self.engine.clone();
+        Box::pin(async move {
+            let (parts, body) = req.into_parts();
+            let body = match crate::handler::read_body(
+                &parts,
+                body,
+                crate::config::DEFAULT_BODY_LIMIT,
+                crate::config::DEFAULT_BODY_TIMEOUT,
+            )
+            .await
+            {
+                Ok(b) => b,
+                Err(res) => return Ok(res),
+            };
+            Ok(handle(&engine, &parts.method, parts.uri.path(), &body))
+        })
+    }
+}

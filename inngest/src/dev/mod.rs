@@ -18,3 +18,21 @@ pub use transport::{CallResponse, HttpTransport, InProcessTransport, Transport};
 pub fn embedded() -> Option<Engine> {
     crate::client::embedded()
 }
+
+/// Serves an engine on its own: the dev server's HTTP surface (`POST /e/<key>`,
+/// `POST /fn/register`, `GET /health`, `/v1/runs/...`), in front of any app that registers
+/// with it (point the app's `INNGEST_DEV` at this server's URL and sync it).
+pub async fn serve_engine(
+    engine: Engine,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) {
+    let service = api::EngineService::new(engine);
+    crate::serve::accept_loop(
+        listener,
+        service,
+        crate::config::DEFAULT_BODY_TIMEOUT,
+        Box::pin(shutdown),
+    )
+    .await;
+}

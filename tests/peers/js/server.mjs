@@ -182,6 +182,27 @@ const peerThree = inngest.createFunction(
   },
 );
 
+// Twins for the engine compatibility test (tests/engine_peers.rs).
+const engineSleep = inngest.createFunction(
+  { id: "engine-sleep", triggers: [{ event: "test/engine-sleep" }] },
+  async ({ step }) => {
+    await step.sleep("nap", 1000);
+    return "rested";
+  },
+);
+
+let flakyCalls = 0;
+const engineFlaky = inngest.createFunction(
+  { id: "engine-flaky", retries: 2, triggers: [{ event: "test/engine-flaky" }] },
+  async ({ step }) => {
+    return await step.run("call-api", () => {
+      flakyCalls += 1;
+      if (flakyCalls === 1) throw new Error("flaky once");
+      return "recovered";
+    });
+  },
+);
+
 const handler = serve({
   client: inngest,
   functions: [
@@ -201,6 +222,8 @@ const handler = serve({
     peerInvoke,
     peerSend,
     peerThree,
+    engineSleep,
+    engineFlaky,
   ],
 });
 
