@@ -48,6 +48,9 @@ fn by_function(runs: &[RunView], app: &str) -> BTreeMap<String, (RunStatus, Valu
         .collect()
 }
 
+/// What is sent, how many runs end, and how each function's runs must end.
+type Scenario = (&'static str, Value, usize, Vec<(&'static str, RunStatus, Value)>);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_engine_runs_js_and_rust_functions_to_the_same_ends() {
     let engine = Engine::new(EngineConfig {
@@ -86,7 +89,7 @@ async fn the_engine_runs_js_and_rust_functions_to_the_same_ends() {
         "{ids:?}"
     );
 
-    let scenarios: Vec<(&str, Value, usize, Vec<(&str, RunStatus, Value)>)> = vec![
+    let scenarios: Vec<Scenario> = vec![
         (
             "two run steps",
             json!({"name": "test/steps", "data": {}}),
