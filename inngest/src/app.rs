@@ -143,6 +143,18 @@ impl App {
         self.build(false)
     }
 
+    /// Serves this registration (as [`register`](App::register) does for a type).
+    pub(crate) fn register_registration(mut self, registration: Registration) -> Self {
+        self.explicit.push(registration);
+        self
+    }
+
+    /// The app with another event client for its steps (for `inngest::testing`).
+    pub(crate) fn with_client(mut self, client: Client) -> Self {
+        self.overrides.client = Some(client);
+        self
+    }
+
     pub(crate) fn build(self, check_path: bool) -> Result<InngestService, Error> {
         let config = Config::resolve(&self.overrides)?;
         if config.mode == Mode::Cloud && config.signing_key.is_none() {
@@ -168,9 +180,10 @@ impl App {
             }
             crate::dev::Engine::new(engine_config)
         });
-        let client = match &engine {
-            Some(engine) => Client::embedded(engine.clone()),
-            None => Client::from_config(&config),
+        let client = match (&self.overrides.client, &engine) {
+            (Some(client), _) => client.clone(),
+            (None, Some(engine)) => Client::embedded(engine.clone()),
+            (None, None) => Client::from_config(&config),
         };
         let step_env = std::sync::Arc::new(StepEnv {
             app_id: app_id.clone(),

@@ -111,6 +111,15 @@ pub enum Trigger {
 }
 
 impl Definition {
+    /// Whether both describe the same declaration. (Pointers to `Function::DEFINITION` are
+    /// not reliable for this: a constant may be placed at several addresses.)
+    pub fn is(&self, other: &Definition) -> bool {
+        self.package == other.package
+            && self.rust_name == other.rust_name
+            && self.file == other.file
+            && self.line == other.line
+    }
+
     /// `file:line` of the declaration.
     pub fn location(&self) -> String {
         format!("{}:{}", self.file, self.line)

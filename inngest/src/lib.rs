@@ -65,6 +65,7 @@ mod serve;
 mod signature;
 pub mod step;
 mod sync;
+pub mod testing;
 mod time;
 pub mod timestr;
 pub mod wire;

@@ -75,9 +75,7 @@ impl Registry {
             if let Kind::FailureHandler { target } | Kind::CancelHandler { target } =
                 e.registration.definition.kind
             {
-                let registered = entries
-                    .iter()
-                    .any(|o| std::ptr::eq(o.registration.definition, target));
+                let registered = entries.iter().any(|o| o.registration.definition.is(target));
                 if !registered {
                     problems.push(format!(
                         "the handler `{}` ({}) handles `{}`, which is not registered in this app",

@@ -992,31 +992,14 @@ impl Engine {
             run.ended = Some(SystemTime::now());
             run.output = Some(output.clone());
             run.pending.clear();
-            let mut data = json!({
-                "function_id": run.fn_id,
-                "run_id": run.id,
-                "event": run.event,
-                "events": run.events,
-                "_inngest": {"status": format!("{status:?}")},
-            });
-            match status {
-                RunStatus::Completed => data["result"] = output.clone(),
-                RunStatus::Failed => {
-                    let mut error = json!({
-                        "error": output.get("error").cloned().unwrap_or_else(|| Value::from(output["name"].as_str().unwrap_or("Error"))),
-                        "name": output.get("name").cloned().unwrap_or_else(|| Value::from("Error")),
-                        "message": output.get("message").cloned().unwrap_or_else(|| Value::from("Function execution error")),
-                    });
-                    for key in ["stack", "cause"] {
-                        if let Some(v) = output.get(key).filter(|v| !v.is_null()) {
-                            error[key] = v.clone();
-                        }
-                    }
-                    data["error"] = error;
-                    data["result"] = output.clone();
-                }
-                _ => {}
-            }
+            let mut data = finished_data(
+                &run.fn_id,
+                &run.id,
+                &run.event,
+                &run.events,
+                status,
+                &output,
+            );
             if let Some(c) = &run.correlation_id {
                 data["correlation_id"] = Value::from(c.clone());
             }
@@ -1091,6 +1074,45 @@ impl Engine {
             .map(|f| f.id.clone())
             .collect()
     }
+}
+
+/// The data of `inngest/function.finished` (and `.failed`) for a run that ended (protocol.md
+/// 7.3): `result` on success, `error` (`{error, name, message, stack?, cause?}`) and the raw
+/// `result` on failure, and `_inngest.status`.
+pub(crate) fn finished_data(
+    fn_id: &str,
+    run_id: &str,
+    event: &Value,
+    events: &[Value],
+    status: RunStatus,
+    output: &Value,
+) -> Value {
+    let mut data = json!({
+        "function_id": fn_id,
+        "run_id": run_id,
+        "event": event,
+        "events": events,
+        "_inngest": {"status": format!("{status:?}")},
+    });
+    match status {
+        RunStatus::Completed => data["result"] = output.clone(),
+        RunStatus::Failed => {
+            let mut error = json!({
+                "error": output.get("error").cloned().unwrap_or_else(|| Value::from(output["name"].as_str().unwrap_or("Error"))),
+                "name": output.get("name").cloned().unwrap_or_else(|| Value::from("Error")),
+                "message": output.get("message").cloned().unwrap_or_else(|| Value::from("Function execution error")),
+            });
+            for key in ["stack", "cause"] {
+                if let Some(v) = output.get(key).filter(|v| !v.is_null()) {
+                    error[key] = v.clone();
+                }
+            }
+            data["error"] = error;
+            data["result"] = output.clone();
+        }
+        _ => {}
+    }
+    data
 }
 
 fn view(r: &Run) -> RunView {

@@ -7,7 +7,7 @@
 //! It is a local engine for development and tests on one machine; production runs on Inngest.
 
 pub(crate) mod api;
-mod engine;
+pub(crate) mod engine;
 mod expr;
 mod transport;
 
