@@ -7,7 +7,7 @@ mod support;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use inngest::dev::{Engine, Happening, RunStatus, RunView};
+use inngest::dev::{Engine, EngineConfig, Happening, RunStatus, RunView};
 use inngest::step::WaitForEvent;
 use inngest::{Context, Error, FunctionFailed, NonRetriableError};
 use serde::{Deserialize, Serialize};
@@ -382,4 +382,91 @@ async fn the_dev_server_surface_accepts_events_and_shows_runs() {
         .await
         .unwrap();
     assert_eq!(bad.status(), 400);
+}
+
+#[inngest::function(id = "ticker", cron = "* * * * *")]
+async fn ticker(ctx: Context) -> Result<Value, Error> {
+    Ok(json!({"event": ctx.event.name, "cron": ctx.event.data["cron"]}))
+}
+
+#[tokio::test(start_paused = true)]
+async fn cron_triggers_fire_on_schedule() {
+    let e = Engine::new(EngineConfig::default());
+    let service = inngest::App::new("cron")
+        .register::<ticker>()
+        .dev("http://127.0.0.1:9")
+        .into_service()
+        .unwrap();
+    let mut happenings = e.subscribe();
+    service.register_with(&e).unwrap();
+    // Paused time moves to the next minute as soon as everything waits.
+    let ended = loop {
+        let h = tokio::time::timeout(Duration::from_secs(120), happenings.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        if let Happening::RunEnded { run_id, .. } = h {
+            break e.run(&run_id).unwrap();
+        }
+    };
+    assert_eq!(ended.function_id, "cron-ticker");
+    assert_eq!(
+        ended.output,
+        Some(json!({"event": "inngest/scheduled.timer", "cron": "* * * * *"}))
+    );
+}
+
+#[tokio::test]
+async fn finished_runs_are_bounded() {
+    let e = Engine::new(EngineConfig {
+        max_finished_runs: 3,
+        ..EngineConfig::default()
+    });
+    let service = inngest::App::new("bounded")
+        .register::<doubler>()
+        .dev("http://127.0.0.1:9")
+        .into_service()
+        .unwrap();
+    service.register_with(&e).unwrap();
+    for qty in 0..10 {
+        let runs = run_to_end(&e, json!({"name": "eng/double", "data": {"qty": qty}}), 1).await;
+        assert_eq!(runs[0].output, Some(json!(qty * 2)));
+    }
+    assert_eq!(e.runs_kept(), 3, "only the last 3 finished runs are kept");
+}
+
+#[tokio::test]
+async fn calls_to_apps_registered_over_http_are_signed() {
+    const KEY: &str = "signkey-test-00112233445566778899aabbccddeeff";
+    let e = Engine::new(EngineConfig::default());
+    e.set_signing_key(KEY);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let engine_url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(inngest::dev::serve_engine(
+        e.clone(),
+        listener,
+        std::future::pending(),
+    ));
+    // A cloud-mode app refuses anything unsigned, so the run completing proves the signatures.
+    let app = support::Served::start(
+        inngest::App::new("signed")
+            .register::<doubler>()
+            .signing_key(KEY)
+            .base_url(engine_url.clone()),
+    )
+    .await;
+    let payload = json!({"url": app.url(), "functions": [{
+        "id": "signed-doubler", "name": "doubler", "triggers": [{"event": "eng/double"}],
+        "steps": {"step": {"id": "step", "name": "step", "runtime": {"type": "http", "url": format!("{}?fnId=signed-doubler&stepId=step", app.url())}}},
+    }]});
+    let res = reqwest::Client::new()
+        .post(format!("{engine_url}/fn/register"))
+        .json(&payload)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let runs = run_to_end(&e, json!({"name": "eng/double", "data": {"qty": 4}}), 1).await;
+    assert_eq!(runs[0].status, RunStatus::Completed, "{runs:?}");
+    assert_eq!(runs[0].output, Some(json!(8)));
 }

@@ -189,7 +189,6 @@ impl App {
             app_id: app_id.clone(),
             client,
         });
-        let self_url = format!("http://127.0.0.1:{}{}", config.port, config.serve_path);
         let service = InngestService::new(Inner {
             step_env,
             config,
@@ -200,10 +199,7 @@ impl App {
             engine: engine.clone(),
         });
         if let Some(engine) = engine {
-            let payload =
-                serde_json::json!({ "functions": service.inner().registry.configs(&self_url) });
-            let transport = std::sync::Arc::new(crate::dev::InProcessTransport::new(&service));
-            engine.register(&payload, transport).map_err(Error::msg)?;
+            service.register_with(&engine)?;
             crate::serve::announce(
                 "no INNGEST_DEV or INNGEST_SIGNING_KEY set: running the embedded Inngest engine in this process (send events to POST /e/<key> on this server or with inngest::send). Set INNGEST_DEV=1 to use the Inngest dev server, or INNGEST_SIGNING_KEY for Inngest Cloud.",
             );

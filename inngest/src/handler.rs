@@ -79,6 +79,17 @@ impl InngestService {
         self.inner.engine.as_ref()
     }
 
+    /// Registers this app's functions with `engine`, which then calls them in-process (no
+    /// sockets): a standalone engine in front of this app, as in tests.
+    pub fn register_with(&self, engine: &crate::dev::Engine) -> Result<usize, crate::Error> {
+        let url = format!("http://127.0.0.1{}", self.inner.config.serve_path);
+        let payload = serde_json::json!({ "functions": self.inner.registry.configs(&url) });
+        let transport = Arc::new(crate::dev::InProcessTransport::new(self));
+        engine
+            .register(&payload, transport)
+            .map_err(crate::Error::msg)
+    }
+
     /// The app id this service registers as.
     pub fn app_id(&self) -> &str {
         &self.inner.app_id

@@ -13,7 +13,6 @@ use http::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
 use super::engine::Engine;
-use super::transport::HttpTransport;
 use crate::response::{self, Body};
 
 /// Whether `path` belongs to the engine.
@@ -62,7 +61,7 @@ pub(crate) fn handle(engine: &Engine, method: &Method, path: &str, body: &Bytes)
                     )
                 }
             };
-            match engine.register(&payload, Arc::new(HttpTransport::default())) {
+            match engine.register(&payload, Arc::new(engine.http_transport())) {
                 Ok(n) => response::json(
                     StatusCode::OK,
                     &json!({"ok": true, "modified": true, "message": format!("registered {n} functions")}),

@@ -145,6 +145,9 @@ pub enum Happening {
 #[derive(Clone)]
 struct EngineFn {
     id: String,
+    crons: Vec<String>,
+    /// Which registration this is; cron schedules of older ones stop.
+    generation: u64,
     triggers: Vec<(String, Option<String>)>,
     cancel: Vec<(String, Option<String>, Duration)>,
     url: String,
@@ -199,6 +202,8 @@ pub struct Engine {
 }
 
 struct Inner {
+    /// Signs calls to apps registered over HTTP.
+    signing_key: Mutex<Option<String>>,
     state: Mutex<State>,
     config: EngineConfig,
     happenings: broadcast::Sender<Happening>,
@@ -235,6 +240,7 @@ impl Engine {
         let (happenings, _) = broadcast::channel(1024);
         Engine {
             inner: Arc::new(Inner {
+                signing_key: Mutex::new(None),
                 state: Mutex::new(State::default()),
                 config,
                 happenings,
@@ -244,6 +250,30 @@ impl Engine {
 
     fn state(&self) -> MutexGuard<'_, State> {
         self.inner.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Signs the calls to apps that register over HTTP with this key, as Inngest Cloud does
+    /// (the apps then run in cloud mode with the same `INNGEST_SIGNING_KEY`).
+    pub fn set_signing_key(&self, key: impl Into<String>) {
+        *self
+            .inner
+            .signing_key
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(key.into());
+    }
+
+    /// The transport for an app registering over HTTP: signed when a key is set.
+    pub(crate) fn http_transport(&self) -> super::HttpTransport {
+        match self
+            .inner
+            .signing_key
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+        {
+            Some(key) => super::HttpTransport::signed(key),
+            None => super::HttpTransport::default(),
+        }
     }
 
     /// Everything that happens from now on.
@@ -265,6 +295,7 @@ impl Engine {
         let functions = payload["functions"]
             .as_array()
             .ok_or("the register payload has no `functions` array")?;
+        let generation = GENERATION.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let mut parsed = Vec::new();
         for f in functions {
             let id = f["id"].as_str().ok_or("a function has no `id`")?.to_owned();
@@ -310,8 +341,18 @@ impl Engine {
                         .collect()
                 })
                 .unwrap_or_default();
+            let crons = f["triggers"]
+                .as_array()
+                .map(|ts| {
+                    ts.iter()
+                        .filter_map(|t| t["cron"].as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default();
             parsed.push(EngineFn {
                 id,
+                crons,
+                generation,
                 triggers,
                 cancel,
                 url,
@@ -320,10 +361,22 @@ impl Engine {
             });
         }
         let count = parsed.len();
-        let mut st = self.state();
-        let ids: HashSet<String> = parsed.iter().map(|f| f.id.clone()).collect();
-        st.functions.retain(|f| !ids.contains(&f.id));
-        st.functions.extend(parsed);
+        let scheduled: Vec<EngineFn> = parsed
+            .iter()
+            .filter(|f| !f.crons.is_empty())
+            .cloned()
+            .collect();
+        {
+            let mut st = self.state();
+            let ids: HashSet<String> = parsed.iter().map(|f| f.id.clone()).collect();
+            st.functions.retain(|f| !ids.contains(&f.id));
+            st.functions.extend(parsed);
+        }
+        for f in scheduled {
+            for schedule in &f.crons {
+                self.schedule_cron(f.clone(), schedule.clone());
+            }
+        }
         Ok(count)
     }
 
@@ -350,7 +403,9 @@ impl Engine {
         });
         self.resume_pauses(&name, &event);
         self.cancel_matching(&name, &event);
-        let targets: Vec<EngineFn> = {
+        let targets: Vec<EngineFn> = if name == "inngest/scheduled.timer" {
+            Vec::new() // cron runs are started by their schedules, not by this event
+        } else {
             let st = self.state();
             if name == "inngest/function.invoked" {
                 let fn_id = event["data"]["_inngest"]["fn_id"]
@@ -380,6 +435,47 @@ impl Engine {
             self.start_run(&f, &event);
         }
         id
+    }
+
+    /// Fires `inngest/scheduled.timer` runs of `f` on its schedule, until `f` is registered
+    /// again or the runtime stops.
+    fn schedule_cron(&self, f: EngineFn, schedule: String) {
+        let cron = match parse_cron(&schedule) {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(function = %f.id, %schedule, error = %e, "a cron schedule does not parse; it will not fire");
+                return;
+            }
+        };
+        let engine = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let now = chrono::Utc::now();
+                let Ok(next) = cron.find_next_occurrence(&now, false) else {
+                    return;
+                };
+                let wait = (next - now).to_std().unwrap_or_default();
+                tokio::time::sleep(wait).await;
+                let current = engine
+                    .state()
+                    .functions
+                    .iter()
+                    .any(|g| g.id == f.id && g.generation == f.generation);
+                if !current {
+                    return;
+                }
+                let id = ulid::Ulid::new().to_string();
+                let event = json!({
+                    "id": id, "name": "inngest/scheduled.timer", "data": {"cron": schedule},
+                    "user": {}, "ts": now_ms(),
+                });
+                engine.tell(Happening::Event {
+                    id,
+                    name: "inngest/scheduled.timer".into(),
+                });
+                engine.start_run(&f, &event);
+            }
+        });
     }
 
     fn start_run(&self, f: &EngineFn, event: &Value) {
@@ -1125,6 +1221,22 @@ fn view(r: &Run) -> RunView {
         run_started_at: crate::time::rfc3339(r.started),
         ended_at: r.ended.map(crate::time::rfc3339),
     }
+}
+
+static GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// A five-field cron schedule, with an optional `TZ=<zone> ` prefix (the zone is not applied:
+/// the engine fires in UTC).
+fn parse_cron(schedule: &str) -> Result<croner::Cron, String> {
+    let fields = match schedule.trim().split_once(' ') {
+        Some((tz, rest)) if tz.starts_with("TZ=") || tz.starts_with("CRON_TZ=") => rest,
+        _ => schedule.trim(),
+    };
+    croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Disallowed)
+        .build()
+        .parse(fields)
+        .map_err(|e| e.to_string())
 }
 
 fn now_ms() -> i64 {

@@ -27,15 +27,31 @@ pub trait Transport: Send + Sync + 'static {
     fn call(&self, url: String, body: Vec<u8>) -> BoxFuture<Result<CallResponse, String>>;
 }
 
-/// Calls over HTTP, exactly as the Inngest executor does.
+/// Calls over HTTP, exactly as the Inngest executor does: signed with
+/// `X-Inngest-Signature` when a signing key is set.
 #[derive(Debug, Clone, Default)]
 pub struct HttpTransport {
     client: reqwest::Client,
+    signing_key: Option<crate::config::Secret>,
+}
+
+impl HttpTransport {
+    /// Signs every call request with `key`, as Inngest Cloud does.
+    pub fn signed(key: impl Into<String>) -> Self {
+        HttpTransport {
+            client: reqwest::Client::default(),
+            signing_key: Some(crate::config::Secret::new(key.into())),
+        }
+    }
 }
 
 impl Transport for HttpTransport {
     fn call(&self, url: String, body: Vec<u8>) -> BoxFuture<Result<CallResponse, String>> {
         let client = self.client.clone();
+        let signature = self
+            .signing_key
+            .as_ref()
+            .map(|key| crate::signature::signature_header(key, &body));
         Box::pin(async move {
             let step_id = url::Url::parse(&url)
                 .ok()
@@ -45,8 +61,11 @@ impl Transport for HttpTransport {
                         .map(|(_, v)| v.into_owned())
                 })
                 .unwrap_or_else(|| "step".to_owned());
-            let res = client
-                .post(&url)
+            let mut req = client.post(&url);
+            if let Some(signature) = signature {
+                req = req.header("x-inngest-signature", signature);
+            }
+            let res = req
                 .header("content-type", "application/json")
                 .header("x-inngest-step-id", step_id)
                 .header("x-inngest-req-version", "2")
