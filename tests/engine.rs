@@ -470,3 +470,60 @@ async fn calls_to_apps_registered_over_http_are_signed() {
     assert_eq!(runs[0].status, RunStatus::Completed, "{runs:?}");
     assert_eq!(runs[0].output, Some(json!(8)));
 }
+
+#[tokio::test]
+async fn delete_v1_runs_cancels_a_run_over_http() {
+    let served =
+        support::Served::start(inngest::App::new("eng").retry_interval(Duration::from_millis(20)))
+            .await;
+    let base = format!("http://{}", served.addr);
+    let client = &served.client;
+    let sent: Value = client
+        .post(format!("{base}/e/k"))
+        .json(&json!({"name": "eng/long-nap", "data": {}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let event_id = sent["ids"][0].as_str().unwrap().to_owned();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let run_id = loop {
+        let runs: Value = reqwest::get(format!("{base}/v1/events/{event_id}/runs"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if let Some(id) = runs["data"][0]["run_id"].as_str() {
+            break id.to_owned();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the run starts within 20 s"
+        );
+        tokio::task::yield_now().await;
+    };
+    let res = client
+        .delete(format!("{base}/v1/runs/{run_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let run: Value = reqwest::get(format!("{base}/v1/runs/{run_id}"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(run["data"]["status"], "Cancelled");
+    let again = client
+        .delete(format!("{base}/v1/runs/{run_id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 404, "only running runs can be cancelled");
+    let missing = reqwest::get(format!("{base}/v1/runs/nope")).await.unwrap();
+    assert_eq!(missing.status(), 404);
+}

@@ -28,6 +28,18 @@ pub struct Event<E = Value> {
 
 impl<E> Event<E> {
     /// A new event with this name and data, to send.
+    ///
+    /// ```
+    /// use inngest::Event;
+    /// #[derive(serde::Serialize)]
+    /// struct Signup { user_id: String }
+    ///
+    /// let event = Event::new("user/signup", Signup { user_id: "42".into() })
+    ///     .with_id("signup-42") // an idempotency key: sent twice, run once
+    ///     .with_ts(1_712_345_678_901)
+    ///     .with_version("2024-01-01");
+    /// assert_eq!(event.id.as_deref(), Some("signup-42"));
+    /// ```
     pub fn new(name: impl Into<String>, data: E) -> Self {
         Event {
             id: None,
@@ -37,6 +49,30 @@ impl<E> Event<E> {
             ts: None,
             v: None,
         }
+    }
+
+    /// Sets the id, which Inngest uses as an idempotency key.
+    pub fn with_id(mut self, id: impl Into<String>) -> Self {
+        self.id = Some(id.into());
+        self
+    }
+
+    /// Sets when the event happened, in milliseconds since the Unix epoch (now, by default).
+    pub fn with_ts(mut self, ts: i64) -> Self {
+        self.ts = Some(ts);
+        self
+    }
+
+    /// Attaches user information.
+    pub fn with_user(mut self, user: Value) -> Self {
+        self.user = user;
+        self
+    }
+
+    /// Sets the version of the event's schema.
+    pub fn with_version(mut self, v: impl Into<String>) -> Self {
+        self.v = Some(v.into());
+        self
     }
 }
 
