@@ -1,8 +1,8 @@
 //! Compatibility with real peers: the engine, served on its own like the Inngest dev server,
-//! runs the same functions from the official TypeScript SDK and from the Rust SDK, each app
-//! registered over HTTP exactly as with the dev server (`INNGEST_DEV=<engine URL>`, then a
-//! PUT to the app). The runs must end with the same statuses and outputs, and the failure
-//! handlers must receive the failure event.
+//! runs the same functions from the official TypeScript SDK, the official Python SDK and the
+//! Rust SDK, each app registered over HTTP exactly as with the dev server
+//! (`INNGEST_DEV=<engine URL>`, then a PUT to the app). The runs must end with the same
+//! statuses and outputs, and the failure handlers must receive the failure event.
 
 mod support;
 
@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use inngest::dev::{Engine, EngineConfig, Happening, RunStatus, RunView};
 use serde_json::{json, Value};
-use support::peers::start_peer_with;
+use support::peers::{self, Peer};
 use support::Served;
 
 async fn run_to_end(engine: &Engine, event: Value, runs: usize) -> Vec<RunView> {
@@ -32,7 +32,7 @@ async fn run_to_end(engine: &Engine, event: Value, runs: usize) -> Vec<RunView> 
 }
 
 /// The runs by function id without its app prefix, with the app id in outputs replaced by
-/// `<app>`, so the JS and Rust runs can be compared.
+/// `<app>`, so the runs of the JS, Python and Rust apps can be compared.
 fn by_function(runs: &[RunView], app: &str) -> BTreeMap<String, (RunStatus, Value)> {
     runs.iter()
         .filter_map(|r| {
@@ -48,11 +48,16 @@ fn by_function(runs: &[RunView], app: &str) -> BTreeMap<String, (RunStatus, Valu
         .collect()
 }
 
-/// What is sent, how many runs end, and how each function's runs must end.
-type Scenario = (&'static str, Value, usize, Vec<(&'static str, RunStatus, Value)>);
+/// What is sent, how many runs end per app, and how each function's runs must end.
+type Scenario = (
+    &'static str,
+    Value,
+    usize,
+    Vec<(&'static str, RunStatus, Value)>,
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_engine_runs_js_and_rust_functions_to_the_same_ends() {
+async fn the_engine_runs_js_python_and_rust_functions_to_the_same_ends() {
     let engine = Engine::new(EngineConfig {
         retry_interval: Some(Duration::from_millis(50)),
         max_finished_runs: 1000,
@@ -65,17 +70,29 @@ async fn the_engine_runs_js_and_rust_functions_to_the_same_ends() {
         std::future::pending(),
     ));
 
-    let Some(peer) = start_peer_with(&engine_url).await else {
+    // Each peer is skipped when it cannot be installed or started (unless
+    // INNGEST_REQUIRE_PEERS=1); with none, there is nothing to compare the Rust app with.
+    let (js, py) = tokio::join!(
+        peers::start(&peers::JS, &engine_url),
+        peers::start(&peers::PY, &engine_url)
+    );
+    let started: Vec<(&str, &str, Peer)> = [("JS", "peer-app", js), ("Python", "py-app", py)]
+        .into_iter()
+        .filter_map(|(sdk, app, peer)| Some((sdk, app, peer?)))
+        .collect();
+    if started.is_empty() {
         return;
-    };
+    }
     let rust = Served::start(inngest::App::new("rust-app").dev(engine_url.clone())).await;
+    let mut apps: Vec<(&str, &str, String)> = started
+        .iter()
+        .map(|(sdk, app, peer)| (*sdk, *app, peer.url()))
+        .collect();
+    apps.push(("Rust", "rust-app", rust.url()));
     let client = reqwest::Client::new();
-    for url in [
-        format!("http://127.0.0.1:{}/api/inngest", peer.port),
-        rust.url(),
-    ] {
+    for (_, _, url) in &apps {
         let res = client
-            .put(&url)
+            .put(url)
             .header("x-inngest-server-kind", "dev")
             .send()
             .await
@@ -83,17 +100,25 @@ async fn the_engine_runs_js_and_rust_functions_to_the_same_ends() {
         assert_eq!(res.status(), 200, "sync of {url}");
     }
     let ids = engine.function_ids();
-    assert!(
-        ids.contains(&"peer-app-two-steps".to_owned())
-            && ids.contains(&"rust-app-two-steps".to_owned()),
-        "{ids:?}"
-    );
+    for (sdk, app, _) in &apps {
+        for function in [
+            "two-steps",
+            "with-failure",
+            "with-failure-failure",
+            "peer-child",
+        ] {
+            assert!(
+                ids.contains(&format!("{app}-{function}")),
+                "the {sdk} app registered {function}: {ids:?}"
+            );
+        }
+    }
 
     let scenarios: Vec<Scenario> = vec![
         (
             "two run steps",
             json!({"name": "test/steps", "data": {}}),
-            2,
+            1,
             vec![(
                 "two-steps",
                 RunStatus::Completed,
@@ -103,21 +128,21 @@ async fn the_engine_runs_js_and_rust_functions_to_the_same_ends() {
         (
             "a sleep",
             json!({"name": "test/engine-sleep", "data": {}}),
-            2,
+            1,
             vec![("engine-sleep", RunStatus::Completed, json!("rested"))],
         ),
         (
             "a retriable error that succeeds on the second attempt",
             json!({"name": "test/engine-flaky", "data": {}}),
-            2,
+            1,
             vec![("engine-flaky", RunStatus::Completed, json!("recovered"))],
         ),
-        // JS and Rust failures, their two failure handlers, and the Rust app's `all-failures`
-        // function (triggered by every inngest/function.failed) twice.
+        // Per app: the failure, its failure handler, and a run of the Rust app's
+        // `all-failures` function (triggered by every inngest/function.failed).
         (
             "a NonRetriableError with a failure handler",
             json!({"name": "test/fails", "data": {}}),
-            6,
+            3,
             vec![
                 (
                     "with-failure",
@@ -131,32 +156,29 @@ async fn the_engine_runs_js_and_rust_functions_to_the_same_ends() {
                 ),
             ],
         ),
+        // Per app: the invoker and the invoked child.
         (
             "an invoke",
             json!({"name": "test/peer-invoke", "data": {}}),
-            4,
+            2,
             vec![
                 ("peer-invoke", RunStatus::Completed, json!(42)),
                 ("peer-child", RunStatus::Completed, json!(42)),
             ],
         ),
     ];
-    for (what, event, runs, expected) in scenarios {
-        let ended = run_to_end(&engine, event, runs).await;
-        let js = by_function(&ended, "peer-app");
-        let rs = by_function(&ended, "rust-app");
-        for (function, status, output) in &expected {
-            let want = (*status, output.clone());
-            assert_eq!(
-                js.get(*function),
-                Some(&want),
-                "{what}: the JS run of {function}; all: {ended:?}"
-            );
-            assert_eq!(
-                rs.get(*function),
-                Some(&want),
-                "{what}: the Rust run of {function}; all: {ended:?}"
-            );
+    for (what, event, runs_per_app, expected) in scenarios {
+        let ended = run_to_end(&engine, event, runs_per_app * apps.len()).await;
+        for (sdk, app, _) in &apps {
+            let runs = by_function(&ended, app);
+            for (function, status, output) in &expected {
+                let want = (*status, output.clone());
+                assert_eq!(
+                    runs.get(*function),
+                    Some(&want),
+                    "{what}: the {sdk} run of {function}; all: {ended:?}"
+                );
+            }
         }
     }
 }

@@ -1,17 +1,20 @@
-//! The syntax of an attribute's arguments: `key = value` pairs and positional arguments, each
-//! kept with its tokens (so with its span). Nothing is validated here beyond the syntax; what the
-//! keys mean, and which values they take, is `model.rs`'s business.
+//! The syntax of an attribute's arguments: `key = value` pairs, `key(..)` lists of arguments
+//! and positional arguments, each kept with its tokens (so with its span). Nothing is validated
+//! here beyond the syntax; what the keys mean, and which values they take, is `model.rs`'s and
+//! `options.rs`'s business.
 
-use proc_macro2::{TokenStream, TokenTree};
+use proc_macro2::{Group, TokenStream, TokenTree};
+use quote::ToTokens;
 use syn::ext::IdentExt;
 use syn::parse::{Parse, ParseStream, Parser};
 use syn::{Expr, Ident, Token};
 
 use crate::errors::Errors;
 
-/// One argument of `#[inngest::function(..)]` or `#[inngest::on_failure(..)]`.
+/// One argument of `#[inngest::function(..)]`, `#[inngest::on_failure(..)]` or
+/// `#[inngest::on_cancel(..)]`, or of a list such as `throttle(..)`.
 pub enum Arg {
-    /// `key = value`. The key may be any identifier, even a keyword (`type = ..`), so that an
+    /// `key = value`. The key may be any identifier, even a keyword (`if = ..`), so that an
     /// unknown key is reported as such rather than as a syntax error.
     KeyValue {
         /// The key, spanned where the user wrote it.
@@ -19,15 +22,45 @@ pub enum Arg {
         /// The value, any expression: `model.rs` says which ones are accepted.
         value: Expr,
     },
+    /// `key(..)`: a list of arguments, such as `throttle(limit = 10, period = "1m")`.
+    List(List),
     /// An argument without a key, such as the function path of `#[on_failure(send_welcome)]`.
     Positional(Expr),
+}
+
+/// `key(args)`, its arguments not parsed yet: [`List::args`] parses them, recording their
+/// errors beside the others.
+pub struct List {
+    /// The key, spanned where the user wrote it.
+    pub key: Ident,
+    /// The parentheses and what is between them.
+    pub group: Group,
+}
+
+impl List {
+    /// The arguments between the parentheses, as [`parse`] returns them.
+    pub fn args(&self, errors: &mut Errors) -> (Vec<Arg>, bool) {
+        parse(self.group.stream(), errors)
+    }
+}
+
+impl ToTokens for List {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        self.key.to_tokens(tokens);
+        self.group.to_tokens(tokens);
+    }
 }
 
 impl Parse for Arg {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let is_key_value =
             input.peek(Ident::peek_any) && input.peek2(Token![=]) && !input.peek2(Token![==]);
-        if is_key_value {
+        let is_list = input.peek(Ident::peek_any) && input.peek2(syn::token::Paren);
+        if is_list {
+            let key = Ident::parse_any(input)?;
+            let group = input.parse::<Group>()?;
+            Ok(Arg::List(List { key, group }))
+        } else if is_key_value {
             let key = Ident::parse_any(input)?;
             let eq = input.parse::<Token![=]>()?;
             if input.is_empty() {

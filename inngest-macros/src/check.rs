@@ -1,17 +1,112 @@
-//! Checks of the annotated item: it is a free `async fn` taking one argument and returning a
-//! value, and a failure handler's argument names `FunctionFailed`. Each error is spanned on the
-//! token that is wrong.
+//! Checks of the annotated item and across arguments: the item is a free `async fn` taking one
+//! argument and returning a value, a handler's argument names `FunctionFailed` or
+//! `FunctionCancelled`, the triggers are distinct, and no two options are given that the
+//! Inngest server refuses together. Each error is spanned on the token that is wrong.
 //!
 //! Types are not checked here: the generated code names the user's argument and return types in
 //! trait bounds (`ContextArg`, `FunctionReturn`, `SameEventAs`), so rustc checks them and points
 //! at the user's tokens.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Ident, Span, TokenStream};
 use quote::ToTokens;
 use syn::{FnArg, GenericArgument, Item, ItemFn, PathArguments, ReturnType, Type, TypePath};
 
 use crate::errors::Errors;
-use crate::model::{FailedEvent, Handler, Macro};
+use crate::model::{CompanionKind, HandledEvent, Handler, Macro};
+use crate::options::Trigger;
+
+/// The options the server refuses together, and why. Batching rules: `pkg/inngest/function.go`
+/// `Function.Validate`; idempotency: `pkg/sdk/function.go` `SDKFunction.Function`.
+const EXCLUSIVE: &[(&str, &str, &str)] = &[
+    (
+        "batch_events",
+        "cancel_on",
+        "Inngest refuses a function that both batches events and has cancellations",
+    ),
+    (
+        "batch_events",
+        "debounce",
+        "Inngest refuses a function that both batches and debounces events",
+    ),
+    (
+        "batch_events",
+        "singleton",
+        "Inngest refuses a function that is both batched and a singleton",
+    ),
+    (
+        "batch_events",
+        "priority",
+        "Inngest refuses a function with both a batch and a run priority: a batch has no \
+         single event to compute the priority from",
+    ),
+    (
+        "idempotency",
+        "rate_limit",
+        "Inngest turns `idempotency` into a rate limit of one run per key per 24h, which \
+         replaces `rate_limit`",
+    ),
+];
+
+/// Options given together that the server refuses, each reported on the key given last.
+pub fn combinations(given: &[(&'static str, Ident)], errors: &mut Errors) {
+    let first = |key: &str| given.iter().position(|(given, _)| *given == key);
+    for (a, b, why) in EXCLUSIVE {
+        if let (Some(at_a), Some(at_b)) = (first(a), first(b)) {
+            let (earlier, later) = if at_a < at_b { (a, at_b) } else { (b, at_a) };
+            let (later_key, later_ident) = &given[later];
+            errors.at(
+                later_ident.span(),
+                format_args!("`{later_key}` cannot be used with `{earlier}`: {why}"),
+            );
+        }
+    }
+}
+
+/// Triggers the server refuses as duplicates (`MultipleTriggers.Validate`): the same event with
+/// the same expression, or the same cron schedule (whatever the jitter); each reported on the
+/// second one.
+pub fn triggers(triggers: &[Trigger], errors: &mut Errors) {
+    for (i, trigger) in triggers.iter().enumerate() {
+        let earlier = &triggers[..i];
+        match trigger {
+            Trigger::Event { name, expression } => {
+                let same = earlier.iter().any(|other| {
+                    matches!(other, Trigger::Event { name: n, expression: e }
+                        if n.value() == name.value()
+                            && e.as_ref().map(|e| e.value()) == expression.as_ref().map(|e| e.value()))
+                });
+                if same {
+                    errors.at(
+                        name.span(),
+                        format_args!(
+                            "duplicate trigger: the event `{}` already triggers this function{}",
+                            name.value(),
+                            if expression.is_some() {
+                                " with the same `if`"
+                            } else {
+                                ""
+                            }
+                        ),
+                    );
+                }
+            }
+            Trigger::Cron { schedule, .. } => {
+                let same = earlier.iter().any(|other| {
+                    matches!(other, Trigger::Cron { schedule: s, .. } if s.value() == schedule.value())
+                });
+                if same {
+                    errors.at(
+                        schedule.span(),
+                        format_args!(
+                            "duplicate trigger: the schedule `{}` already triggers this function",
+                            schedule.value()
+                        ),
+                    );
+                }
+            }
+        }
+    }
+}
 
 /// The annotated item as a [`Handler`], or `None` with the reasons recorded in `errors`.
 pub fn handler(item: TokenStream, which: Macro, errors: &mut Errors) -> Option<Handler> {
@@ -149,28 +244,37 @@ fn signature(item: &ItemFn, which: Macro, errors: &mut Errors) -> (Option<Type>,
     (arg_ty, ret_ty)
 }
 
-/// The `E` of a failure handler's `Context<FunctionFailed<E>>`, checked syntactically: any path
-/// prefix is allowed (`inngest::Context<inngest::FunctionFailed<E>>`), a type alias is not.
-pub fn failed_event(arg_ty: &Type, errors: &mut Errors) -> Option<FailedEvent> {
-    let event =
-        single_type_argument(arg_ty, "Context").and_then(|payload| payload_event(strip(payload)));
+/// The `E` of a handler's `Context<FunctionFailed<E>>` (or `FunctionCancelled<E>`), checked
+/// syntactically: any path prefix is allowed (`inngest::Context<inngest::FunctionFailed<E>>`), a
+/// type alias is not.
+pub fn handled_event(
+    arg_ty: &Type,
+    kind: CompanionKind,
+    errors: &mut Errors,
+) -> Option<HandledEvent> {
+    let payload = kind.payload();
+    let event = single_type_argument(arg_ty, "Context")
+        .and_then(|inner| payload_event(strip(inner), payload));
     if event.is_none() {
         errors.spanned(
             arg_ty,
-            "a failure handler takes `Context<FunctionFailed<E>>`, where `E` is the event type \
-             of the function it handles (or `Context<FunctionFailed>` for raw JSON)",
+            format_args!(
+                "{} takes `Context<{payload}<E>>`, where `E` is the event type of the function \
+                 it handles (or `Context<{payload}>` for raw JSON)",
+                kind.which().subject()
+            ),
         );
     }
     event
 }
 
-/// `FunctionFailed` (raw) or `FunctionFailed<E>`.
-fn payload_event(payload: &Type) -> Option<FailedEvent> {
-    let segment = last_segment(payload, "FunctionFailed")?;
+/// `FunctionFailed` (raw) or `FunctionFailed<E>`, or the same with another `payload` name.
+fn payload_event(ty: &Type, payload: &str) -> Option<HandledEvent> {
+    let segment = last_segment(ty, payload)?;
     match &segment.arguments {
-        PathArguments::None => Some(FailedEvent::Raw),
-        PathArguments::AngleBracketed(_) => single_type_argument(payload, "FunctionFailed")
-            .map(|ty| FailedEvent::Typed(Box::new(ty.clone()))),
+        PathArguments::None => Some(HandledEvent::Raw),
+        PathArguments::AngleBracketed(_) => single_type_argument(ty, payload)
+            .map(|inner| HandledEvent::Typed(Box::new(inner.clone()))),
         PathArguments::Parenthesized(_) => None,
     }
 }

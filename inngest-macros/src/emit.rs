@@ -1,4 +1,4 @@
-//! Code generation from a validated model (`model.rs`).
+//! Code generation from a validated model (`model.rs`, `options.rs`).
 //!
 //! Beside the user's `async fn`, left unchanged, each attribute emits a hidden braced struct of
 //! the same name (braced, so it lives in the type namespace only) and, inside `const _: () = {..}`,
@@ -10,7 +10,8 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::LitStr;
 
-use crate::model::{FailedEvent, Function, Handler, OnFailure};
+use crate::model::{Companion, CompanionKind, Function, HandledEvent, Handler};
+use crate::options::{Options, Scope, SingletonMode, Trigger};
 use crate::paths::Paths;
 
 /// The expansion of `#[inngest::function]`.
@@ -19,23 +20,25 @@ pub fn function(function: &Function) -> TokenStream {
     let Function {
         handler,
         id,
-        event,
-        retries,
         name,
+        retries,
+        triggers,
+        options,
     } = function;
-    let (definition, trigger, kind, none) = (p.definition(), p.trigger(), p.kind(), p.none());
-    // Plain string literals, whatever the user wrote (`r"..."`, a suffix).
-    let plain = |lit: &LitStr| LitStr::new(&lit.value(), lit.span());
-    let (id, event) = (plain(id), plain(event));
-    let name = option(name.as_ref().map(plain).as_ref());
+    let (definition, kind) = (p.definition(), p.kind());
+    let id = plain(id);
+    let name = option_str(name.as_ref());
     let retries = option(retries.map(Literal::u32_unsuffixed).as_ref());
+    let triggers = triggers.iter().map(trigger);
+    let options = self::options(options);
     let (package, file, line, rust_name) = declared_at(handler);
     let definition = quote! {
         &#definition {
             id: #id,
             name: #name,
-            triggers: &[#trigger::Event { name: #event, expression: #none }],
+            triggers: &[#(#triggers),*],
             retries: #retries,
+            options: #options,
             kind: #kind::Function,
             package: #package,
             file: #file,
@@ -46,41 +49,190 @@ pub fn function(function: &Function) -> TokenStream {
     items(handler, definition, TokenStream::new())
 }
 
-/// The expansion of `#[inngest::on_failure]`.
-pub fn on_failure(on_failure: &OnFailure) -> TokenStream {
+/// A trigger: `Trigger::Event { .. }` or `Trigger::Cron { .. }`.
+fn trigger(trigger: &Trigger) -> TokenStream {
+    let trigger_type = Paths::call_site().trigger();
+    match trigger {
+        Trigger::Event { name, expression } => {
+            let (name, expression) = (plain(name), option_str(expression.as_ref()));
+            quote!(#trigger_type::Event { name: #name, expression: #expression })
+        }
+        Trigger::Cron { schedule, jitter } => {
+            let (schedule, jitter) = (plain(schedule), option_str(jitter.as_ref()));
+            quote!(#trigger_type::Cron { schedule: #schedule, jitter: #jitter })
+        }
+    }
+}
+
+/// `Options::NONE`, or the options given and `..Options::NONE` for the others.
+fn options(options: &Options) -> TokenStream {
     let p = Paths::call_site();
-    let OnFailure {
+    let options_type = p.options();
+    if options.is_empty() {
+        return quote!(#options_type::NONE);
+    }
+    let Options {
+        concurrency,
+        throttle,
+        rate_limit,
+        debounce,
+        idempotency,
+        batch_events,
+        cancel_on,
+        priority,
+        timeouts,
+        singleton,
+    } = options;
+    let mut fields = Vec::new();
+    if !concurrency.is_empty() {
+        let (concurrency_type, scope_type) = (p.concurrency(), p.scope());
+        let limits = concurrency.iter().map(|c| {
+            let limit = Literal::u32_unsuffixed(c.limit);
+            let key = option_str(c.key.as_ref());
+            let scope = option(
+                c.scope
+                    .map(|scope| match scope {
+                        Scope::Fn => quote!(#scope_type::Fn),
+                        Scope::Env => quote!(#scope_type::Env),
+                        Scope::Account => quote!(#scope_type::Account),
+                    })
+                    .as_ref(),
+            );
+            quote!(#concurrency_type { limit: #limit, key: #key, scope: #scope })
+        });
+        fields.push(quote!(concurrency: &[#(#limits),*]));
+    }
+    if let Some(t) = throttle {
+        let throttle_type = p.throttle();
+        let (limit, period) = (Literal::u32_unsuffixed(t.limit), plain(&t.period));
+        let burst = option(t.burst.map(Literal::u32_unsuffixed).as_ref());
+        let key = option_str(t.key.as_ref());
+        let value =
+            quote!(#throttle_type { limit: #limit, period: #period, burst: #burst, key: #key });
+        fields.push(quote_field("throttle", &value));
+    }
+    if let Some(r) = rate_limit {
+        let rate_limit_type = p.rate_limit();
+        let (limit, period) = (Literal::u32_unsuffixed(r.limit), plain(&r.period));
+        let key = option_str(r.key.as_ref());
+        let value = quote!(#rate_limit_type { limit: #limit, period: #period, key: #key });
+        fields.push(quote_field("rate_limit", &value));
+    }
+    if let Some(d) = debounce {
+        let debounce_type = p.debounce();
+        let period = plain(&d.period);
+        let (key, timeout) = (option_str(d.key.as_ref()), option_str(d.timeout.as_ref()));
+        let value = quote!(#debounce_type { period: #period, key: #key, timeout: #timeout });
+        fields.push(quote_field("debounce", &value));
+    }
+    if let Some(idempotency) = idempotency {
+        fields.push(quote_field(
+            "idempotency",
+            &plain(idempotency).into_token_stream(),
+        ));
+    }
+    if let Some(b) = batch_events {
+        let batch_events_type = p.batch_events();
+        let (max_size, timeout) = (Literal::u32_unsuffixed(b.max_size), plain(&b.timeout));
+        let key = option_str(b.key.as_ref());
+        let if_expression = option_str(b.if_expression.as_ref());
+        let value = quote! {
+            #batch_events_type {
+                max_size: #max_size,
+                timeout: #timeout,
+                key: #key,
+                if_expression: #if_expression,
+            }
+        };
+        fields.push(quote_field("batch_events", &value));
+    }
+    if !cancel_on.is_empty() {
+        let cancel_on_type = p.cancel_on();
+        let cancellations = cancel_on.iter().map(|c| {
+            let event = plain(&c.event);
+            let if_expression = option_str(c.if_expression.as_ref());
+            let timeout = option_str(c.timeout.as_ref());
+            quote!(#cancel_on_type { event: #event, if_expression: #if_expression, timeout: #timeout })
+        });
+        fields.push(quote!(cancel_on: &[#(#cancellations),*]));
+    }
+    if let Some(priority) = priority {
+        let (priority_type, run) = (p.priority(), plain(&priority.run));
+        fields.push(quote_field(
+            "priority",
+            &quote!(#priority_type { run: #run }),
+        ));
+    }
+    if let Some(t) = timeouts {
+        let timeouts_type = p.timeouts();
+        let (start, finish) = (option_str(t.start.as_ref()), option_str(t.finish.as_ref()));
+        let value = quote!(#timeouts_type { start: #start, finish: #finish });
+        fields.push(quote_field("timeouts", &value));
+    }
+    if let Some(s) = singleton {
+        let (singleton_type, mode_type) = (p.singleton(), p.singleton_mode());
+        let key = option_str(s.key.as_ref());
+        let mode = match s.mode {
+            SingletonMode::Skip => quote!(#mode_type::Skip),
+            SingletonMode::Cancel => quote!(#mode_type::Cancel),
+        };
+        let value = quote!(#singleton_type { key: #key, mode: #mode });
+        fields.push(quote_field("singleton", &value));
+    }
+    quote!(#options_type { #(#fields,)* ..#options_type::NONE })
+}
+
+/// `field: Some(value)`.
+fn quote_field(field: &str, value: &TokenStream) -> TokenStream {
+    let field = syn::Ident::new(field, proc_macro2::Span::call_site());
+    let value = option(Some(value));
+    quote!(#field: #value)
+}
+
+/// The expansion of `#[inngest::on_failure]` and `#[inngest::on_cancel]`.
+pub fn companion(companion: &Companion) -> TokenStream {
+    let p = Paths::call_site();
+    let Companion {
+        kind,
         handler,
         target,
         retries,
         event,
-    } = on_failure;
+    } = companion;
     // Every use of the target is spanned on the user's path, so that a typo or a fn that is
     // not an Inngest function is reported there.
     let at_target = Paths::at(target.span());
     let target_function = at_target.function();
     let target_definition =
         quote_spanned!(target.span()=> <#target as #target_function>::DEFINITION);
-    let (failure_definition, some) = (p.failure_definition(), p.some());
+    let (companion_definition, one_handler) = match kind {
+        CompanionKind::Failure => (p.failure_definition(), at_target.one_failure_handler()),
+        CompanionKind::Cancel => (p.cancel_definition(), at_target.one_cancel_handler()),
+    };
+    let some = p.some();
     let retries = Literal::u32_unsuffixed(*retries);
     let (package, file, line, rust_name) = declared_at(handler);
     // `FunctionFailed<E>`: `E` must be the target's event type; the error points at `E`. The
     // check sits in the definition, beside the other use of the target, so that a typo in the
     // path is reported once.
     let event_check = match event {
-        FailedEvent::Typed(event) => {
+        HandledEvent::Typed(event) => {
             let at_event = Paths::at(event.span());
-            let (assert_same_event, function) = (at_event.assert_same_event(), at_event.function());
+            let assert_same_event = match kind {
+                CompanionKind::Failure => at_event.assert_same_event(),
+                CompanionKind::Cancel => at_event.assert_same_cancelled_event(),
+            };
+            let function = at_event.function();
             quote_spanned! {event.span()=>
                 #assert_same_event::<#event, <#target as #function>::Event>();
             }
         }
-        FailedEvent::Raw => TokenStream::new(),
+        HandledEvent::Raw => TokenStream::new(),
     };
     let definition = quote! {
         &{
             #event_check
-            #failure_definition(
+            #companion_definition(
                 #target_definition,
                 #some(#retries),
                 #package,
@@ -91,10 +243,10 @@ pub fn on_failure(on_failure: &OnFailure) -> TokenStream {
         }
     };
 
-    // A second handler for the same function is a second impl: E0119, on its path.
-    let one_failure_handler = at_target.one_failure_handler();
+    // A second handler of the same kind for the same function is a second impl: E0119, on its
+    // path.
     let checks = quote_spanned! {target.span()=>
-        impl #one_failure_handler for #target {}
+        impl #one_handler for #target {}
     };
     items(handler, definition, checks)
 }
@@ -188,6 +340,16 @@ fn declared_at(handler: &Handler) -> (TokenStream, TokenStream, TokenStream, Tok
         quote!(#line!()),
         quote!(#concat!(#module_path!(), "::", #name)),
     )
+}
+
+/// A plain string literal, whatever the user wrote (`r"..."`, a suffix).
+fn plain(lit: &LitStr) -> LitStr {
+    LitStr::new(&lit.value(), lit.span())
+}
+
+/// `Some("..")` or `None`.
+fn option_str(lit: Option<&LitStr>) -> TokenStream {
+    option(lit.map(plain).as_ref())
 }
 
 /// `Some(value)` or `None`.

@@ -1,23 +1,30 @@
-//! Procedural macros of the Inngest SDK for Rust: `#[inngest::function]` and
-//! `#[inngest::on_failure]`.
+//! Procedural macros of the Inngest SDK for Rust: `#[inngest::function]`,
+//! `#[inngest::on_failure]` and `#[inngest::on_cancel]`.
 //!
 //! Use them through the `inngest` crate, which re-exports them; the code they generate reaches
 //! the runtime only through `::inngest::__private` (see `paths.rs`), so a crate that uses them
 //! depends on `inngest` alone.
 //!
-//! The expansion is built in four passes, one module each: `attr` parses the arguments, `model`
-//! validates them into a typed model, `check` checks the signature, and `emit` generates the
-//! code. Every error found on the way is reported in the same compile, spanned on the token that
-//! is wrong, beside the user's fn left unchanged.
+//! The expansion is built in four passes: `attr` parses the arguments; `model` validates them
+//! into a typed model, with `value` (each value), `options` (triggers and options), `cron`
+//! (schedules) and `keys` (unknown and duplicate keys); `check` checks the signature and the
+//! arguments against each other; and `emit` generates the code. Every error found on the way
+//! is reported in the same compile, spanned on the token that is wrong, beside the user's fn
+//! left unchanged. Values are checked against the server's limits, shared with the runtime in
+//! `inngest-shared`.
 
 extern crate proc_macro;
 
 mod attr;
 mod check;
+mod cron;
 mod emit;
 mod errors;
+mod keys;
 mod model;
+mod options;
 mod paths;
+mod value;
 
 use proc_macro::TokenStream;
 
@@ -54,9 +61,55 @@ use proc_macro::TokenStream;
 /// | key | value | |
 /// |---|---|---|
 /// | `id` | string literal of ASCII letters, digits, `-` and `_` | required; the function's id within its app, which Inngest shows as `<app-id>-<id>` |
-/// | `event` | string literal | required; the name of the triggering event |
-/// | `retries` | integer literal from 0 to 20 | retries after the first attempt; Inngest's default (4) when absent |
+/// | `event` | `event = "user/signup"` or `event(name = "user/signup", if = "event.data.plan == 'pro'")` | a triggering event, with an optional CEL filter; repeatable |
+/// | `cron` | `cron = "0 9 * * MON"` or `cron(schedule = "TZ=Europe/Paris 0 9 * * *", jitter = "5m")` | a schedule: five fields, optionally after `TZ=<zone> `; the jitter (1s to 5m) delays each run by up to that much; repeatable |
 /// | `name` | string literal | the name the Inngest dashboard shows |
+/// | `retries` | integer literal from 0 to 20 | retries after the first attempt; Inngest's default (4) when absent |
+/// | `concurrency` | `concurrency = 10` or `concurrency(limit = 5, key = "event.data.user_id", scope = "fn" \| "env" \| "account")` | at most `limit` steps running at once (per value of `key`); `env` and `account` scopes need a `key`; at most twice |
+/// | `throttle` | `throttle(limit = 10, period = "1m", burst = 2, key = "..")` | at most `limit` runs start per `period` (at least 1s); the others wait |
+/// | `rate_limit` | `rate_limit(limit = 1, period = "4h", key = "..")` | at most `limit` runs start per `period` (at most 24h); the others are skipped |
+/// | `debounce` | `debounce(period = "5m", key = "..", timeout = "1h")` | a run starts once no event came for `period` (1s to 7d), with the last event; at the latest after `timeout` |
+/// | `idempotency` | `idempotency = "event.data.order_id"` | one run per value of the expression within 24h |
+/// | `batch_events` | `batch_events(max_size = 100, timeout = "5s", key = "..", if = "..")` | the function receives up to `max_size` (2 to 100) events at once, in `ctx.events`, after at most `timeout` (at least 1s, in h/m/s units) |
+/// | `cancel_on` | `cancel_on(event = "user/deleted", if = "event.data.id == async.data.id", timeout = "7d")` | a run is cancelled when this event arrives (within `timeout`, at most 365d, or an RFC 3339 time); at most 5 |
+/// | `priority` | `priority(run = "event.data.priority")` | seconds (-600 to 600) a run moves ahead in the queue |
+/// | `timeouts` | `timeouts(start = "10m", finish = "1h")` | a run is cancelled if it waits longer than `start` to start, or runs longer than `finish` |
+/// | `singleton` | `singleton(key = "event.data.user_id", mode = "skip" \| "cancel")` | one run at a time (per key): a new run is skipped, or cancels the running one |
+///
+/// At least one `event` or `cron` is required, at most 10 in all. Time strings are Inngest's
+/// (`"30s"`, `"2h45m"`, `"1d"`, `"1w"`); `key`, `if` and `run` are CEL expressions, passed to
+/// Inngest as written.
+///
+/// Everything the Inngest server would refuse at sync time is a compile error instead, on the
+/// value that is wrong: a malformed time string or cron schedule, a value over the server's
+/// limits, an event name under the reserved `inngest/` prefix that Inngest never sends, a
+/// trigger given twice, and the combinations the server refuses: `batch_events` with
+/// `cancel_on`, `debounce`, `singleton` or `priority`, and `idempotency` with `rate_limit`
+/// (idempotency is a rate limit, which would replace it).
+///
+/// ```no_run
+/// use inngest::{Context, Error};
+///
+/// #[inngest::function(
+///     id = "sync-account",
+///     event(name = "account/updated", if = "event.data.plan != 'free'"),
+///     cron(schedule = "TZ=Europe/Paris 0 3 * * *", jitter = "5m"),
+///     concurrency(limit = 5, key = "event.data.account_id"),
+///     throttle(limit = 100, period = "1m"),
+///     cancel_on(event = "account/deleted", if = "event.data.id == async.data.id"),
+///     timeouts(finish = "1h"),
+/// )]
+/// async fn sync_account(ctx: Context) -> Result<(), Error> {
+///     ctx.step.run("sync", || async { Ok(()) }).await
+/// }
+///
+/// // Up to 100 events per run, in `ctx.events`.
+/// #[inngest::function(id = "import-rows", event = "rows/added", batch_events(max_size = 100, timeout = "5s"))]
+/// async fn import_rows(ctx: Context) -> Result<usize, Error> {
+///     Ok(ctx.events.len())
+/// }
+/// # fn main() {}
+/// ```
 ///
 /// # The function
 ///
@@ -70,13 +123,14 @@ use proc_macro::TokenStream;
 /// The attribute leaves the fn as written: it can still be called directly, in a unit test
 /// for instance. Beside it, in the type namespace, it declares a hidden type of the same name
 /// that implements `inngest::Function`; name that type to register the function explicitly,
-/// `App::new("app").register::<send_welcome>()`, or to attach a failure handler,
-/// `#[inngest::on_failure(send_welcome)]`. The function is also registered for
+/// `App::new("app").register::<send_welcome>()`, or to attach a failure or cancellation
+/// handler, `#[inngest::on_failure(send_welcome)]`, `#[inngest::on_cancel(send_welcome)]`. The function is also registered for
 /// `inngest::serve()` through the `inventory` crate, even when it is declared in a library.
 ///
 /// Mistakes are compile errors on the token that is wrong: a missing or unknown key, an id
-/// with a space, `retries = 50`, a fn that is not `async`, an argument that is not
-/// `Context<E>`, an event type that is not `Deserialize`, an output that is not `Serialize`.
+/// with a space, `retries = 50`, `debounce(period = "8d")`, a fn that is not `async`, an
+/// argument that is not `Context<E>`, an event type that is not `Deserialize`, an output that
+/// is not `Serialize`.
 ///
 /// # Limits
 ///
@@ -115,6 +169,8 @@ use proc_macro::TokenStream;
 ///                     expression: ::inngest::__private::None,
 ///                 }],
 ///                 retries: ::inngest::__private::Some(3),
+///                 // With options: `Options { throttle: Some(Throttle { .. }), ..Options::NONE }`.
+///                 options: ::inngest::__private::Options::NONE,
 ///                 kind: ::inngest::__private::Kind::Function,
 ///                 package: ::inngest::__private::env!("CARGO_PKG_NAME"),
 ///                 file: ::inngest::__private::file!(),
@@ -265,9 +321,121 @@ pub fn function(args: TokenStream, item: TokenStream) -> TokenStream {
 /// ```
 #[proc_macro_attribute]
 pub fn on_failure(args: TokenStream, item: TokenStream) -> TokenStream {
-    match model::OnFailure::build(args.into(), item.clone().into()) {
-        Ok(on_failure) => emit::on_failure(&on_failure),
+    companion(model::CompanionKind::Failure, args, item)
+}
+
+/// `#[inngest::on_failure]` and `#[inngest::on_cancel]`: one expansion, two kinds.
+fn companion(kind: model::CompanionKind, args: TokenStream, item: TokenStream) -> TokenStream {
+    match model::Companion::build(kind, args.into(), item.clone().into()) {
+        Ok(companion) => emit::companion(&companion),
         Err(errors) => emit::fallback(item.into(), errors),
     }
     .into()
+}
+
+/// Declares the cancellation handler of an Inngest function: an `async fn` that Inngest runs
+/// when a run of that function is cancelled (by a `cancel_on` event, a timeout, a singleton in
+/// `cancel` mode, or the API).
+///
+/// ```no_run
+/// use inngest::{Context, Error, FunctionCancelled};
+/// use serde::Deserialize;
+///
+/// #[derive(Debug, Deserialize)]
+/// pub struct Signup { pub user_id: String }
+///
+/// #[inngest::function(
+///     id = "onboarding",
+///     event = "user/signup",
+///     cancel_on(event = "user/deleted", if = "event.data.user_id == async.data.user_id"),
+/// )]
+/// async fn onboarding(ctx: Context<Signup>) -> Result<(), Error> {
+///     ctx.step.sleep("wait-a-day", std::time::Duration::from_secs(86_400)).await
+/// }
+///
+/// // Registers "<app-id>-onboarding-cancel", triggered by inngest/function.cancelled
+/// // with the expression event.data.function_id == '<app-id>-onboarding'.
+/// #[inngest::on_cancel(onboarding)]
+/// async fn onboarding_cancelled(ctx: Context<FunctionCancelled<Signup>>) -> Result<String, Error> {
+///     let cancelled = &ctx.event.data; // function_id, run_id, event, events
+///     Ok(format!("run {} for {} was cancelled", cancelled.run_id, cancelled.event.data.user_id))
+/// }
+/// # fn main() {}
+/// ```
+///
+/// It works as [`#[inngest::on_failure]`](macro@on_failure) does, with
+/// `Context<FunctionCancelled<E>>` instead of `Context<FunctionFailed<E>>`:
+///
+/// - first argument, the Rust path of the function it handles, declared with
+///   [`#[inngest::function]`](macro@function); a typo, or a path to anything else, is a
+///   compile error on the path.
+/// - `retries = N`, an integer literal from 0 to 20: retries of the handler itself; 1 when
+///   absent.
+/// - `E` must be the event type of the function it handles, a compile error on `E` otherwise;
+///   `Context<FunctionCancelled>` receives the event as raw JSON.
+/// - A function has at most one cancellation handler (a second one is E0119, conflicting
+///   implementations of `OneCancelHandlerPerFunction`), declared in the crate of its function.
+///
+/// # Equivalent code without the macro
+///
+/// The handler above expands to the fn unchanged, plus (the `__private` module is no public
+/// API; this only shows what the macro does):
+///
+/// ```no_run
+/// # use inngest::{Context, Error, FunctionCancelled};
+/// # #[derive(Debug, serde::Deserialize)]
+/// # pub struct Signup { pub user_id: String }
+/// # #[inngest::function(id = "onboarding", event = "user/signup")]
+/// # async fn onboarding(ctx: Context<Signup>) -> Result<(), Error> { Ok(()) }
+/// # async fn onboarding_cancelled(ctx: Context<FunctionCancelled<Signup>>) -> Result<String, Error> { Ok(String::new()) }
+/// #[allow(non_camel_case_types, dead_code)]
+/// #[doc(hidden)]
+/// struct onboarding_cancelled {}
+///
+/// const _: () = {
+///     impl ::inngest::__private::Function for onboarding_cancelled {
+///         type Event =
+///             <Context<FunctionCancelled<Signup>> as ::inngest::__private::ContextArg>::Event;
+///         type Output = <Result<String, Error> as ::inngest::__private::FunctionReturn>::Output;
+///         const DEFINITION: &'static ::inngest::__private::Definition = &{
+///             // `FunctionCancelled<Signup>` must match `onboarding`'s event type.
+///             ::inngest::__private::assert_same_cancelled_event::<
+///                 Signup,
+///                 <onboarding as ::inngest::__private::Function>::Event,
+///             >();
+///             ::inngest::__private::cancel_definition(
+///                 <onboarding as ::inngest::__private::Function>::DEFINITION,
+///                 ::inngest::__private::Some(1),
+///                 ::inngest::__private::env!("CARGO_PKG_NAME"),
+///                 ::inngest::__private::file!(),
+///                 ::inngest::__private::line!(),
+///                 ::inngest::__private::concat!(
+///                     ::inngest::__private::module_path!(),
+///                     "::",
+///                     "onboarding_cancelled"
+///                 ),
+///             )
+///         };
+///         #[allow(deprecated)]
+///         fn call(
+///             __inngest_ctx: Context<FunctionCancelled<Signup>>,
+///         ) -> ::inngest::__private::BoxFuture<
+///             ::inngest::__private::Result<Self::Output, ::inngest::__private::Error>,
+///         > {
+///             ::inngest::__private::box_future(onboarding_cancelled(__inngest_ctx))
+///         }
+///     }
+///
+///     // A second cancellation handler of `onboarding` would be a conflicting impl.
+///     impl ::inngest::__private::OneCancelHandlerPerFunction for onboarding {}
+///
+///     ::inngest::__private::inventory::submit! {
+///         ::inngest::__private::Registration::of::<onboarding_cancelled>()
+///     }
+/// };
+/// # fn main() {}
+/// ```
+#[proc_macro_attribute]
+pub fn on_cancel(args: TokenStream, item: TokenStream) -> TokenStream {
+    companion(model::CompanionKind::Cancel, args, item)
 }

@@ -1,15 +1,20 @@
 //! The validated, typed model of one annotated function: what `emit.rs` generates code from.
 //!
-//! Building a model parses the arguments (`attr.rs`), validates each value, runs the signature
-//! and cross-field checks (`check.rs`), and collects every error on the way, so that one
-//! compile reports every mistake.
+//! Building a model parses the arguments (`attr.rs`), validates each value (`value.rs`, and
+//! `options.rs` for the triggers and options), runs the signature and cross-field checks
+//! (`check.rs`), and collects every error on the way, so that one compile reports every
+//! mistake.
 
+use inngest_shared::limits;
 use proc_macro2::{Span, TokenStream};
-use syn::{Attribute, Expr, ExprLit, Ident, ItemFn, Lit, LitStr, Path, Type, Visibility};
+use syn::{Attribute, Ident, ItemFn, LitStr, Path, Type, Visibility};
 
 use crate::attr::{self, Arg};
 use crate::check;
 use crate::errors::Errors;
+use crate::keys::Keys;
+use crate::options::{self, Options, Trigger};
+use crate::value;
 
 /// Which attribute is being expanded; it words the error messages.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -18,6 +23,8 @@ pub enum Macro {
     Function,
     /// `#[inngest::on_failure]`
     OnFailure,
+    /// `#[inngest::on_cancel]`
+    OnCancel,
 }
 
 impl Macro {
@@ -26,6 +33,7 @@ impl Macro {
         match self {
             Macro::Function => "#[inngest::function]",
             Macro::OnFailure => "#[inngest::on_failure]",
+            Macro::OnCancel => "#[inngest::on_cancel]",
         }
     }
 
@@ -34,6 +42,7 @@ impl Macro {
         match self {
             Macro::Function => "an Inngest function",
             Macro::OnFailure => "a failure handler",
+            Macro::OnCancel => "a cancellation handler",
         }
     }
 
@@ -42,25 +51,40 @@ impl Macro {
         match self {
             Macro::Function => "`ctx: Context<E>`",
             Macro::OnFailure => "`ctx: Context<FunctionFailed<E>>`",
-        }
-    }
-
-    /// The keys the attribute accepts, in the order the docs list them.
-    fn keys(self) -> &'static [&'static str] {
-        match self {
-            Macro::Function => &["id", "event", "retries", "name"],
-            Macro::OnFailure => &["retries"],
+            Macro::OnCancel => "`ctx: Context<FunctionCancelled<E>>`",
         }
     }
 }
 
-/// The most retries an attribute accepts (Inngest's own limit).
-pub const MAX_RETRIES: u64 = 20;
+/// The keys of `#[inngest::function]`, in the order the docs list them.
+pub const FUNCTION_KEYS: &[&str] = &[
+    "id",
+    "event",
+    "cron",
+    "name",
+    "retries",
+    "concurrency",
+    "throttle",
+    "rate_limit",
+    "debounce",
+    "idempotency",
+    "batch_events",
+    "cancel_on",
+    "priority",
+    "timeouts",
+    "singleton",
+];
 
-/// The retries of a failure handler when its attribute gives none.
-pub const DEFAULT_FAILURE_RETRIES: u32 = 1;
+/// The keys of `#[inngest::function]` that may be given more than once.
+const REPEATABLE_KEYS: &[&str] = &["event", "cron", "concurrency", "cancel_on"];
 
-/// The user's `async fn` and what its signature says, shared by both attributes.
+/// The keys of `#[inngest::on_failure]` and `#[inngest::on_cancel]`.
+const HANDLER_KEYS: &[&str] = &["retries"];
+
+/// The retries of a failure or cancellation handler when its attribute gives none.
+pub const DEFAULT_HANDLER_RETRIES: u32 = 1;
+
+/// The user's `async fn` and what its signature says, shared by every attribute.
 pub struct Handler {
     /// The fn exactly as written; it is emitted unchanged.
     pub item: ItemFn,
@@ -76,34 +100,75 @@ pub struct Handler {
     pub ret_ty: Type,
 }
 
-/// `#[inngest::function(id = "..", event = "..", retries = N, name = "..")]`.
+/// `#[inngest::function(id = "..", event = "..", ..)]`.
 pub struct Function {
     /// The annotated fn.
     pub handler: Handler,
     /// The function's id within its app.
     pub id: LitStr,
-    /// The name of the triggering event.
-    pub event: LitStr,
-    /// Retries after the first attempt, `None` for Inngest's default.
-    pub retries: Option<u32>,
     /// The display name.
     pub name: Option<LitStr>,
+    /// Retries after the first attempt, `None` for Inngest's default.
+    pub retries: Option<u32>,
+    /// Its triggers, at least one, in the order written.
+    pub triggers: Vec<Trigger>,
+    /// Its options.
+    pub options: Options,
 }
 
-/// `#[inngest::on_failure(path::to_function, retries = N)]`.
-pub struct OnFailure {
+/// Which handler a [`Companion`] is.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum CompanionKind {
+    /// `#[inngest::on_failure]`, run when the function fails for good.
+    Failure,
+    /// `#[inngest::on_cancel]`, run when a run of the function is cancelled.
+    Cancel,
+}
+
+impl CompanionKind {
+    /// The attribute.
+    pub fn which(self) -> Macro {
+        match self {
+            CompanionKind::Failure => Macro::OnFailure,
+            CompanionKind::Cancel => Macro::OnCancel,
+        }
+    }
+
+    /// The handler, for messages: "failure handler".
+    pub fn noun(self) -> &'static str {
+        match self {
+            CompanionKind::Failure => "failure handler",
+            CompanionKind::Cancel => "cancellation handler",
+        }
+    }
+
+    /// The event data type the handler's context names: `FunctionFailed`.
+    pub fn payload(self) -> &'static str {
+        match self {
+            CompanionKind::Failure => "FunctionFailed",
+            CompanionKind::Cancel => "FunctionCancelled",
+        }
+    }
+}
+
+/// `#[inngest::on_failure(path::to_function, retries = N)]` or
+/// `#[inngest::on_cancel(path::to_function, retries = N)]`: a handler registered beside the
+/// function it handles.
+pub struct Companion {
+    /// A failure or a cancellation handler.
+    pub kind: CompanionKind,
     /// The annotated fn.
     pub handler: Handler,
     /// The path of the function it handles, as written (it names that function's hidden type).
     pub target: Path,
     /// Retries after the first attempt.
     pub retries: u32,
-    /// The `E` of `Context<FunctionFailed<E>>`.
-    pub event: FailedEvent,
+    /// The `E` of `Context<FunctionFailed<E>>` or `Context<FunctionCancelled<E>>`.
+    pub event: HandledEvent,
 }
 
-/// The event data type a failure handler names.
-pub enum FailedEvent {
+/// The event data type a handler names.
+pub enum HandledEvent {
     /// `FunctionFailed<E>`: `E` must be the target's event type.
     Typed(Box<Type>),
     /// `FunctionFailed`: raw JSON, which any function's event is.
@@ -116,40 +181,103 @@ impl Function {
     pub fn build(args: TokenStream, item: TokenStream) -> syn::Result<Function> {
         let mut errors = Errors::default();
         let (args, complete) = attr::parse(args, &mut errors);
-        let mut keys = Keys::new(Macro::Function);
-        let (mut id, mut event, mut retries, mut name) = (None, None, None, None);
-        for arg in args {
-            let (key, value) = match arg {
-                Arg::KeyValue { key, value } => (key, value),
+        let mut keys = Keys::new(Macro::Function.attribute(), FUNCTION_KEYS, REPEATABLE_KEYS);
+        let (mut id, mut name, mut retries) = (None, None, None);
+        let mut triggers = Vec::new();
+        let mut options = Options::default();
+        for arg in &args {
+            let key = match arg {
+                Arg::KeyValue { key, .. } => key,
+                Arg::List(list) => &list.key,
                 Arg::Positional(positional) => {
                     errors.spanned(
                         positional,
-                        "expected `key = value`, such as `id = \"send-welcome\"`; \
-                         the keys are: id, event, retries, name",
+                        format_args!(
+                            "expected `key = value`, such as `id = \"send-welcome\"`; \
+                             the keys are: {}",
+                            keys.list()
+                        ),
                     );
                     continue;
                 }
             };
-            match keys.accept(&key, &mut errors) {
-                Some("id") => {
+            let Some(accepted) = keys.accept(key, &mut errors) else {
+                continue;
+            };
+            let errors = &mut errors;
+            match accepted {
+                "id" => {
                     id = Some(
-                        string(&value, "id", "send-welcome", &mut errors)
-                            .filter(|id| valid_id(id, &mut errors)),
+                        value::single(arg, "id = \"send-welcome\"", errors)
+                            .and_then(|value| value::id(value, errors)),
                     );
                 }
-                Some("event") => {
-                    event = Some(
-                        string(&value, "event", "user/signup", &mut errors)
-                            .filter(|event| not_empty(event, "event", &mut errors)),
-                    );
-                }
-                Some("retries") => retries = Some(retries_value(&value, &mut errors)),
-                Some("name") => {
+                "name" => {
                     name = Some(
-                        string(&value, "name", "Send welcome email", &mut errors)
-                            .filter(|name| not_empty(name, "name", &mut errors)),
+                        value::single(arg, "name = \"Send welcome email\"", errors).and_then(
+                            |value| value::text(value, "name", "Send welcome email", errors),
+                        ),
                     );
                 }
+                "retries" => {
+                    retries = Some(
+                        value::single(arg, "retries = 3", errors)
+                            .and_then(|value| value::retries(value, errors)),
+                    );
+                }
+                "event" | "cron" => {
+                    let count = keys.count("event") + keys.count("cron");
+                    if count > limits::MAX_TRIGGERS {
+                        let max = limits::MAX_TRIGGERS;
+                        errors.at(
+                            key.span(),
+                            format_args!(
+                                "a function has at most {max} triggers, Inngest's limit; \
+                                 this is trigger {count}"
+                            ),
+                        );
+                    } else if accepted == "event" {
+                        triggers.extend(options::event(arg, errors));
+                    } else {
+                        triggers.extend(options::cron(arg, errors));
+                    }
+                }
+                "concurrency" => {
+                    if keys.count("concurrency") > limits::MAX_CONCURRENCY_LIMITS {
+                        errors.at(
+                            key.span(),
+                            format_args!(
+                                "a function has at most {} concurrency limits, Inngest's limit",
+                                limits::MAX_CONCURRENCY_LIMITS
+                            ),
+                        );
+                    } else {
+                        options
+                            .concurrency
+                            .extend(options::concurrency(arg, errors));
+                    }
+                }
+                "cancel_on" => {
+                    if keys.count("cancel_on") > limits::MAX_CANCELLATIONS {
+                        errors.at(
+                            key.span(),
+                            format_args!(
+                                "a function has at most {} `cancel_on` events, Inngest's limit",
+                                limits::MAX_CANCELLATIONS
+                            ),
+                        );
+                    } else {
+                        options.cancel_on.extend(options::cancel_on(arg, errors));
+                    }
+                }
+                "throttle" => options.throttle = options::throttle(arg, errors),
+                "rate_limit" => options.rate_limit = options::rate_limit(arg, errors),
+                "debounce" => options.debounce = options::debounce(arg, errors),
+                "idempotency" => options.idempotency = options::idempotency(arg, errors),
+                "batch_events" => options.batch_events = options::batch_events(arg, errors),
+                "priority" => options.priority = options::priority(arg, errors),
+                "timeouts" => options.timeouts = options::timeouts(arg, errors),
+                "singleton" => options.singleton = options::singleton(arg, errors),
                 _ => {}
             }
         }
@@ -160,23 +288,27 @@ impl Function {
                  such as `id = \"send-welcome\"`",
             );
         }
-        if event.is_none() {
+        if keys.count("event") + keys.count("cron") == 0 {
             errors.missing(
                 complete,
-                "missing `event = \"...\"`: the name of the event that triggers the \
-                 function, such as `event = \"user/signup\"`",
+                "missing a trigger: `event = \"...\"`, the name of the event that triggers the \
+                 function, such as `event = \"user/signup\"`, or `cron = \"...\"`, a schedule, \
+                 such as `cron = \"0 9 * * *\"`",
             );
         }
+        check::triggers(&triggers, &mut errors);
+        check::combinations(keys.given(), &mut errors);
         let handler = check::handler(item, Macro::Function, &mut errors);
 
         errors.finish()?;
-        match (handler, id.flatten(), event.flatten()) {
-            (Some(handler), Some(id), Some(event)) => Ok(Function {
+        match (handler, id.flatten()) {
+            (Some(handler), Some(id)) if !triggers.is_empty() => Ok(Function {
                 handler,
                 id,
-                event,
-                retries: retries.flatten(),
                 name: name.flatten(),
+                retries: retries.flatten(),
+                triggers,
+                options,
             }),
             // Unreachable: each `None` here recorded an error. Stays an error, not a panic.
             _ => Err(syn::Error::new(
@@ -187,27 +319,49 @@ impl Function {
     }
 }
 
-impl OnFailure {
-    /// Parses and validates `#[inngest::on_failure(args)] item`; `Err` holds every error found,
-    /// in the order of the source.
-    pub fn build(args: TokenStream, item: TokenStream) -> syn::Result<OnFailure> {
+impl Companion {
+    /// Parses and validates `#[inngest::on_failure(args)] item` or
+    /// `#[inngest::on_cancel(args)] item`; `Err` holds every error found, in the order of the
+    /// source.
+    pub fn build(
+        kind: CompanionKind,
+        args: TokenStream,
+        item: TokenStream,
+    ) -> syn::Result<Companion> {
+        let which = kind.which();
         let mut errors = Errors::default();
         let (args, complete) = attr::parse(args, &mut errors);
-        let mut keys = Keys::new(Macro::OnFailure);
+        let mut keys = Keys::new(which.attribute(), HANDLER_KEYS, &[]);
         let (mut target, mut retries) = (None, None);
-        for arg in args {
+        for arg in &args {
             match arg {
                 Arg::Positional(path) if target.is_none() => {
-                    target = Some(target_path(&path, &mut errors));
+                    target = Some(value::target_path(path, &mut errors));
                 }
                 Arg::Positional(extra) => errors.spanned(
                     extra,
-                    "a failure handler handles one function; \
-                     declare one `#[inngest::on_failure]` handler per function",
+                    format_args!(
+                        "{} handles one function; declare one `{}` handler per function",
+                        which.subject(),
+                        which.attribute()
+                    ),
                 ),
-                Arg::KeyValue { key, value } => {
-                    if let Some("retries") = keys.accept(&key, &mut errors) {
-                        retries = Some(retries_value(&value, &mut errors));
+                Arg::List(list) => {
+                    if target.is_none() {
+                        target = Some(None);
+                    }
+                    errors.spanned(
+                        list,
+                        "expected the path of a function declared with `#[inngest::function]`, \
+                         such as `send_welcome` or `crate::jobs::send_welcome`",
+                    );
+                }
+                Arg::KeyValue { key, .. } => {
+                    if let Some("retries") = keys.accept(key, &mut errors) {
+                        retries = Some(
+                            value::single(arg, "retries = 1", &mut errors)
+                                .and_then(|value| value::retries(value, &mut errors)),
+                        );
                     }
                 }
             }
@@ -215,233 +369,32 @@ impl OnFailure {
         if target.is_none() {
             errors.missing(
                 complete,
-                "missing the function this failure handler handles, \
-                 such as `#[inngest::on_failure(send_welcome)]`",
+                format_args!(
+                    "missing the function this {} handles, such as `{}`",
+                    kind.noun(),
+                    which.attribute().replace(']', "(send_welcome)]")
+                ),
             );
         }
-        let handler = check::handler(item, Macro::OnFailure, &mut errors);
+        let handler = check::handler(item, which, &mut errors);
         let event = handler
             .as_ref()
-            .and_then(|handler| check::failed_event(&handler.arg_ty, &mut errors));
+            .and_then(|handler| check::handled_event(&handler.arg_ty, kind, &mut errors));
 
         errors.finish()?;
         match (handler, target.flatten(), event) {
-            (Some(handler), Some(target), Some(event)) => Ok(OnFailure {
+            (Some(handler), Some(target), Some(event)) => Ok(Companion {
+                kind,
                 handler,
                 target,
-                retries: retries.flatten().unwrap_or(DEFAULT_FAILURE_RETRIES),
+                retries: retries.flatten().unwrap_or(DEFAULT_HANDLER_RETRIES),
                 event,
             }),
             // Unreachable: each `None` here recorded an error. Stays an error, not a panic.
             _ => Err(syn::Error::new(
                 Span::call_site(),
-                "invalid #[inngest::on_failure]",
+                format_args!("invalid {}", which.attribute()),
             )),
         }
-    }
-}
-
-/// The keys given so far, to accept each valid key once.
-struct Keys {
-    which: Macro,
-    seen: Vec<&'static str>,
-}
-
-impl Keys {
-    fn new(which: Macro) -> Keys {
-        Keys {
-            which,
-            seen: Vec::new(),
-        }
-    }
-
-    /// The key's name when it is valid and given for the first time; otherwise the error is
-    /// recorded, on the key: unknown, or a duplicate (the second occurrence).
-    fn accept(&mut self, key: &Ident, errors: &mut Errors) -> Option<&'static str> {
-        let name = key.to_string();
-        let Some(valid) = self.which.keys().iter().find(|valid| **valid == name) else {
-            errors.at(key.span(), unknown_key(&name, self.which));
-            return None;
-        };
-        if self.seen.contains(valid) {
-            errors.at(
-                key.span(),
-                format_args!("duplicate key `{name}`: it is already given above"),
-            );
-            return None;
-        }
-        self.seen.push(valid);
-        Some(valid)
-    }
-}
-
-fn unknown_key(name: &str, which: Macro) -> String {
-    let valid = which.keys();
-    let mut message = format!("unknown key `{name}` in {}", which.attribute());
-    if let Some(close) = valid.iter().find(|valid| similar(name, valid)) {
-        message.push_str(&format!("; did you mean `{close}`?"));
-    }
-    message.push_str(&format!("\nexpected one of: {}", valid.join(", ")));
-    message
-}
-
-/// A likely typo: at most a third of the characters edited (`evnt`, `evnet`, `ID`), or the
-/// same first four characters (`retry`).
-fn similar(given: &str, valid: &str) -> bool {
-    let (given, valid) = (given.to_ascii_lowercase(), valid.to_ascii_lowercase());
-    let longest = given.len().max(valid.len());
-    let shared_prefix = given
-        .chars()
-        .zip(valid.chars())
-        .take_while(|(a, b)| a == b)
-        .count();
-    edit_distance(&given, &valid) * 3 <= longest || shared_prefix >= 4
-}
-
-/// The optimal string alignment distance: insertions, deletions, substitutions and swaps of
-/// two neighbours each count one.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
-    let mut d = vec![vec![0; b.len() + 1]; a.len() + 1];
-    for (i, row) in d.iter_mut().enumerate() {
-        row[0] = i;
-    }
-    for (j, cell) in d[0].iter_mut().enumerate() {
-        *cell = j;
-    }
-    for i in 1..=a.len() {
-        for j in 1..=b.len() {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            let mut best = (d[i - 1][j] + 1)
-                .min(d[i][j - 1] + 1)
-                .min(d[i - 1][j - 1] + cost);
-            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
-                best = best.min(d[i - 2][j - 2] + 1);
-            }
-            d[i][j] = best;
-        }
-    }
-    d[a.len()][b.len()]
-}
-
-/// A string literal, or an error on the value.
-fn string(value: &Expr, key: &str, example: &str, errors: &mut Errors) -> Option<LitStr> {
-    match attr::ungroup(value) {
-        Expr::Lit(ExprLit {
-            lit: Lit::Str(lit), ..
-        }) => Some(lit.clone()),
-        other => {
-            errors.spanned(
-                other,
-                format_args!("`{key}` takes a string literal, such as `{key} = \"{example}\"`"),
-            );
-            None
-        }
-    }
-}
-
-fn not_empty(lit: &LitStr, key: &str, errors: &mut Errors) -> bool {
-    let empty = lit.value().trim().is_empty();
-    if empty {
-        errors.at(lit.span(), format_args!("`{key}` must not be empty"));
-    }
-    !empty
-}
-
-/// An id is a slug: what Inngest accepts in `<app-id>-<function-id>`.
-fn valid_id(lit: &LitStr, errors: &mut Errors) -> bool {
-    if !not_empty(lit, "id", errors) {
-        return false;
-    }
-    let value = lit.value();
-    let mut bad: Vec<char> = value
-        .chars()
-        .filter(|c| !(c.is_ascii_alphanumeric() || *c == '-' || *c == '_'))
-        .collect();
-    bad.dedup();
-    if bad.is_empty() {
-        return true;
-    }
-    let found: Vec<String> = bad.iter().map(|c| format!("{c:?}")).collect();
-    errors.at(
-        lit.span(),
-        format_args!(
-            "`id` may contain only ASCII letters, digits, `-` and `_`; found {}",
-            found.join(", ")
-        ),
-    );
-    false
-}
-
-/// An integer literal in `0..=MAX_RETRIES`, or an error on the value.
-fn retries_value(value: &Expr, errors: &mut Errors) -> Option<u32> {
-    let out_of_range = format!("`retries` must be an integer from 0 to {MAX_RETRIES}");
-    match attr::ungroup(value) {
-        Expr::Lit(ExprLit {
-            lit: Lit::Int(lit), ..
-        }) => match lit.base10_parse::<u64>() {
-            Ok(n) if n <= MAX_RETRIES => u32::try_from(n).ok(),
-            Ok(n) => {
-                errors.at(lit.span(), format_args!("{out_of_range}, found {n}"));
-                None
-            }
-            Err(_) => {
-                errors.at(lit.span(), out_of_range);
-                None
-            }
-        },
-        Expr::Unary(unary) if matches!(unary.op, syn::UnOp::Neg(_)) => {
-            errors.spanned(unary, out_of_range);
-            None
-        }
-        other => {
-            errors.spanned(
-                other,
-                format_args!("`retries` takes an integer literal from 0 to {MAX_RETRIES}, such as `retries = 3`"),
-            );
-            None
-        }
-    }
-}
-
-/// The function a failure handler names: a plain path such as `send_welcome` or
-/// `crate::jobs::send_welcome`.
-fn target_path(expr: &Expr, errors: &mut Errors) -> Option<Path> {
-    match attr::ungroup(expr) {
-        Expr::Path(path) if path.qself.is_none() && path.attrs.is_empty() => {
-            Some(path.path.clone())
-        }
-        other => {
-            errors.spanned(
-                other,
-                "expected the path of a function declared with `#[inngest::function]`, \
-                 such as `send_welcome` or `crate::jobs::send_welcome`",
-            );
-            None
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_near_miss_is_suggested() {
-        assert!(unknown_key("retry", Macro::Function).contains("did you mean `retries`?"));
-        assert!(unknown_key("evnt", Macro::Function).contains("did you mean `event`?"));
-        assert!(unknown_key("evnet", Macro::Function).contains("did you mean `event`?"));
-        assert!(unknown_key("ID", Macro::Function).contains("did you mean `id`?"));
-        assert!(!unknown_key("na", Macro::Function).contains("did you mean"));
-        assert!(!unknown_key("timeout", Macro::Function).contains("did you mean"));
-    }
-
-    #[test]
-    fn edit_distance_counts_edits() {
-        assert_eq!(edit_distance("retry", "retries"), 3);
-        assert_eq!(edit_distance("", "id"), 2);
-        assert_eq!(edit_distance("evnet", "event"), 1);
-        assert_eq!(edit_distance("evnt", "event"), 1);
-        assert_eq!(edit_distance("name", "name"), 0);
     }
 }

@@ -42,12 +42,36 @@ macro_rules! paths {
 }
 
 paths! {
-    /// Trait: the hidden type of a function or failure handler.
+    /// Trait: the hidden type of a function or handler.
     function => inngest::__private::Function;
     /// Struct: a function's static definition.
     definition => inngest::__private::Definition;
-    /// Enum: `Trigger::Event { name, expression }`.
+    /// Enum: `Trigger::Event { name, expression }`, `Trigger::Cron { schedule, jitter }`.
     trigger => inngest::__private::Trigger;
+    /// Struct: a function's options, `Options::NONE` for none.
+    options => inngest::__private::Options;
+    /// Struct: a concurrency limit.
+    concurrency => inngest::__private::Concurrency;
+    /// Enum: a concurrency limit's scope.
+    scope => inngest::__private::Scope;
+    /// Struct: a throttle.
+    throttle => inngest::__private::Throttle;
+    /// Struct: a rate limit.
+    rate_limit => inngest::__private::RateLimit;
+    /// Struct: a debounce.
+    debounce => inngest::__private::Debounce;
+    /// Struct: batching.
+    batch_events => inngest::__private::BatchEvents;
+    /// Struct: an event that cancels a run.
+    cancel_on => inngest::__private::CancelOn;
+    /// Struct: a run priority.
+    priority => inngest::__private::Priority;
+    /// Struct: start and finish timeouts.
+    timeouts => inngest::__private::Timeouts;
+    /// Struct: a singleton.
+    singleton => inngest::__private::Singleton;
+    /// Enum: a singleton's mode.
+    singleton_mode => inngest::__private::SingletonMode;
     /// Enum: `Kind::Function`.
     kind => inngest::__private::Kind;
     /// Type alias: the boxed future `Function::call` returns.
@@ -72,6 +96,12 @@ paths! {
     one_failure_handler => inngest::__private::OneFailureHandlerPerFunction;
     /// Const fn: checks that a failure handler's event type is its function's.
     assert_same_event => inngest::__private::assert_same_event;
+    /// Const fn: the definition of a cancellation handler, from its target's.
+    cancel_definition => inngest::__private::cancel_definition;
+    /// Marker trait: implemented once per function with a cancellation handler.
+    one_cancel_handler => inngest::__private::OneCancelHandlerPerFunction;
+    /// Const fn: checks that a cancellation handler's event type is its function's.
+    assert_same_cancelled_event => inngest::__private::assert_same_cancelled_event;
     /// `core::option::Option::Some`.
     some => inngest::__private::Some;
     /// `core::option::Option::None`.

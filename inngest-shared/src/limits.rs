@@ -60,13 +60,10 @@ pub const MIN_BATCH_TIMEOUT: Duration = SECOND;
 /// The most cancellation events a function may have (`consts.MaxCancellations`).
 pub const MAX_CANCELLATIONS: usize = 5;
 
-/// How long a cancellation listens when its timeout is not given (`consts.CancelTimeout`),
-/// and the longest timeout this SDK accepts for it.
+/// How long a cancellation listens when its timeout is not given (`consts.CancelTimeout`).
+/// The server sets no maximum; this SDK accepts no longer timeout, so that a typo such as
+/// `"700d"` for `"7d"` is caught.
 pub const CANCEL_TIMEOUT: Duration = Duration::from_secs(365 * 86_400);
-
-/// The longest `timeouts.start` or `timeouts.finish` this SDK accepts: as long as the longest
-/// sleep, since a run may sleep that long.
-pub const MAX_FUNCTION_TIMEOUT: Duration = MAX_SLEEP;
 
 /// The prefix of the event names Inngest reserves for itself (`consts.InternalNamePrefix`);
 /// the server refuses events sent with it.

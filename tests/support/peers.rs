@@ -1,16 +1,30 @@
-//! The official JS SDK as a peer: installed with `npm ci` when missing, started with
-//! `node server.mjs` on a free loopback port.
+//! The official SDKs as peers, each served on a free loopback port:
+//! * JS (`tests/peers/js`): installed with `npm ci` when missing, started with
+//!   `node server.mjs`;
+//! * Python (`tests/peers/py`): installed into `.venv` by `install.sh` when missing (or when
+//!   `requirements.lock` changed), started with `.venv/bin/python server.py`.
+//!
+//! A peer that cannot be installed or started is skipped (`None`), unless
+//! `INNGEST_REQUIRE_PEERS=1`, when the test fails instead.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
+use tokio::sync::Mutex;
 
 pub struct Peer {
     child: Child,
     pub port: u16,
+}
+
+impl Peer {
+    /// The peer's serve URL.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/api/inngest", self.port)
+    }
 }
 
 impl Drop for Peer {
@@ -19,12 +33,62 @@ impl Drop for Peer {
     }
 }
 
+/// How to install and start one official SDK's peer.
+pub struct PeerKind {
+    /// For messages: "JS", "Python".
+    pub name: &'static str,
+    /// The peer's folder, relative to the workspace root.
+    dir: &'static str,
+    /// Whether the peer is installed (and up to date) in `dir`.
+    installed: fn(&Path) -> bool,
+    /// The install command (program, args), run in `dir`.
+    install: (&'static str, &'static [&'static str]),
+    /// The start command (program relative to `dir` when it has a `/`, args), run in `dir`.
+    start: (&'static str, &'static [&'static str]),
+    /// Only one install at a time per peer within a test binary.
+    installing: &'static Mutex<()>,
+}
+
+static JS_INSTALL: Mutex<()> = Mutex::const_new(());
+static PY_INSTALL: Mutex<()> = Mutex::const_new(());
+
+/// The official TypeScript SDK (`inngest` on npm), app id `peer-app`.
+pub static JS: PeerKind = PeerKind {
+    name: "JS",
+    dir: "tests/peers/js",
+    installed: |dir| dir.join("node_modules/inngest").exists(),
+    install: (
+        "npm",
+        &["ci", "--no-audit", "--no-fund", "--loglevel=error"],
+    ),
+    start: ("node", &["server.mjs"]),
+    installing: &JS_INSTALL,
+};
+
+/// The official Python SDK (`inngest` on PyPI, FastAPI on uvicorn), app id `py-app`.
+pub static PY: PeerKind = PeerKind {
+    name: "Python",
+    dir: "tests/peers/py",
+    // install.sh leaves a copy of the lock it installed; a changed lock reinstalls.
+    installed: |dir| {
+        dir.join(".venv/bin/python").exists()
+            && std::fs::read(dir.join(".venv/.installed-lock")).ok()
+                == std::fs::read(dir.join("requirements.lock")).ok()
+    },
+    install: ("bash", &["install.sh"]),
+    start: (".venv/bin/python", &["server.py"]),
+    installing: &PY_INSTALL,
+};
+
 fn required() -> bool {
     std::env::var("INNGEST_REQUIRE_PEERS").is_ok_and(|v| v == "1")
 }
 
-fn peer_dir() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/peers/js")
+/// Fails the test when peers are required; otherwise says why the peer is skipped.
+fn skip(kind: &PeerKind, why: String) -> Option<Peer> {
+    assert!(!required(), "the {} peer: {why}", kind.name);
+    eprintln!("skipping the {} peer: {why}", kind.name);
+    None
 }
 
 /// Installs (if needed) and starts the JS peer; `None` means skip (only when not required).
@@ -32,30 +96,44 @@ pub async fn start_peer() -> Option<Peer> {
     start_peer_with("1").await
 }
 
-/// Starts the peer with `INNGEST_DEV` set to `dev` (`1` or a dev server URL).
+/// Starts the JS peer with `INNGEST_DEV` set to `dev` (`1` or a dev server URL).
 pub async fn start_peer_with(dev: &str) -> Option<Peer> {
-    let dir = peer_dir();
-    if !dir.join("node_modules/inngest").exists() {
-        let status = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"])
-            .current_dir(&dir)
-            .status()
-            .await;
-        if !matches!(status, Ok(s) if s.success()) {
-            assert!(
-                !required(),
-                "the JS peer could not be installed with `npm ci` in {}: {status:?}",
-                dir.display()
-            );
-            eprintln!(
-                "skipping the JS peer test: `npm ci` failed in {} ({status:?})",
-                dir.display()
-            );
-            return None;
+    start(&JS, dev).await
+}
+
+/// Installs (if needed) and starts the peer of `kind` with `INNGEST_DEV` set to `dev` (`1` or
+/// a dev server URL); `None` means skip (only when not required).
+pub async fn start(kind: &PeerKind, dev: &str) -> Option<Peer> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(kind.dir);
+    {
+        let _one_at_a_time = kind.installing.lock().await;
+        if !(kind.installed)(&dir) {
+            let (program, args) = kind.install;
+            let status = Command::new(program)
+                .args(args)
+                .current_dir(&dir)
+                .status()
+                .await;
+            if !matches!(status, Ok(s) if s.success()) || !(kind.installed)(&dir) {
+                return skip(
+                    kind,
+                    format!(
+                        "`{program} {}` in {} failed: {status:?}",
+                        args.join(" "),
+                        dir.display()
+                    ),
+                );
+            }
         }
     }
-    let mut child = match Command::new("node")
-        .arg("server.mjs")
+    let (program, args) = kind.start;
+    let program = if program.contains('/') {
+        dir.join(program)
+    } else {
+        PathBuf::from(program)
+    };
+    let mut child = match Command::new(&program)
+        .args(args)
         .current_dir(&dir)
         .env("PORT", "0")
         .env("INNGEST_DEV", dev)
@@ -66,12 +144,13 @@ pub async fn start_peer_with(dev: &str) -> Option<Peer> {
     {
         Ok(c) => c,
         Err(e) => {
-            assert!(!required(), "node could not be started: {e}");
-            eprintln!("skipping the JS peer test: node could not be started ({e})");
-            return None;
+            return skip(
+                kind,
+                format!("{} could not be started: {e}", program.display()),
+            )
         }
     };
-    let stdout = child.stdout.take().unwrap();
+    let stdout = child.stdout.take().expect("stdout is piped");
     let mut lines = BufReader::new(stdout).lines();
     let port = tokio::time::timeout(Duration::from_secs(60), async {
         while let Ok(Some(line)) = lines.next_line().await {
@@ -83,7 +162,16 @@ pub async fn start_peer_with(dev: &str) -> Option<Peer> {
     })
     .await
     .ok()
-    .flatten()
-    .expect("the JS peer prints `LISTENING <port>` within 60 s");
-    Some(Peer { child, port })
+    .flatten();
+    match port {
+        Some(port) => Some(Peer { child, port }),
+        None => skip(
+            kind,
+            format!(
+                "`{} {}` did not print `LISTENING <port>` within 60 s",
+                program.display(),
+                args.join(" ")
+            ),
+        ),
+    }
 }

@@ -1,6 +1,6 @@
 use inngest::{Context, Error};
 
-#[inngest::function(id = "send-welcome", event = "user/signup", timeout = "1m")]
+#[inngest::function(id = "send-welcome", event = "user/signup", queue = "default")]
 async fn send_welcome(_ctx: Context) -> Result<(), Error> {
     Ok(())
 }

@@ -4,7 +4,7 @@
 #![deny(clippy::all)]
 //! A crate with every lint denied.
 
-use inngest::{Context, Error, FunctionFailed};
+use inngest::{Context, Error, FunctionCancelled, FunctionFailed};
 use serde::Deserialize;
 
 /// The data of `user/signup`.
@@ -38,6 +38,27 @@ mod jobs {
         ctx.attempt += 1;
         Ok(())
     }
+}
+
+/// A function with options and several triggers.
+#[inngest::function(
+    id = "with-options",
+    event(name = "user/signup", if = "event.data.plan == 'pro'"),
+    cron(schedule = "TZ=Europe/Paris 0 9 * * *", jitter = "1m"),
+    concurrency(limit = 2, key = "event.data.user_id", scope = "env"),
+    throttle(limit = 10, period = "1m"),
+    debounce(period = "5m"),
+    cancel_on(event = "user/deleted"),
+    timeouts(finish = "1h"),
+)]
+async fn with_options(ctx: Context<Signup>) -> Result<String, Error> {
+    Ok(ctx.event.data.user_id)
+}
+
+/// Its cancellation handler.
+#[inngest::on_cancel(with_options)]
+async fn with_options_cancelled(ctx: Context<FunctionCancelled<Signup>>) -> Result<String, Error> {
+    Ok(ctx.event.data.run_id)
 }
 
 /// A function taking `Context` with its default type, raw JSON, never called by the crate.

@@ -1,0 +1,8 @@
+use inngest::{Context, Error};
+
+#[inngest::function(id = "f", event = "app/e", throttle(limit = 10, period = "500ms"))]
+async fn f(_ctx: Context) -> Result<(), Error> {
+    Ok(())
+}
+
+fn main() {}
