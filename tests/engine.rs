@@ -527,3 +527,66 @@ async fn delete_v1_runs_cancels_a_run_over_http() {
     let missing = reqwest::get(format!("{base}/v1/runs/nope")).await.unwrap();
     assert_eq!(missing.status(), 404);
 }
+
+#[inngest::function(
+    id = "cancellable",
+    event = "eng/order.placed",
+    cancel_on(
+        event = "eng/order.cancelled",
+        if = "event.data.order == async.data.order"
+    )
+)]
+async fn cancellable(ctx: Context) -> Result<&'static str, Error> {
+    ctx.step.sleep("wait-for-shipping", "1h").await?;
+    Ok("shipped")
+}
+
+#[inngest::on_cancel(cancellable)]
+async fn cancellable_cancelled(ctx: Context<inngest::FunctionCancelled>) -> Result<String, Error> {
+    let c = &ctx.event.data;
+    Ok(format!(
+        "{} cancelled for order {}",
+        c.function_id, c.event.data["order"]
+    ))
+}
+
+#[tokio::test]
+async fn cancel_on_events_cancel_matching_runs_and_run_the_cancel_handler() {
+    let e = engine();
+    let mut happenings = e.subscribe();
+    let placed = e.send(vec![
+        json!({"name": "eng/order.placed", "data": {"order": "o-1"}}),
+        json!({"name": "eng/order.placed", "data": {"order": "o-2"}}),
+    ]);
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    let mut sleeping = 0;
+    while sleeping < 2 {
+        let h = tokio::time::timeout_at(deadline, happenings.recv())
+            .await
+            .unwrap()
+            .unwrap();
+        if matches!(&h, Happening::Step { op, .. } if op == "Sleep") {
+            sleeping += 1;
+        }
+    }
+    // Cancels the run for o-1 only; its cancel handler then runs.
+    let runs = run_to_end(
+        &e,
+        json!({"name": "eng/order.cancelled", "data": {"order": "o-1"}}),
+        2,
+    )
+    .await;
+    let cancelled = find(&runs, "eng-cancellable");
+    assert_eq!(cancelled.status, RunStatus::Cancelled);
+    let handler = find(&runs, "eng-cancellable-cancel");
+    assert_eq!(
+        handler.output,
+        Some(json!("eng-cancellable cancelled for order \"o-1\""))
+    );
+    let other = e.runs_for_event(&placed[1]);
+    assert_eq!(
+        other[0].status,
+        RunStatus::Running,
+        "the run for o-2 goes on"
+    );
+}

@@ -139,6 +139,15 @@ async fn racer(ctx: Context) -> Result<String, Error> {
     })
 }
 
+#[inngest::function(id = "rate-limited-step", event = "test/rate-limited")]
+async fn rate_limited_step(ctx: Context) -> Result<(), Error> {
+    ctx.step
+        .run("call-api", || async {
+            Err::<(), _>(inngest::RetryAfterError::new("slow down", Duration::from_secs(42)).into())
+        })
+        .await
+}
+
 #[inngest::function(id = "typed", event = "test/typed")]
 async fn typed(ctx: Context) -> Result<u32, Error> {
     ctx.step.run("count", || async { Ok(1_u32) }).await
@@ -585,4 +594,25 @@ async fn the_event_client_retries_5xx_but_not_4xx() {
         )
     );
     assert_eq!(refused.recorded().len(), 1, "4xx is not retried");
+}
+
+#[tokio::test]
+async fn a_retry_after_error_in_a_step_is_a_step_error_with_retry_after() {
+    let s = served().await;
+    let body = CallBody::new("test/rate-limited", json!({})).attempt(0, 4);
+    let r = s
+        .call("steps-app-rate-limited-step", "step", &body.build())
+        .await;
+    let first = ops(&r);
+    assert_eq!(first[0]["op"], "StepError");
+    assert_eq!(first[0]["error"]["name"], "RetryAfterError");
+    assert_eq!(r.header("retry-after"), Some("42"));
+    assert_eq!(r.header("x-inngest-no-retry"), Some("false"));
+    // On the last attempt it is final.
+    let body = CallBody::new("test/rate-limited", json!({})).attempt(3, 4);
+    let r = s
+        .call("steps-app-rate-limited-step", "step", &body.build())
+        .await;
+    assert_eq!(ops(&r)[0]["op"], "StepFailed");
+    assert_eq!(r.header("x-inngest-no-retry"), Some("true"));
 }
