@@ -29,15 +29,13 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
 use crate::app::App;
 use crate::client::Client;
 use crate::dev::engine::finished_data;
-use crate::dev::RunStatus;
+use crate::dev::{InProcessTransport, RunStatus, Transport};
 use crate::error::SerializedError;
 use crate::event::Event;
 use crate::function::{Function, Kind, Registration};
@@ -409,29 +407,28 @@ fn failed_outcome(message: String) -> Outcome {
     }
 }
 
+/// One call request, in-process, through the engine's transport.
 async fn call(
     service: &InngestService,
     fn_id: &str,
     step_id: &str,
     body: &Value,
 ) -> (u16, HashMap<String, String>, Value) {
-    let uri = format!("/api/inngest?fnId={fn_id}&stepId={step_id}");
-    let req = http::Request::post(uri)
-        .body(Full::new(Bytes::from(
-            serde_json::to_vec(body).unwrap_or_default(),
-        )))
-        .expect("a valid request");
-    let res = service.handle(req).await;
-    let status = res.status().as_u16();
-    let headers = res
-        .headers()
-        .iter()
-        .filter_map(|(k, v)| Some((k.as_str().to_owned(), v.to_str().ok()?.to_owned())))
-        .collect();
-    let bytes = match res.into_body().collect().await {
-        Ok(c) => c.to_bytes(),
-        Err(never) => match never {},
-    };
-    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-    (status, headers, body)
+    let url = format!("http://127.0.0.1/api/inngest?fnId={fn_id}&stepId={step_id}");
+    let transport = InProcessTransport::new(service);
+    match transport
+        .call(url, serde_json::to_vec(body).unwrap_or_default())
+        .await
+    {
+        Ok(res) => (
+            res.status,
+            res.headers,
+            serde_json::from_slice(&res.body).unwrap_or(Value::Null),
+        ),
+        Err(e) => (
+            500,
+            HashMap::new(),
+            json!({"name": "TestEngineError", "message": e}),
+        ),
+    }
 }

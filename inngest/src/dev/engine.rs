@@ -521,10 +521,15 @@ impl Engine {
             function_id: f.id.clone(),
             event: name.to_owned(),
         });
+        self.discover(&run_id);
+    }
+
+    /// Calls the function for discovery (`stepId=step`), attempt 0.
+    fn discover(&self, run_id: &str) {
         self.schedule(
             Duration::ZERO,
             Job::Call {
-                run_id,
+                run_id: run_id.to_owned(),
                 step_id: "step".into(),
                 attempt: 0,
             },
@@ -572,14 +577,7 @@ impl Engine {
             }
         };
         if discover {
-            self.schedule(
-                Duration::ZERO,
-                Job::Call {
-                    run_id: run_id.to_owned(),
-                    step_id: "step".into(),
-                    attempt: 0,
-                },
-            );
+            self.discover(run_id);
         }
     }
 
@@ -956,14 +954,7 @@ impl Engine {
             self.schedule(delay, job);
         }
         if discover {
-            self.schedule(
-                Duration::ZERO,
-                Job::Call {
-                    run_id: run_id.to_owned(),
-                    step_id: "step".into(),
-                    attempt: 0,
-                },
-            );
+            self.discover(run_id);
         }
         for event in invoked {
             self.receive(event);
