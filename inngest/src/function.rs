@@ -14,12 +14,7 @@ use crate::error::{Error, NonRetriableError};
 use crate::event::Event;
 use crate::step::Step;
 
-// The options are a module of their own, declared here (beside the `Definition` that holds
-// them) rather than at the crate root.
-#[path = "options.rs"]
-mod options;
-
-pub use options::{
+pub use crate::options::{
     BatchEvents, CancelOn, Concurrency, Debounce, Options, Priority, RateLimit, Scope, Singleton,
     SingletonMode, Throttle, Timeouts,
 };

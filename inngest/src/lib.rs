@@ -63,6 +63,7 @@ mod registry;
 mod response;
 mod serve;
 mod signature;
+pub mod options;
 pub mod step;
 mod sync;
 pub mod testing;
