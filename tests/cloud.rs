@@ -20,11 +20,18 @@ const FALLBACK: &str = "signkey-prod-0f1e2d3c4b5a69788796a5b4c3d2e1f0";
 const EVENT_KEY: &str = "evt-key-very-secret";
 const APP: &str = "cloud-app";
 
-static RUNS: AtomicUsize = AtomicUsize::new(0);
+/// Counts runs of `guarded`, which only the test of refused requests calls, so tests running
+/// in parallel cannot change it.
+static GUARDED_RUNS: AtomicUsize = AtomicUsize::new(0);
 
 #[inngest::function(id = "counted", event = "test/counted")]
 async fn counted(_ctx: Context) -> Result<&'static str, Error> {
-    RUNS.fetch_add(1, Ordering::SeqCst);
+    Ok("ran")
+}
+
+#[inngest::function(id = "guarded", event = "test/guarded")]
+async fn guarded(_ctx: Context) -> Result<&'static str, Error> {
+    GUARDED_RUNS.fetch_add(1, Ordering::SeqCst);
     Ok("ran")
 }
 
@@ -131,9 +138,8 @@ fn call_body() -> String {
 #[tokio::test]
 async fn unsigned_or_badly_signed_calls_get_401_and_run_nothing() {
     let s = cloud(None).await;
-    let body = call_body();
-    let q = "?fnId=cloud-app-counted&stepId=step";
-    let before = RUNS.load(Ordering::SeqCst);
+    let body = CallBody::new("test/guarded", json!({})).build().to_string();
+    let q = "?fnId=cloud-app-guarded&stepId=step";
     let t = now();
     let bad = [
         None,
@@ -152,7 +158,18 @@ async fn unsigned_or_badly_signed_calls_get_401_and_run_nothing() {
         assert_eq!(r.json(), json!({"message": "Unauthorized"}), "{sig:?}");
         assert_eq!(r.header("x-inngest-signature"), None);
     }
-    assert_eq!(RUNS.load(Ordering::SeqCst), before, "nothing ran");
+    assert_eq!(GUARDED_RUNS.load(Ordering::SeqCst), 0, "nothing ran");
+    // The same request, signed, does run: the counter could tell.
+    let r = send(
+        &s,
+        reqwest::Method::POST,
+        q,
+        &body,
+        Some(sign(KEY, body.as_bytes(), now())),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(GUARDED_RUNS.load(Ordering::SeqCst), 1);
 }
 
 #[tokio::test]

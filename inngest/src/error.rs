@@ -54,7 +54,8 @@ impl Error {
         let name = name_of::<E>(&error);
         let backtrace = std::backtrace::Backtrace::capture();
         let stack = (backtrace.status() == std::backtrace::BacktraceStatus::Captured)
-            .then(|| trim_backtrace(&backtrace.to_string()));
+            .then(|| trim_backtrace(&backtrace.to_string()))
+            .filter(|s| !s.is_empty());
         Error {
             inner: Box::new(error),
             name,
