@@ -472,6 +472,15 @@ impl StepError {
     /// Reads a memoized `{"error": ...}` value. Missing fields get defaults rather than
     /// failing, because other SDKs and the server itself write these objects.
     pub(crate) fn from_memo(value: &Value) -> StepError {
+        if let Value::String(message) = value {
+            // Some SDKs store a bare message.
+            return StepError {
+                name: "Error".to_owned(),
+                message: message.clone(),
+                stack: None,
+                cause: None,
+            };
+        }
         let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
         StepError {
             name: text("name").unwrap_or_else(|| "Error".to_owned()),

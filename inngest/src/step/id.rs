@@ -21,34 +21,34 @@ pub struct StepId {
     pub hashed: String,
 }
 
-/// Counts uses of each user id in one call, so repeats get distinct hashed ids.
+/// Numbers uses of each user id in one call, so repeats get distinct hashed ids. As the JS SDK
+/// does, an index whose hash is already taken is skipped: a step literally named `a:1` and
+/// the second use of `a` never share a memo.
 #[derive(Debug, Default)]
 pub(crate) struct IdCounter {
-    seen: HashMap<String, u32>,
+    next: HashMap<String, u32>,
+    used: std::collections::HashSet<String>,
 }
 
 impl IdCounter {
     /// The id for the next use of `user`.
     pub(crate) fn next(&mut self, user: &str) -> StepId {
-        let index = match self.seen.get_mut(user) {
-            Some(n) => {
-                *n += 1;
-                *n
+        let mut index = self.next.get(user).copied().unwrap_or(0);
+        loop {
+            let hashed = if index == 0 {
+                hash(user)
+            } else {
+                hash(&format!("{user}:{index}"))
+            };
+            if self.used.insert(hashed.clone()) {
+                self.next.insert(user.to_owned(), index + 1);
+                return StepId {
+                    user: user.to_owned(),
+                    index,
+                    hashed,
+                };
             }
-            None => {
-                self.seen.insert(user.to_owned(), 0);
-                0
-            }
-        };
-        let hashed = if index == 0 {
-            hash(user)
-        } else {
-            hash(&format!("{user}:{index}"))
-        };
-        StepId {
-            user: user.to_owned(),
-            index,
-            hashed,
+            index += 1;
         }
     }
 }
@@ -67,6 +67,22 @@ mod tests {
             hash("my-step-id:1"),
             "f47c6228c581af870aa285200cf95ec3ac59bb6a"
         );
+    }
+
+    #[test]
+    fn an_id_that_looks_like_a_repeat_does_not_collide() {
+        let mut ids = IdCounter::default();
+        let a = ids.next("a");
+        let literal = ids.next("a:1");
+        let second_a = ids.next("a");
+        assert_eq!(literal.hashed, hash("a:1"));
+        assert_eq!(
+            second_a.hashed,
+            hash("a:2"),
+            "index 1 is taken, so the next free one"
+        );
+        assert_eq!(second_a.index, 2);
+        assert_ne!(a.hashed, second_a.hashed);
     }
 
     #[test]
