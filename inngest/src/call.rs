@@ -54,6 +54,12 @@ pub(crate) fn parse_request(body: &[u8]) -> Result<CallRequest, String> {
         Some(b'{') | None => {}
         Some(_) => return Err("expected a JSON object".to_owned()),
     }
+    // A valid body is parsed once, without tracking the path; an invalid one is parsed again
+    // with `serde_path_to_error` for the message (tracking the path costs about a third of
+    // the parse: it copies every map key).
+    if let Ok(request) = serde_json::from_slice(body) {
+        return Ok(request);
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let request: CallRequest =
         serde_path_to_error::deserialize(&mut de).map_err(|e| e.to_string())?;

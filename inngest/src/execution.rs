@@ -36,7 +36,8 @@ pub(crate) enum Target {
 /// The state shared between a call's step futures and its executor.
 #[derive(Debug)]
 pub(crate) struct CallState {
-    memos: HashMap<String, Memo>,
+    /// The request's memos, decoded when claimed (most calls claim every one).
+    memos: HashMap<String, Value>,
     ids: IdCounter,
     target: Target,
     last_attempt: bool,
@@ -49,8 +50,10 @@ pub(crate) struct CallState {
     running: bool,
     /// The result of the step that ran in this call.
     outcome: Option<StepOutcome>,
-    /// Where each memoized step stands in `ctx.stack.stack` (the order they finished).
-    stack_pos: HashMap<String, usize>,
+    /// `ctx.stack.stack`: the hashed ids of the memoized steps in the order they finished.
+    stack: Vec<String>,
+    /// Where each memoized step stands in `stack`; built when a race first needs it.
+    stack_pos: Option<HashMap<String, usize>>,
     /// The latest stack position among memos claimed since the last reset (for races).
     claimed_pos: Option<usize>,
     /// How many races the step being polled is inside.
@@ -79,20 +82,14 @@ impl CallState {
         target: Target,
         last_attempt: bool,
     ) -> Self {
-        let stack_pos = stack
-            .into_iter()
-            .enumerate()
-            .map(|(i, id)| (id, i))
-            .collect();
+        let memo_count = steps.len();
         CallState {
-            stack_pos,
+            stack,
+            stack_pos: None,
             claimed_pos: None,
             race_depth: 0,
-            memos: steps
-                .into_iter()
-                .map(|(k, v)| (k, Memo::decode(v)))
-                .collect(),
-            ids: IdCounter::default(),
+            memos: steps,
+            ids: IdCounter::with_capacity(memo_count),
             target,
             last_attempt,
             found: Vec::new(),
@@ -106,17 +103,23 @@ impl CallState {
     /// Claims the next id for `user_id` and takes its memo, if it finished.
     pub(crate) fn claim(&mut self, user_id: &str) -> Claim {
         let id = self.ids.next(user_id);
-        let memo = match self.memos.remove(&id.hashed) {
+        let memo = match self.memos.remove(&id.hashed).map(Memo::decode) {
             Some(memo) if memo.is_final() => Some(memo),
             _ => None,
         };
-        if memo.is_some() {
+        // Only a race branch reads the stack position of what it claimed
+        // (`enter_race_branch` forgets the positions claimed before it).
+        if memo.is_some() && self.race_depth > 0 {
+            let stack = &self.stack;
+            let stack_pos = self.stack_pos.get_or_insert_with(|| {
+                stack
+                    .iter()
+                    .enumerate()
+                    .map(|(i, id)| (id.clone(), i))
+                    .collect()
+            });
             // Memos missing from the stack sort after every listed one.
-            let pos = self
-                .stack_pos
-                .get(&id.hashed)
-                .copied()
-                .unwrap_or(usize::MAX);
+            let pos = stack_pos.get(&id.hashed).copied().unwrap_or(usize::MAX);
             self.claimed_pos = Some(self.claimed_pos.map_or(pos, |p| p.max(pos)));
         }
         Claim { id, memo }

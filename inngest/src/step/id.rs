@@ -7,7 +7,19 @@ use sha1::{Digest, Sha1};
 
 /// The lowercase hex SHA-1 of `s`.
 pub fn hash(s: &str) -> String {
-    format!("{:x}", Sha1::digest(s.as_bytes()))
+    hex(&Sha1::digest(s.as_bytes()).into())
+}
+
+/// Lowercase hex of a SHA-1 digest (without `format!`'s machinery: this runs for every step
+/// of every call request).
+fn hex(digest: &[u8; 20]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(40);
+    for b in digest {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
 }
 
 /// A step id as the user wrote it and as it is sent.
@@ -26,26 +38,45 @@ pub struct StepId {
 /// the second use of `a` never share a memo.
 #[derive(Debug, Default)]
 pub(crate) struct IdCounter {
+    /// The next index to try for an id used more than once.
     next: HashMap<String, u32>,
-    used: std::collections::HashSet<String>,
+    /// The SHA-1 digests of the ids handed out.
+    used: std::collections::HashSet<[u8; 20]>,
 }
 
 impl IdCounter {
+    /// A counter with room for `n` ids (a call usually claims as many as it has memos).
+    pub(crate) fn with_capacity(n: usize) -> Self {
+        IdCounter {
+            next: HashMap::new(),
+            used: std::collections::HashSet::with_capacity(n),
+        }
+    }
+
     /// The id for the next use of `user`.
     pub(crate) fn next(&mut self, user: &str) -> StepId {
-        let mut index = self.next.get(user).copied().unwrap_or(0);
+        // Every index below `next[user]` is taken, so starting at 0 when `user` has no entry
+        // finds the same free index: an id used once needs no entry (most ids).
+        let next = self.next.get_mut(user);
+        let mut index = next.as_deref().copied().unwrap_or(0);
         loop {
-            let hashed = if index == 0 {
-                hash(user)
+            let digest: [u8; 20] = if index == 0 {
+                Sha1::digest(user.as_bytes()).into()
             } else {
-                hash(&format!("{user}:{index}"))
+                Sha1::digest(format!("{user}:{index}").as_bytes()).into()
             };
-            if self.used.insert(hashed.clone()) {
-                self.next.insert(user.to_owned(), index + 1);
+            if self.used.insert(digest) {
+                match next {
+                    Some(n) => *n = index + 1,
+                    None if index > 0 => {
+                        self.next.insert(user.to_owned(), index + 1);
+                    }
+                    None => {}
+                }
                 return StepId {
                     user: user.to_owned(),
                     index,
-                    hashed,
+                    hashed: hex(&digest),
                 };
             }
             index += 1;
