@@ -9,7 +9,7 @@
 # bounded in time and in requests. Prints the report and writes it to target/bench/report.md
 # (raw figures: target/bench/results.json).
 #
-#   bench/bench.sh                      # everything (about 15 minutes on 2 cores)
+#   bench/bench.sh                      # everything (about 10 minutes on 2 cores)
 #   bench/bench.sh --quick              # a smoke run of the harness (about 1 minute)
 #   bench/bench.sh --phases throughput,replay --rounds 5
 #

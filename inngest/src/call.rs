@@ -10,10 +10,11 @@ use crate::error::{Error, StepError};
 use crate::execution::{drive, CallOutcome, CallState, StepOutcome, Target};
 use crate::function::Call;
 use crate::handler::Inner;
+use crate::memo::Memo;
 use crate::response::{self, Body};
 use crate::signature::hashed_signing_key;
 use crate::step::Step;
-use crate::wire::{CallRequest, Opcode};
+use crate::wire::{null_as_default, CallContext, CallRequest, Opcode};
 
 /// The query of a call request.
 #[derive(Debug, Default)]
@@ -67,6 +68,67 @@ pub(crate) fn parse_request(body: &[u8]) -> Result<CallRequest, String> {
     Ok(request)
 }
 
+/// A call request as the handler reads it: [`CallRequest`] with each memo classified as it
+/// is parsed, so that no JSON object is built for the `{"data": ...}` of every finished step.
+/// It takes exactly the bodies [`CallRequest`] takes.
+#[derive(Debug, serde::Deserialize)]
+struct Request {
+    event: Value,
+    #[serde(default, deserialize_with = "null_as_default")]
+    events: Vec<Value>,
+    #[serde(default, deserialize_with = "null_as_default")]
+    steps: HashMap<String, Memo>,
+    #[serde(default)]
+    #[allow(dead_code)]
+    version: Option<i64>,
+    #[serde(default)]
+    use_api: bool,
+    ctx: CallContext,
+}
+
+impl From<CallRequest> for Request {
+    fn from(r: CallRequest) -> Self {
+        Request {
+            event: r.event,
+            events: r.events,
+            steps: decode_memos(r.steps),
+            version: r.version,
+            use_api: r.use_api,
+            ctx: r.ctx,
+        }
+    }
+}
+
+fn decode_memos(steps: HashMap<String, Value>) -> HashMap<String, Memo> {
+    steps
+        .into_iter()
+        .map(|(k, v)| (k, Memo::decode(v)))
+        .collect()
+}
+
+/// Parses a call request body for the handler: a valid body is read once; an invalid one gets
+/// [`parse_request`]'s message.
+fn parse_call(body: &[u8]) -> Result<Request, String> {
+    let object = body
+        .iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        .is_some_and(|b| *b == b'{');
+    if object {
+        if let Ok(request) = serde_json::from_slice::<Request>(body) {
+            return Ok(request);
+        }
+    }
+    parse_request(body).map(Request::from)
+}
+
+/// The memos as the handler reads them (for the property tests).
+#[cfg(test)]
+pub(crate) fn parse_call_memos(
+    body: &[u8],
+) -> Result<std::collections::BTreeMap<String, Memo>, String> {
+    parse_call(body).map(|r| r.steps.into_iter().collect())
+}
+
 /// Answers a call request.
 pub(crate) async fn handle(inner: &Inner, query: CallQuery, body: &[u8]) -> Response<Body> {
     let registry = &inner.registry;
@@ -98,7 +160,7 @@ pub(crate) async fn handle(inner: &Inner, query: CallQuery, body: &[u8]) -> Resp
             ),
         );
     };
-    let mut request = match parse_request(body) {
+    let mut request = match parse_call(body) {
         Ok(r) => r,
         Err(e) => {
             return response::error_message(
@@ -135,7 +197,7 @@ pub(crate) async fn handle(inner: &Inner, query: CallQuery, body: &[u8]) -> Resp
         .max_attempts
         .is_some_and(|max| request.ctx.attempt.saturating_add(1) >= max);
     let stack = request.ctx.stack.map(|s| s.stack).unwrap_or_default();
-    let state = Arc::new(Mutex::new(CallState::new(
+    let state = Arc::new(Mutex::new(CallState::from_memos(
         request.steps,
         stack,
         target,
@@ -251,7 +313,7 @@ fn function_error(error: &Error, last_attempt: bool) -> Response<Body> {
 
 /// A run too large for the call request (`use_api`): its events and memoized steps come from
 /// `GET <api>/v0/runs/<run_id>/batch` and `/actions` (protocol.md section 2).
-async fn fetch_from_api(inner: &Inner, request: &mut CallRequest) -> Result<(), String> {
+async fn fetch_from_api(inner: &Inner, request: &mut Request) -> Result<(), String> {
     let run_id = &request.ctx.run_id;
     let base = format!(
         "{}/v0/runs/{}",
@@ -264,7 +326,7 @@ async fn fetch_from_api(inner: &Inner, request: &mut CallRequest) -> Result<(), 
         request.event = first.clone();
     }
     request.events = events;
-    request.steps = steps;
+    request.steps = decode_memos(steps);
     Ok(())
 }
 

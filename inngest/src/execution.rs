@@ -36,8 +36,8 @@ pub(crate) enum Target {
 /// The state shared between a call's step futures and its executor.
 #[derive(Debug)]
 pub(crate) struct CallState {
-    /// The request's memos, decoded when claimed (most calls claim every one).
-    memos: HashMap<String, Value>,
+    /// The request's memos by hashed id, taken as they are claimed.
+    memos: HashMap<String, Memo>,
     ids: IdCounter,
     target: Target,
     last_attempt: bool,
@@ -76,8 +76,25 @@ pub(crate) struct Claim {
 }
 
 impl CallState {
+    /// The state of a call from the request's memos as JSON values (the fuzz targets'
+    /// entry; the handler classifies memos as it parses them, see [`CallState::from_memos`]).
+    #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) fn new(
         steps: HashMap<String, Value>,
+        stack: Vec<String>,
+        target: Target,
+        last_attempt: bool,
+    ) -> Self {
+        let memos = steps
+            .into_iter()
+            .map(|(k, v)| (k, Memo::decode(v)))
+            .collect();
+        Self::from_memos(memos, stack, target, last_attempt)
+    }
+
+    /// The state of a call whose memos are already classified.
+    pub(crate) fn from_memos(
+        steps: HashMap<String, Memo>,
         stack: Vec<String>,
         target: Target,
         last_attempt: bool,
@@ -103,7 +120,7 @@ impl CallState {
     /// Claims the next id for `user_id` and takes its memo, if it finished.
     pub(crate) fn claim(&mut self, user_id: &str) -> Claim {
         let id = self.ids.next(user_id);
-        let memo = match self.memos.remove(&id.hashed).map(Memo::decode) {
+        let memo = match self.memos.remove(&id.hashed) {
             Some(memo) if memo.is_final() => Some(memo),
             _ => None,
         };

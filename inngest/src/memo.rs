@@ -43,6 +43,133 @@ impl Memo {
     }
 }
 
+/// Reads a memo straight from JSON, as [`Memo::decode`] classifies the value it would read:
+/// the common `{"data": v}` is unwrapped without building an object for it (a call request
+/// carries one per finished step).
+impl<'de> serde::Deserialize<'de> for Memo {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Memo, D::Error> {
+        deserializer.deserialize_any(MemoVisitor)
+    }
+}
+
+struct MemoVisitor;
+
+impl<'de> serde::de::Visitor<'de> for MemoVisitor {
+    type Value = Memo;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+
+    // Everything but an object is a raw value, read as `serde_json::Value` reads it.
+    fn visit_bool<E>(self, v: bool) -> Result<Memo, E> {
+        Ok(Memo::Raw(Value::Bool(v)))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Memo, E> {
+        Ok(Memo::Raw(Value::from(v)))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Memo, E> {
+        Ok(Memo::Raw(Value::from(v)))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Memo, E> {
+        Ok(Memo::Raw(
+            serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number),
+        ))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Memo, E> {
+        Ok(Memo::Raw(Value::String(v.to_owned())))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Memo, E> {
+        Ok(Memo::Raw(Value::String(v)))
+    }
+    fn visit_unit<E>(self) -> Result<Memo, E> {
+        Ok(Memo::Raw(Value::Null))
+    }
+    fn visit_none<E>(self) -> Result<Memo, E> {
+        Ok(Memo::Raw(Value::Null))
+    }
+    fn visit_some<D: serde::Deserializer<'de>>(self, d: D) -> Result<Memo, D::Error> {
+        serde::Deserialize::deserialize(d)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<Memo, A::Error> {
+        let items =
+            serde::Deserialize::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))?;
+        Ok(Memo::Raw(Value::Array(items)))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Memo, A::Error> {
+        let Some(first) = map.next_key::<Key>()? else {
+            return Ok(Memo::Raw(Value::Object(serde_json::Map::new())));
+        };
+        let value: Value = map.next_value()?;
+        let Some(second) = map.next_key::<Key>()? else {
+            return Ok(match first {
+                Key::Data => Memo::Data(value),
+                Key::Error => Memo::Error(value),
+                Key::Input => Memo::Input(value),
+                Key::Other(key) => Memo::Raw(Value::Object([(key, value)].into_iter().collect())),
+            });
+        };
+        // Two keys or more (maybe the same one twice): classify the whole object, as read.
+        let mut object = serde_json::Map::new();
+        object.insert(first.into_string(), value);
+        let value: Value = map.next_value()?;
+        object.insert(second.into_string(), value);
+        while let Some((key, value)) = map.next_entry::<String, Value>()? {
+            object.insert(key, value);
+        }
+        Ok(Memo::decode(Value::Object(object)))
+    }
+}
+
+/// An object key of a memo, without allocating for the three that matter.
+enum Key {
+    Data,
+    Error,
+    Input,
+    Other(String),
+}
+
+impl Key {
+    fn into_string(self) -> String {
+        match self {
+            Key::Data => "data".to_owned(),
+            Key::Error => "error".to_owned(),
+            Key::Input => "input".to_owned(),
+            Key::Other(key) => key,
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Key {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Key, D::Error> {
+        struct KeyVisitor;
+        impl serde::de::Visitor<'_> for KeyVisitor {
+            type Value = Key;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object key")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Key, E> {
+                Ok(match v {
+                    "data" => Key::Data,
+                    "error" => Key::Error,
+                    "input" => Key::Input,
+                    _ => Key::Other(v.to_owned()),
+                })
+            }
+            fn visit_string<E>(self, v: String) -> Result<Key, E> {
+                Ok(match v.as_str() {
+                    "data" => Key::Data,
+                    "error" => Key::Error,
+                    "input" => Key::Input,
+                    _ => Key::Other(v),
+                })
+            }
+        }
+        deserializer.deserialize_str(KeyVisitor)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -61,6 +188,35 @@ mod tests {
             Memo::Input(json!([1, 2]))
         );
         assert!(!Memo::decode(json!({"input": []})).is_final());
+    }
+
+    /// Reading a memo straight from JSON gives what decoding the value read gives.
+    #[test]
+    fn read_from_json_as_decoded() {
+        for text in [
+            r#"{"data": 1}"#,
+            r#"{"data": {"nested": [1, 2.5, "x", null]}}"#,
+            r#"{"data": null}"#,
+            r#"{"error": {"name": "E", "message": "m"}}"#,
+            r#"{"input": []}"#,
+            r#"{"data": 1, "error": 2}"#,
+            r#"{"data": 1, "data": 2}"#,
+            r#"{"x": 1, "data": 2}"#,
+            r#"{"da\u0074a": 3}"#,
+            r#"{"x": 1}"#,
+            r#"{}"#,
+            r#"null"#,
+            r#"true"#,
+            r#"-3"#,
+            r#"18446744073709551615"#,
+            r#"1.5e300"#,
+            r#""s\n""#,
+            r#"[1, {"data": 2}]"#,
+        ] {
+            let value: Value = serde_json::from_str(text).unwrap();
+            let read: Memo = serde_json::from_str(text).unwrap();
+            assert_eq!(read, Memo::decode(value), "{text}");
+        }
     }
 
     #[test]

@@ -301,6 +301,26 @@ proptest! {
         __fuzz::check_memo(value);
     }
 
+    /// A memo read straight from JSON (as the handler reads the call request's `steps`) is
+    /// the memo decoded from the value read.
+    #[test]
+    fn memos_read_from_json_as_decoded(value in json_value()) {
+        let text = serde_json::to_string(&value).unwrap();
+        let read: Memo = serde_json::from_str(&text).unwrap();
+        prop_assert_eq!(read, Memo::decode(value));
+    }
+
+    /// The handler's parser reads what `parse_request` reads, memos classified.
+    #[test]
+    fn the_handlers_parser_agrees_with_parse_request(g in generated()) {
+        let bytes = serde_json::to_vec(&g.to_json()).unwrap();
+        let plain = crate::call::parse_request(&bytes).unwrap();
+        let memos = crate::call::parse_call_memos(&bytes).unwrap();
+        let decoded: BTreeMap<String, Memo> =
+            plain.steps.into_iter().map(|(k, v)| (k, Memo::decode(v))).collect();
+        prop_assert_eq!(memos, decoded);
+    }
+
     // ---- step ids ----
 
     /// The n-th use of an id hashes `id:n`; distinct uses never collide (ids without `:`).

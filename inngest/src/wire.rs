@@ -74,7 +74,7 @@ pub struct CallStack {
 
 /// Reads `null` as the default: Go marshals a nil slice or map as `null`, and older servers
 /// sent `"stack": null` (the JS SDK reads it as `[]` too).
-fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
+pub(crate) fn null_as_default<'de, D, T>(deserializer: D) -> Result<T, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Default + Deserialize<'de>,

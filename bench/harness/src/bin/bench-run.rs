@@ -937,8 +937,9 @@ impl Bench {
                 md.push_str(" – |");
                 continue;
             };
-            let s1 = (b - a) / 90.0;
-            let s2 = (c - b) / 900.0;
+            // `+ 0.0` turns a -0.0 into 0.0; a slope within noise of zero prints as 0.00.
+            let s1 = ((b - a) / 90.0 * 100.0).round() / 100.0 + 0.0;
+            let s2 = ((c - b) / 900.0 * 100.0).round() / 100.0 + 0.0;
             slopes.insert(n.clone(), json!([s1, s2]));
             md.push_str(&format!(" {s1:.2} / {s2:.2} |"));
         }
@@ -1082,6 +1083,8 @@ impl Bench {
                 build(c, release)?;
             }
         }
+        // Let the warm-up's load settle out of the load average before the timed builds.
+        std::thread::sleep(Duration::from_secs(30));
         let load_before = loadavg();
         let mut secs: BTreeMap<(bool, &str), Vec<f64>> = BTreeMap::new();
         for r in 0..self.opts.compile_rounds {
