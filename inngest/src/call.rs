@@ -10,11 +10,12 @@ use crate::error::{Error, StepError};
 use crate::execution::{drive, CallOutcome, CallState, StepOutcome, Target};
 use crate::function::Call;
 use crate::handler::Inner;
-use crate::memo::Memo;
+use crate::memo::Memos;
 use crate::response::{self, Body};
 use crate::signature::hashed_signing_key;
 use crate::step::Step;
 use crate::wire::{null_as_default, CallContext, CallRequest, Opcode};
+use serde_json::value::RawValue;
 
 /// The query of a call request.
 #[derive(Debug, Default)]
@@ -68,16 +69,17 @@ pub(crate) fn parse_request(body: &[u8]) -> Result<CallRequest, String> {
     Ok(request)
 }
 
-/// A call request as the handler reads it: [`CallRequest`] with each memo classified as it
-/// is parsed, so that no JSON object is built for the `{"data": ...}` of every finished step.
+/// A call request as the handler reads it: [`CallRequest`] with the events kept as raw JSON
+/// (each is read once, into the function's event type) and each memo classified as it is
+/// parsed, so that no JSON object is built for the `{"data": ...}` of every finished step.
 /// It takes exactly the bodies [`CallRequest`] takes.
 #[derive(Debug, serde::Deserialize)]
 struct Request {
-    event: Value,
+    event: Box<RawValue>,
     #[serde(default, deserialize_with = "null_as_default")]
-    events: Vec<Value>,
+    events: Vec<Box<RawValue>>,
     #[serde(default, deserialize_with = "null_as_default")]
-    steps: HashMap<String, Memo>,
+    steps: Memos,
     #[serde(default)]
     #[allow(dead_code)]
     version: Option<i64>,
@@ -86,24 +88,24 @@ struct Request {
     ctx: CallContext,
 }
 
-impl From<CallRequest> for Request {
-    fn from(r: CallRequest) -> Self {
-        Request {
-            event: r.event,
-            events: r.events,
-            steps: decode_memos(r.steps),
+impl TryFrom<CallRequest> for Request {
+    type Error = String;
+
+    fn try_from(r: CallRequest) -> Result<Self, String> {
+        Ok(Request {
+            event: raw(&r.event)?,
+            events: r.events.iter().map(raw).collect::<Result<_, _>>()?,
+            steps: Memos::from_values(r.steps),
             version: r.version,
             use_api: r.use_api,
             ctx: r.ctx,
-        }
+        })
     }
 }
 
-fn decode_memos(steps: HashMap<String, Value>) -> HashMap<String, Memo> {
-    steps
-        .into_iter()
-        .map(|(k, v)| (k, Memo::decode(v)))
-        .collect()
+/// A JSON value as raw JSON text.
+fn raw(value: &Value) -> Result<Box<RawValue>, String> {
+    serde_json::value::to_raw_value(value).map_err(|e| e.to_string())
 }
 
 /// Parses a call request body for the handler: a valid body is read once; an invalid one gets
@@ -115,18 +117,71 @@ fn parse_call(body: &[u8]) -> Result<Request, String> {
         .is_some_and(|b| *b == b'{');
     if object {
         if let Ok(request) = serde_json::from_slice::<Request>(body) {
-            return Ok(request);
+            // Raw JSON is only skimmed as it is read: the events are checked as
+            // `serde_json::Value` would read them (escapes, number ranges, nesting depth).
+            let valid = |raw: &RawValue| serde_json::from_str::<ValidJson>(raw.get()).is_ok();
+            // `events[0]` is usually `event` again, byte for byte.
+            let event = request.event.get();
+            if valid(&request.event) && request.events.iter().all(|e| e.get() == event || valid(e))
+            {
+                return Ok(request);
+            }
         }
     }
-    parse_request(body).map(Request::from)
+    parse_request(body).and_then(Request::try_from)
 }
 
-/// The memos as the handler reads them (for the property tests).
+/// Any JSON text that `serde_json::Value` reads, walked without building anything.
+struct ValidJson;
+
+impl<'de> serde::Deserialize<'de> for ValidJson {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ValidJson, D::Error> {
+        deserializer.deserialize_any(ValidJsonVisitor)
+    }
+}
+
+struct ValidJsonVisitor;
+
+impl<'de> serde::de::Visitor<'de> for ValidJsonVisitor {
+    type Value = ValidJson;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("any valid JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<ValidJson, E> {
+        Ok(ValidJson)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<ValidJson, E> {
+        Ok(ValidJson)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<ValidJson, E> {
+        Ok(ValidJson)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<ValidJson, E> {
+        Ok(ValidJson)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<ValidJson, E> {
+        Ok(ValidJson)
+    }
+    fn visit_unit<E>(self) -> Result<ValidJson, E> {
+        Ok(ValidJson)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<ValidJson, A::Error> {
+        while seq.next_element::<ValidJson>()?.is_some() {}
+        Ok(ValidJson)
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<ValidJson, A::Error> {
+        while map.next_entry::<ValidJson, ValidJson>()?.is_some() {}
+        Ok(ValidJson)
+    }
+}
+
+/// The memos as the handler reads them, by hashed id (for the property tests).
 #[cfg(test)]
 pub(crate) fn parse_call_memos(
     body: &[u8],
-) -> Result<std::collections::BTreeMap<String, Memo>, String> {
-    parse_call(body).map(|r| r.steps.into_iter().collect())
+) -> Result<std::collections::BTreeMap<String, crate::memo::Memo>, String> {
+    parse_call(body).map(|r| r.steps.by_hashed_id())
 }
 
 /// Answers a call request.
@@ -323,10 +378,10 @@ async fn fetch_from_api(inner: &Inner, request: &mut Request) -> Result<(), Stri
     let events: Vec<Value> = api_get(inner, &format!("{base}/batch")).await?;
     let steps: HashMap<String, Value> = api_get(inner, &format!("{base}/actions")).await?;
     if let Some(first) = events.first() {
-        request.event = first.clone();
+        request.event = raw(first)?;
     }
-    request.events = events;
-    request.steps = decode_memos(steps);
+    request.events = events.iter().map(raw).collect::<Result<_, _>>()?;
+    request.steps = Memos::from_values(steps);
     Ok(())
 }
 

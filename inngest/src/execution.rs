@@ -14,11 +14,12 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 
 use futures::FutureExt;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::memo::Memo;
-use crate::step::id::{IdCounter, StepId};
+use crate::memo::{Memo, Memos};
+use crate::step::id::{parse_hashed, IdCounter, StepId};
 use crate::wire::{Op, Opcode};
 
 /// What a call is asked to do.
@@ -36,8 +37,8 @@ pub(crate) enum Target {
 /// The state shared between a call's step futures and its executor.
 #[derive(Debug)]
 pub(crate) struct CallState {
-    /// The request's memos by hashed id, taken as they are claimed.
-    memos: HashMap<String, Memo>,
+    /// The request's memos by the digest their hashed id spells, taken as they are claimed.
+    memos: Memos,
     ids: IdCounter,
     target: Target,
     last_attempt: bool,
@@ -52,8 +53,8 @@ pub(crate) struct CallState {
     outcome: Option<StepOutcome>,
     /// `ctx.stack.stack`: the hashed ids of the memoized steps in the order they finished.
     stack: Vec<String>,
-    /// Where each memoized step stands in `stack`; built when a race first needs it.
-    stack_pos: Option<HashMap<String, usize>>,
+    /// Where each memoized step stands in `stack`, by digest; built when a race first needs it.
+    stack_pos: Option<HashMap<[u8; 20], usize>>,
     /// The latest stack position among memos claimed since the last reset (for races).
     claimed_pos: Option<usize>,
     /// How many races the step being polled is inside.
@@ -85,16 +86,13 @@ impl CallState {
         target: Target,
         last_attempt: bool,
     ) -> Self {
-        let memos = steps
-            .into_iter()
-            .map(|(k, v)| (k, Memo::decode(v)))
-            .collect();
+        let memos = Memos::from_values(steps);
         Self::from_memos(memos, stack, target, last_attempt)
     }
 
     /// The state of a call whose memos are already classified.
     pub(crate) fn from_memos(
-        steps: HashMap<String, Memo>,
+        steps: Memos,
         stack: Vec<String>,
         target: Target,
         last_attempt: bool,
@@ -118,9 +116,9 @@ impl CallState {
     }
 
     /// Claims the next id for `user_id` and takes its memo, if it finished.
-    pub(crate) fn claim(&mut self, user_id: &str) -> Claim {
+    pub(crate) fn claim(&mut self, user_id: impl Into<String>) -> Claim {
         let id = self.ids.next(user_id);
-        let memo = match self.memos.remove(&id.hashed) {
+        let memo = match self.memos.take(&id.digest) {
             Some(memo) if memo.is_final() => Some(memo),
             _ => None,
         };
@@ -132,11 +130,11 @@ impl CallState {
                 stack
                     .iter()
                     .enumerate()
-                    .map(|(i, id)| (id.clone(), i))
+                    .filter_map(|(i, id)| Some((parse_hashed(id)?, i)))
                     .collect()
             });
             // Memos missing from the stack sort after every listed one.
-            let pos = stack_pos.get(&id.hashed).copied().unwrap_or(usize::MAX);
+            let pos = stack_pos.get(&id.digest).copied().unwrap_or(usize::MAX);
             self.claimed_pos = Some(self.claimed_pos.map_or(pos, |p| p.max(pos)));
         }
         Claim { id, memo }
@@ -213,8 +211,8 @@ pub(crate) fn lock(state: &Mutex<CallState>) -> MutexGuard<'_, CallState> {
 /// How a call ended.
 #[derive(Debug)]
 pub(crate) enum CallOutcome {
-    /// The function returned this value.
-    Completed(Value),
+    /// The function returned this value (as JSON text).
+    Completed(Box<RawValue>),
     /// The function returned an error.
     Failed(Error),
     /// User code panicked.
@@ -254,7 +252,7 @@ impl Wake for Flag {
 /// destructor when the suspended function is dropped at the end of the call.
 pub(crate) async fn drive<F>(future: F, state: Arc<Mutex<CallState>>) -> CallOutcome
 where
-    F: Future<Output = Result<Value, Error>> + Send,
+    F: Future<Output = Result<Box<RawValue>, Error>> + Send,
 {
     // The function's future is dropped inside `poll_function`'s last poll, so in here.
     AssertUnwindSafe(poll_function(future, state))
@@ -265,7 +263,7 @@ where
 
 async fn poll_function<F>(future: F, state: Arc<Mutex<CallState>>) -> CallOutcome
 where
-    F: Future<Output = Result<Value, Error>> + Send,
+    F: Future<Output = Result<Box<RawValue>, Error>> + Send,
 {
     let mut future = std::pin::pin!(AssertUnwindSafe(future).catch_unwind());
     std::future::poll_fn(|cx| {

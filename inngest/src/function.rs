@@ -7,6 +7,7 @@ use std::pin::Pin;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::context::Context;
@@ -123,10 +124,10 @@ impl Definition {
 
 /// The input the runtime hands a function for one call.
 pub struct Call {
-    /// The triggering event, raw.
-    pub event: Value,
-    /// Every triggering event, raw.
-    pub events: Vec<Value>,
+    /// The triggering event, as JSON text.
+    pub event: Box<RawValue>,
+    /// Every triggering event, as JSON text.
+    pub events: Vec<Box<RawValue>>,
     /// The step tools bound to this call.
     pub step: Step,
     /// The run's id.
@@ -135,8 +136,9 @@ pub struct Call {
     pub attempt: u32,
 }
 
-/// Type-erased entry point: deserializes the events, runs the function, serializes its output.
-pub type Runner = fn(Call) -> BoxFuture<Result<Value, Error>>;
+/// Type-erased entry point: deserializes the events, runs the function, serializes its output
+/// (to JSON text, once: it is sent as it is).
+pub type Runner = fn(Call) -> BoxFuture<Result<Box<RawValue>, Error>>;
 
 /// A function as the registry stores it: what it declared and how to run it.
 #[derive(Clone, Copy)]
@@ -167,13 +169,13 @@ impl Registration {
 
 inventory::collect!(Registration);
 
-fn run_erased<F: Function>(call: Call) -> BoxFuture<Result<Value, Error>> {
+fn run_erased<F: Function>(call: Call) -> BoxFuture<Result<Box<RawValue>, Error>> {
     Box::pin(async move {
-        let event: Event<F::Event> = decode_event::<F::Event>(call.event)?;
+        let event: Event<F::Event> = decode_event::<F::Event>(&call.event)?;
         let events = call
             .events
-            .into_iter()
-            .map(decode_event::<F::Event>)
+            .iter()
+            .map(|raw| decode_event::<F::Event>(raw))
             .collect::<Result<Vec<_>, _>>()?;
         let ctx = Context {
             event,
@@ -183,7 +185,7 @@ fn run_erased<F: Function>(call: Call) -> BoxFuture<Result<Value, Error>> {
             attempt: call.attempt,
         };
         let output = F::call(ctx).await?;
-        serde_json::to_value(output).map_err(|e| {
+        serde_json::value::to_raw_value(&output).map_err(|e| {
             NonRetriableError::new(format!(
                 "the output of `{}` does not serialize to JSON: {e}",
                 F::DEFINITION.rust_name
@@ -193,7 +195,20 @@ fn run_erased<F: Function>(call: Call) -> BoxFuture<Result<Value, Error>> {
     })
 }
 
-fn decode_event<E: DeserializeOwned>(raw: Value) -> Result<Event<E>, Error> {
+/// Reads an event into `Event<E>` straight from its JSON text.
+fn decode_event<E: DeserializeOwned>(raw: &RawValue) -> Result<Event<E>, Error> {
+    if let Ok(event) = serde_json::from_str(raw.get()) {
+        return Ok(event);
+    }
+    // Read as a JSON value, as the event always was before this fast path: the same events
+    // are taken (a repeated key: the last one), and an error names what is wrong, not a column.
+    match serde_json::from_str(raw.get()) {
+        Ok(value) => decode_event_value(value),
+        Err(e) => Err(NonRetriableError::new(format!("the event is not JSON: {e}")).into()),
+    }
+}
+
+fn decode_event_value<E: DeserializeOwned>(raw: Value) -> Result<Event<E>, Error> {
     let name = raw
         .get("name")
         .and_then(Value::as_str)

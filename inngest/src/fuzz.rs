@@ -123,14 +123,14 @@ pub(crate) fn check_step_ids<'a>(ids: impl IntoIterator<Item = &'a str>) {
         } else {
             hash(&format!("{user}:{}", id.index))
         };
-        assert_eq!(id.hashed, expected);
-        assert_eq!(id.hashed.len(), 40);
-        assert!(id
-            .hashed
+        let hashed = id.hashed();
+        assert_eq!(hashed, expected);
+        assert_eq!(hashed.len(), 40);
+        assert!(hashed
             .bytes()
             .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
-        if let Some(other) = seen.insert(id.hashed.clone(), user.to_owned()) {
-            panic!("`{user}` and `{other}` share the hash {}", id.hashed);
+        if let Some(other) = seen.insert(hashed.clone(), user.to_owned()) {
+            panic!("`{user}` and `{other}` share the hash {hashed}");
         }
     }
 }

@@ -2,7 +2,11 @@
 //! their exact key set: an object with only `data`, only `error` or only `input` is wrapped;
 //! anything else (including `null`) is a raw value.
 
+use std::collections::HashMap;
+
 use serde_json::Value;
+
+use crate::step::id::parse_hashed;
 
 /// One entry of the call request's `steps` map.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +44,105 @@ impl Memo {
     /// Whether the step finished (with data or an error).
     pub(crate) fn is_final(&self) -> bool {
         !matches!(self, Memo::Input(_))
+    }
+}
+
+/// The call request's `steps`: each memo by the SHA-1 digest its hashed id spells, sorted by
+/// digest (a binary search finds one: no hashing, and no input makes it slow). A key that is
+/// not a hashed id (40 lowercase hex digits) can never be claimed, so it is not kept; of a key
+/// given twice, the last memo is kept, as a JSON object reads.
+#[derive(Debug, Default)]
+pub(crate) struct Memos(Vec<([u8; 20], Option<Memo>)>);
+
+impl Memos {
+    /// The memos of a `steps` map read as JSON values.
+    pub(crate) fn from_values(steps: HashMap<String, Value>) -> Memos {
+        Memos::sorted(
+            steps
+                .into_iter()
+                .filter_map(|(k, v)| Some((parse_hashed(&k)?, Some(Memo::decode(v)))))
+                .collect(),
+        )
+    }
+
+    /// Sorts memos given in the request's order; of equal digests, the last one stays.
+    fn sorted(mut memos: Vec<([u8; 20], Option<Memo>)>) -> Memos {
+        // A stable sort keeps equal digests in the request's order; reversed, the last of them
+        // comes first, and `dedup_by` keeps the first of a run.
+        memos.sort_by_key(|m| m.0);
+        memos.reverse();
+        memos.dedup_by(|next, kept| next.0 == kept.0);
+        memos.reverse();
+        Memos(memos)
+    }
+
+    /// How many memos there are.
+    pub(crate) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Takes the memo of the step whose id hashes to `digest`.
+    pub(crate) fn take(&mut self, digest: &[u8; 20]) -> Option<Memo> {
+        let i = self.0.binary_search_by(|(d, _)| d.cmp(digest)).ok()?;
+        self.0[i].1.take()
+    }
+
+    /// The memos by hashed id (for the property tests).
+    #[cfg(test)]
+    pub(crate) fn by_hashed_id(self) -> std::collections::BTreeMap<String, Memo> {
+        self.0
+            .into_iter()
+            .filter_map(|(digest, memo)| {
+                Some((digest.iter().map(|b| format!("{b:02x}")).collect(), memo?))
+            })
+            .collect()
+    }
+}
+
+/// Reads the `steps` object without building a `String` for each key or a JSON object for
+/// each `{"data": v}`.
+impl<'de> serde::Deserialize<'de> for Memos {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Memos, D::Error> {
+        struct MemosVisitor;
+        impl<'de> serde::de::Visitor<'de> for MemosVisitor {
+            type Value = Memos;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a map")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Memos, A::Error> {
+                let mut memos = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1024));
+                while let Some(HashedId(digest)) = map.next_key()? {
+                    let memo: Memo = map.next_value()?;
+                    if let Some(digest) = digest {
+                        memos.push((digest, Some(memo)));
+                    }
+                }
+                Ok(Memos::sorted(memos))
+            }
+        }
+        deserializer.deserialize_map(MemosVisitor)
+    }
+}
+
+/// A key of `steps`: the digest it spells, if it is a hashed id.
+struct HashedId(Option<[u8; 20]>);
+
+impl<'de> serde::Deserialize<'de> for HashedId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<HashedId, D::Error> {
+        struct HashedIdVisitor;
+        impl serde::de::Visitor<'_> for HashedIdVisitor {
+            type Value = HashedId;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a step id")
+            }
+            fn visit_str<E>(self, v: &str) -> Result<HashedId, E> {
+                Ok(HashedId(parse_hashed(v)))
+            }
+        }
+        deserializer.deserialize_str(HashedIdVisitor)
     }
 }
 
@@ -188,6 +291,23 @@ mod tests {
             Memo::Input(json!([1, 2]))
         );
         assert!(!Memo::decode(json!({"input": []})).is_final());
+    }
+
+    #[test]
+    fn steps_keep_the_last_memo_of_a_key_and_only_hashed_ids() {
+        let a = crate::step::id::hash("a");
+        let b = crate::step::id::hash("b");
+        let text = format!(
+            r#"{{"{a}": {{"data": 1}}, "{b}": {{"data": 2}}, "not-a-hash": {{"data": 3}}, "{a}": {{"data": 4}}, "{}": {{"data": 5}}}}"#,
+            b.to_uppercase()
+        );
+        let mut memos: Memos = serde_json::from_str(&text).unwrap();
+        assert_eq!(memos.len(), 2);
+        let digest = |h: &str| crate::step::id::parse_hashed(h).unwrap();
+        assert_eq!(memos.take(&digest(&a)), Some(Memo::Data(json!(4))));
+        assert_eq!(memos.take(&digest(&a)), None, "a memo is taken once");
+        assert_eq!(memos.take(&digest(&b)), Some(Memo::Data(json!(2))));
+        assert_eq!(memos.take(&digest(&crate::step::id::hash("c"))), None);
     }
 
     /// Reading a memo straight from JSON gives what decoding the value read gives.

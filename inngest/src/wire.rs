@@ -132,7 +132,7 @@ impl Op {
     /// An op for the step `id` with nothing else set.
     pub(crate) fn new(op: Opcode, id: &StepId) -> Op {
         Op {
-            id: id.hashed.clone(),
+            id: id.hashed(),
             op,
             name: id.user.clone(),
             display_name: id.user.clone(),

@@ -10,8 +10,7 @@ pub fn hash(s: &str) -> String {
     hex(&Sha1::digest(s.as_bytes()).into())
 }
 
-/// Lowercase hex of a SHA-1 digest (without `format!`'s machinery: this runs for every step
-/// of every call request).
+/// Lowercase hex of a SHA-1 digest (without `format!`'s machinery).
 fn hex(digest: &[u8; 20]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(40);
@@ -22,6 +21,27 @@ fn hex(digest: &[u8; 20]) -> String {
     out
 }
 
+/// The digest a hashed id spells: exactly 40 lowercase hex digits, as [`hash`] writes them.
+/// Anything else (uppercase, another length) is not the hash of any step id.
+pub(crate) fn parse_hashed(s: &str) -> Option<[u8; 20]> {
+    fn digit(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        }
+    }
+    let s = s.as_bytes();
+    if s.len() != 40 {
+        return None;
+    }
+    let mut digest = [0_u8; 20];
+    for (byte, pair) in digest.iter_mut().zip(s.chunks_exact(2)) {
+        *byte = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Some(digest)
+}
+
 /// A step id as the user wrote it and as it is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepId {
@@ -29,8 +49,15 @@ pub struct StepId {
     pub user: String,
     /// How many times the id was used before in this run (`0` the first time).
     pub index: u32,
-    /// The hashed id sent to Inngest.
-    pub hashed: String,
+    /// The SHA-1 digest of the id (with its index, for a repeat).
+    pub digest: [u8; 20],
+}
+
+impl StepId {
+    /// The hashed id sent to Inngest: the digest in lowercase hex.
+    pub fn hashed(&self) -> String {
+        hex(&self.digest)
+    }
 }
 
 /// Numbers uses of each user id in one call, so repeats get distinct hashed ids. As the JS SDK
@@ -54,10 +81,11 @@ impl IdCounter {
     }
 
     /// The id for the next use of `user`.
-    pub(crate) fn next(&mut self, user: &str) -> StepId {
+    pub(crate) fn next(&mut self, user: impl Into<String>) -> StepId {
+        let user = user.into();
         // Every index below `next[user]` is taken, so starting at 0 when `user` has no entry
         // finds the same free index: an id used once needs no entry (most ids).
-        let next = self.next.get_mut(user);
+        let next = self.next.get_mut(&user);
         let mut index = next.as_deref().copied().unwrap_or(0);
         loop {
             let digest: [u8; 20] = if index == 0 {
@@ -69,14 +97,14 @@ impl IdCounter {
                 match next {
                     Some(n) => *n = index + 1,
                     None if index > 0 => {
-                        self.next.insert(user.to_owned(), index + 1);
+                        self.next.insert(user.clone(), index + 1);
                     }
                     None => {}
                 }
                 return StepId {
-                    user: user.to_owned(),
+                    user,
                     index,
-                    hashed: hex(&digest),
+                    digest,
                 };
             }
             index += 1;
@@ -101,19 +129,31 @@ mod tests {
     }
 
     #[test]
+    fn a_hashed_id_parses_back_to_its_digest() {
+        let id = IdCounter::default().next("my-step-id");
+        assert_eq!(parse_hashed(&id.hashed()), Some(id.digest));
+        let upper = id.hashed().to_uppercase();
+        assert_eq!(parse_hashed(&upper), None, "the SDK sends lowercase only");
+        assert_eq!(parse_hashed(&id.hashed()[..39]), None);
+        assert_eq!(parse_hashed(&format!("{}0", id.hashed())), None);
+        assert_eq!(parse_hashed(&"g".repeat(40)), None);
+        assert_eq!(parse_hashed(""), None);
+    }
+
+    #[test]
     fn an_id_that_looks_like_a_repeat_does_not_collide() {
         let mut ids = IdCounter::default();
         let a = ids.next("a");
         let literal = ids.next("a:1");
         let second_a = ids.next("a");
-        assert_eq!(literal.hashed, hash("a:1"));
+        assert_eq!(literal.hashed(), hash("a:1"));
         assert_eq!(
-            second_a.hashed,
+            second_a.hashed(),
             hash("a:2"),
             "index 1 is taken, so the next free one"
         );
         assert_eq!(second_a.index, 2);
-        assert_ne!(a.hashed, second_a.hashed);
+        assert_ne!(a.hashed(), second_a.hashed());
     }
 
     #[test]
@@ -123,11 +163,11 @@ mod tests {
         let b0 = ids.next("other");
         let a1 = ids.next("my-step-id");
         let a2 = ids.next("my-step-id");
-        assert_eq!(a0.hashed, "e7d8a2f140845095749d60246ff1110c9d01d76a");
+        assert_eq!(a0.hashed(), "e7d8a2f140845095749d60246ff1110c9d01d76a");
         assert_eq!(a0.index, 0);
-        assert_eq!(a1.hashed, "f47c6228c581af870aa285200cf95ec3ac59bb6a");
+        assert_eq!(a1.hashed(), "f47c6228c581af870aa285200cf95ec3ac59bb6a");
         assert_eq!(a1.index, 1);
-        assert_eq!(a2.hashed, hash("my-step-id:2"));
-        assert_eq!(b0.hashed, hash("other"));
+        assert_eq!(a2.hashed(), hash("my-step-id:2"));
+        assert_eq!(b0.hashed(), hash("other"));
     }
 }

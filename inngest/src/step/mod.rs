@@ -100,7 +100,7 @@ impl Step {
         async move {
             // Ids are claimed on first poll, like every step kind, so a race can tell which
             // branch used which memo.
-            let claim = lock(&state).claim(&id);
+            let claim = lock(&state).claim(id);
             if let Some(memo) = claim.memo {
                 return replay_data(memo, &claim.id);
             }
