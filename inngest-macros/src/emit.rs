@@ -4,7 +4,7 @@
 //! the same name (braced, so it lives in the type namespace only) and, inside `const _: () = {..}`,
 //! its `Function` impl and its `inventory` registration. Every path goes through `paths.rs`.
 
-use proc_macro2::{Literal, TokenStream};
+use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
@@ -284,7 +284,11 @@ fn items(handler: &Handler, definition: TokenStream, checks: TokenStream) -> Tok
 
     // "future cannot be sent between threads safely" points at the fn's name.
     let box_future = Paths::at(ident.span()).box_future();
-    let body = quote_spanned!(ident.span()=> #box_future(#ident(__inngest_ctx)));
+    // The argument's name is one token, declared and used as is: quoted twice under two spans,
+    // it would be two names when the fn's name and types come from different macro contexts
+    // (a `macro_rules!` that takes the name as `$name:ident`).
+    let ctx = Ident::new("__inngest_ctx", ident.span());
+    let body = quote_spanned!(ident.span()=> #box_future(#ident(#ctx)));
     // `call` takes the user's own argument type, which equals the trait's `Context<Self::Event>`
     // once normalized: a wrong argument type is then reported on the user's type (by
     // `ContextArg`, and as a mismatch with the trait) rather than in the call of the user's fn.
@@ -295,7 +299,7 @@ fn items(handler: &Handler, definition: TokenStream, checks: TokenStream) -> Tok
         (at_ret.box_future_type(), at_ret.result(), at_ret.error());
     let call = quote_spanned! {ret_ty.span()=>
         #[allow(deprecated)]
-        fn call(__inngest_ctx: #arg_ty) -> #box_future_type<#result<Self::Output, #error>> {
+        fn call(#ctx: #arg_ty) -> #box_future_type<#result<Self::Output, #error>> {
             #body
         }
     };
