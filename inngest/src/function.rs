@@ -171,12 +171,7 @@ inventory::collect!(Registration);
 
 fn run_erased<F: Function>(call: Call) -> BoxFuture<Result<Box<RawValue>, Error>> {
     Box::pin(async move {
-        let event: Event<F::Event> = decode_event::<F::Event>(&call.event)?;
-        let events = call
-            .events
-            .iter()
-            .map(|raw| decode_event::<F::Event>(raw))
-            .collect::<Result<Vec<_>, _>>()?;
+        let (event, events) = decode_events::<F::Event>(&call.event, &call.events)?;
         let ctx = Context {
             event,
             events,
@@ -185,13 +180,36 @@ fn run_erased<F: Function>(call: Call) -> BoxFuture<Result<Box<RawValue>, Error>
             attempt: call.attempt,
         };
         let output = F::call(ctx).await?;
-        serde_json::value::to_raw_value(&output).map_err(|e| {
-            NonRetriableError::new(format!(
-                "the output of `{}` does not serialize to JSON: {e}",
-                F::DEFINITION.rust_name
-            ))
-            .into()
-        })
+        encode_output(&output, F::DEFINITION.rust_name)
+    })
+}
+
+// The helpers below are generic over the event and output types only, and kept out of line:
+// inlined into `run_erased`, a copy of the JSON reader and writer would be compiled for every
+// function of the user's crate.
+
+/// The call's event and events as `Event<E>`.
+#[inline(never)]
+fn decode_events<E: DeserializeOwned>(
+    event: &RawValue,
+    events: &[Box<RawValue>],
+) -> Result<(Event<E>, Vec<Event<E>>), Error> {
+    let event = decode_event(event)?;
+    let events = events
+        .iter()
+        .map(|raw| decode_event(raw))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((event, events))
+}
+
+/// A function's output as JSON text.
+#[inline(never)]
+fn encode_output<T: Serialize>(output: &T, rust_name: &str) -> Result<Box<RawValue>, Error> {
+    serde_json::value::to_raw_value(output).map_err(|e| {
+        NonRetriableError::new(format!(
+            "the output of `{rust_name}` does not serialize to JSON: {e}"
+        ))
+        .into()
     })
 }
 
@@ -200,25 +218,86 @@ fn decode_event<E: DeserializeOwned>(raw: &RawValue) -> Result<Event<E>, Error> 
     if let Ok(event) = serde_json::from_str(raw.get()) {
         return Ok(event);
     }
-    // Read as a JSON value, as the event always was before this fast path: the same events
-    // are taken (a repeated key: the last one), and an error names what is wrong, not a column.
-    match serde_json::from_str(raw.get()) {
-        Ok(value) => decode_event_value(value),
-        Err(e) => Err(NonRetriableError::new(format!("the event is not JSON: {e}")).into()),
-    }
-}
-
-fn decode_event_value<E: DeserializeOwned>(raw: Value) -> Result<Event<E>, Error> {
-    let name = raw
+    // Read as a JSON value, as the event is taken by every SDK: of a key given twice, the last
+    // one counts. Written back, its keys are unique; read again with the same deserializer (one
+    // more would cost compile time in every function).
+    let value: Value = match serde_json::from_str(raw.get()) {
+        Ok(value) => value,
+        Err(e) => return Err(NonRetriableError::new(format!("the event is not JSON: {e}")).into()),
+    };
+    let name = value
         .get("name")
         .and_then(Value::as_str)
         .unwrap_or("<unnamed>")
         .to_owned();
-    serde_json::from_value(raw).map_err(|e| {
+    serde_json::from_str(&value.to_string()).map_err(|e| {
         NonRetriableError::new(format!(
-            "the event `{name}` does not deserialize into `Event<{}>`: {e}",
-            std::any::type_name::<E>()
+            "the event `{name}` does not deserialize into `Event<{}>`: {}",
+            std::any::type_name::<E>(),
+            without_position(&e)
         ))
         .into()
     })
+}
+
+/// A JSON error's message without its ` at line L column C`: the position in text the SDK
+/// wrote itself means nothing to the user.
+fn without_position(e: &serde_json::Error) -> String {
+    let message = e.to_string();
+    let position = format!(" at line {} column {}", e.line(), e.column());
+    match message.strip_suffix(&position) {
+        Some(bare) => bare.to_owned(),
+        None => message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Signup {
+        plan: String,
+    }
+
+    fn raw(text: &str) -> Box<RawValue> {
+        RawValue::from_string(text.to_owned()).unwrap()
+    }
+
+    #[test]
+    fn an_event_is_read_from_its_text() {
+        let event: Event<Signup> = decode_event(&raw(
+            r#"{"name":"user/signup","data":{"plan":"pro"},"ts":5}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            (event.name.as_str(), event.data.plan.as_str()),
+            ("user/signup", "pro")
+        );
+        assert_eq!(event.ts, Some(5));
+    }
+
+    #[test]
+    fn of_a_key_given_twice_the_last_counts_as_in_every_sdk() {
+        let event: Event<Signup> =
+            decode_event(&raw(r#"{"name":"a","data":{"plan":"x"},"name":"b"}"#)).unwrap();
+        assert_eq!(event.name, "b");
+    }
+
+    #[test]
+    fn a_mismatch_names_the_event_the_type_and_the_field_not_a_column() {
+        let error = decode_event::<Signup>(&raw(r#"{"name":"user/signup","data":{"plan":7}}"#))
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the event `user/signup` does not deserialize into \
+             `Event<inngest::function::tests::Signup>`: invalid type: integer `7`, expected a string"
+        );
+        let error = decode_event::<Signup>(&raw(r#"{"data":{"plan":"pro"}}"#)).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the event `<unnamed>` does not deserialize into \
+             `Event<inngest::function::tests::Signup>`: missing field `name`"
+        );
+    }
 }
