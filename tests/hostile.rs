@@ -220,6 +220,7 @@ static DEV_ROWS: &[Row] = &[
     Row { name: "events is an object", body: Set("/events", "{}"), expect: bad("events: invalid type: map, expected a sequence"), ..CALL },
     Row { name: "events holds a number", body: Set("/events", "[5]"), expect: unretriable("invalid type: integer `5`, expected struct Event"), ..CALL },
     Row { name: "events is null (Go's nil slice): the first event is used", body: Set("/events", "null"), ..CALL },
+    Row { name: "a lone surrogate escape in events[0] (not a copy of event)", body: Set("/events", r#"[{"name": "hostile/echo", "data": {"s": "\ud800"}}]"#), expect: bad("events[0].data.s: unexpected end of hex escape"), ..CALL },
     Row { name: "steps is an array", body: Set("/steps", "[]"), expect: bad("steps: invalid type: sequence, expected a map"), ..CALL },
     Row { name: "steps is a string", body: Set("/steps", r#""{}""#), expect: bad("steps: invalid type: string \"{}\", expected a map"), ..CALL },
     Row { name: "steps is null (Go's nil map): no memos", body: Set("/steps", "null"), ..CALL },

@@ -219,8 +219,8 @@ fn decode_event<E: DeserializeOwned>(raw: &RawValue) -> Result<Event<E>, Error> 
         return Ok(event);
     }
     // Read as a JSON value, as the event is taken by every SDK: of a key given twice, the last
-    // one counts. Written back, its keys are unique; read again with the same deserializer (one
-    // more would cost compile time in every function).
+    // one counts. Written back, its keys are unique; read again with the same deserializer (a
+    // second one, `serde_json::from_value`, would be compiled for every event type).
     let value: Value = match serde_json::from_str(raw.get()) {
         Ok(value) => value,
         Err(e) => return Err(NonRetriableError::new(format!("the event is not JSON: {e}")).into()),

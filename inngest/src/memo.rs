@@ -67,12 +67,16 @@ impl Memos {
 
     /// Sorts memos given in the request's order; of equal digests, the last one stays.
     fn sorted(mut memos: Vec<([u8; 20], Option<Memo>)>) -> Memos {
-        // A stable sort keeps equal digests in the request's order; reversed, the last of them
-        // comes first, and `dedup_by` keeps the first of a run.
+        // A stable sort keeps equal digests in the request's order; of a run of them, the
+        // later memo replaces the kept one as the next is dropped.
         memos.sort_by_key(|m| m.0);
-        memos.reverse();
-        memos.dedup_by(|next, kept| next.0 == kept.0);
-        memos.reverse();
+        memos.dedup_by(|next, kept| {
+            let same = next.0 == kept.0;
+            if same {
+                std::mem::swap(next, kept);
+            }
+            same
+        });
         Memos(memos)
     }
 
@@ -92,9 +96,7 @@ impl Memos {
     pub(crate) fn by_hashed_id(self) -> std::collections::BTreeMap<String, Memo> {
         self.0
             .into_iter()
-            .filter_map(|(digest, memo)| {
-                Some((digest.iter().map(|b| format!("{b:02x}")).collect(), memo?))
-            })
+            .filter_map(|(digest, memo)| Some((crate::step::id::hex(&digest), memo?)))
             .collect()
     }
 }

@@ -6,6 +6,7 @@ use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{Response, StatusCode};
 use http_body_util::Full;
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 /// The SDK's version.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -36,7 +37,18 @@ pub(crate) fn json<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Respo
         }))
         .unwrap_or_default()
     });
-    let mut res = Response::new(Full::new(Bytes::from(bytes)));
+    with_headers(status, Bytes::from(bytes))
+}
+
+/// A response whose body is JSON text already written (a function's output), sent as it is.
+pub(crate) fn json_text(status: StatusCode, text: Box<RawValue>) -> Response<Body> {
+    let text: Box<str> = text.into();
+    with_headers(status, Bytes::from(String::from(text)))
+}
+
+/// A JSON body with the SDK headers.
+fn with_headers(status: StatusCode, bytes: Bytes) -> Response<Body> {
+    let mut res = Response::new(Full::new(bytes));
     *res.status_mut() = status;
     let h = res.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

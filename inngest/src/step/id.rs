@@ -11,7 +11,7 @@ pub fn hash(s: &str) -> String {
 }
 
 /// Lowercase hex of a SHA-1 digest (without `format!`'s machinery).
-fn hex(digest: &[u8; 20]) -> String {
+pub(crate) fn hex(digest: &[u8; 20]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut out = String::with_capacity(40);
     for b in digest {
