@@ -12,7 +12,6 @@ use crate::function::Call;
 use crate::handler::Inner;
 use crate::memo::Memos;
 use crate::response::{self, Body};
-use crate::signature::hashed_signing_key;
 use crate::step::Step;
 use crate::wire::{null_as_default, CallContext, CallRequest, Opcode};
 use serde_json::value::RawValue;
@@ -194,11 +193,7 @@ pub(crate) async fn handle(inner: &Inner, query: CallQuery, body: &[u8]) -> Resp
         );
     };
     let Some(entry) = registry.get(&fn_id) else {
-        let known: Vec<&str> = registry
-            .entries()
-            .iter()
-            .map(|e| e.composite_id.as_str())
-            .collect();
+        let known = registry.composite_ids();
         return response::error_message(
             StatusCode::INTERNAL_SERVER_ERROR,
             false,
@@ -236,7 +231,7 @@ pub(crate) async fn handle(inner: &Inner, query: CallQuery, body: &[u8]) -> Resp
     }
     let step_id = query
         .step_id
-        .or(request.ctx.step_id.clone())
+        .or(request.ctx.step_id)
         .unwrap_or_else(|| "step".to_owned());
     let target = if step_id == "step" {
         Target::Discovery {
@@ -386,40 +381,17 @@ async fn fetch_from_api(inner: &Inner, request: &mut Request) -> Result<(), Stri
 /// GETs JSON from the Inngest API with the hashed signing key, once more with the fallback
 /// key on 401/403.
 async fn api_get<T: serde::de::DeserializeOwned>(inner: &Inner, url: &str) -> Result<T, String> {
-    let keys = [
-        &inner.config.signing_key,
-        &inner.config.signing_key_fallback,
-    ];
-    let mut last = String::new();
-    for (i, key) in keys.iter().enumerate() {
-        if i > 0 && key.is_none() {
-            break;
-        }
-        let mut req = inner
-            .client
-            .get(url)
-            .header("x-inngest-sdk", response::SDK_HEADER_VALUE);
-        if let Some(key) = key {
-            req = req.bearer_auth(hashed_signing_key(key));
-        }
-        if let Some(env) = &inner.config.env {
-            req = req.header("x-inngest-env", env);
-        }
-        let res = req
-            .send()
-            .await
-            .map_err(|e| format!("could not fetch the run's data from {url}: {e}"))?;
-        let status = res.status();
-        if status.is_success() {
-            return res
-                .json()
-                .await
-                .map_err(|e| format!("the run's data from {url} is not valid: {e}"));
-        }
-        last = format!("fetching the run's data from {url} failed with {status}");
-        if !matches!(status.as_u16(), 401 | 403) {
-            break;
-        }
+    let res = inner
+        .send_signed(|| inner.client.get(url))
+        .await
+        .map_err(|e| format!("could not fetch the run's data from {url}: {e}"))?;
+    let status = res.status();
+    if !status.is_success() {
+        return Err(format!(
+            "fetching the run's data from {url} failed with {status}"
+        ));
     }
-    Err(last)
+    res.json()
+        .await
+        .map_err(|e| format!("the run's data from {url} is not valid: {e}"))
 }

@@ -43,6 +43,39 @@ pub(crate) struct Inner {
     pub engine: Option<crate::dev::Engine>,
 }
 
+impl Inner {
+    /// Sends a request to Inngest with the SDK header, the environment and the hashed signing
+    /// key; refused (401/403), once more with the fallback key, if there is one (protocol.md
+    /// 6.3). `request` builds the request afresh for each attempt.
+    pub(crate) async fn send_signed(
+        &self,
+        request: impl Fn() -> reqwest::RequestBuilder,
+    ) -> reqwest::Result<reqwest::Response> {
+        let config = &self.config;
+        let keys = [
+            config.signing_key.as_ref(),
+            config.signing_key_fallback.as_ref(),
+        ];
+        let mut attempt = 0;
+        loop {
+            let mut req = request().header("x-inngest-sdk", response::SDK_HEADER_VALUE);
+            if let Some(key) = keys[attempt] {
+                req = req.bearer_auth(crate::signature::hashed_signing_key(key));
+            }
+            if let Some(env) = &config.env {
+                req = req.header("x-inngest-env", env.as_str());
+            }
+            let res = req.send().await?;
+            let refused = matches!(res.status().as_u16(), 401 | 403);
+            if refused && attempt == 0 && keys[1].is_some() {
+                attempt = 1;
+                continue;
+            }
+            return Ok(res);
+        }
+    }
+}
+
 impl std::fmt::Debug for InngestService {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("InngestService")
@@ -97,12 +130,7 @@ impl InngestService {
 
     /// The composite ids of the served functions, sorted.
     pub fn function_ids(&self) -> Vec<&str> {
-        self.inner
-            .registry
-            .entries()
-            .iter()
-            .map(|e| e.composite_id.as_str())
-            .collect()
+        self.inner.registry.composite_ids()
     }
 
     /// Answers one request.
@@ -117,18 +145,13 @@ impl InngestService {
             .as_ref()
             .filter(|_| crate::dev::api::owns(req.uri().path()))
         {
-            let (parts, body) = req.into_parts();
-            return match read_body(
-                &parts,
-                body,
+            return crate::dev::api::answer(
+                engine,
+                req,
                 inner.config.body_limit,
                 inner.config.body_timeout,
             )
-            .await
-            {
-                Ok(body) => crate::dev::api::handle(engine, &parts.method, parts.uri.path(), &body),
-                Err(res) => res,
-            };
+            .await;
         }
         if inner.check_path && req.uri().path() != inner.config.serve_path {
             return response::error_message(

@@ -19,8 +19,7 @@ pub(crate) const CAPABILITIES: Capabilities = Capabilities {
 pub(crate) fn answer(inner: &Inner, auth: &Auth<'_>) -> Response<Body> {
     match auth {
         Auth::Verified(_) => response::json(StatusCode::OK, &authenticated(inner)),
-        Auth::NotRequired => response::json(StatusCode::OK, &unauthenticated(inner, None)),
-        Auth::Refused(crate::signature::SignatureError::Missing) => {
+        Auth::NotRequired | Auth::Refused(crate::signature::SignatureError::Missing) => {
             response::json(StatusCode::OK, &unauthenticated(inner, None))
         }
         Auth::Refused(_) => response::json(StatusCode::OK, &unauthenticated(inner, Some(false))),

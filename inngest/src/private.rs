@@ -126,15 +126,7 @@ pub const fn cancel_definition(
     rust_name: &'static str,
 ) -> Definition {
     Definition {
-        id: target.id,
-        name: None,
-        triggers: &[],
-        retries,
-        options: Options::NONE,
         kind: Kind::CancelHandler { target },
-        package,
-        file,
-        line,
-        rust_name,
+        ..failure_definition(target, retries, package, file, line, rust_name)
     }
 }

@@ -105,6 +105,14 @@ impl Registry {
         &self.entries
     }
 
+    /// The composite ids of the functions, sorted.
+    pub(crate) fn composite_ids(&self) -> Vec<&str> {
+        self.entries
+            .iter()
+            .map(|e| e.composite_id.as_str())
+            .collect()
+    }
+
     /// The function with this composite id.
     pub(crate) fn get(&self, composite_id: &str) -> Option<&Entry> {
         self.by_id.get(composite_id).map(|&i| &self.entries[i])

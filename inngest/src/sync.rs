@@ -9,10 +9,7 @@ use http::{HeaderValue, Response, StatusCode};
 use crate::config::{var, Config};
 use crate::handler::{Auth, Inner};
 use crate::introspection::CAPABILITIES;
-use crate::response::{
-    self, Body, SDK_HEADER_VALUE, SDK_NAME, X_INNGEST_SERVER_KIND, X_INNGEST_SYNC_KIND,
-};
-use crate::signature::hashed_signing_key;
+use crate::response::{self, Body, SDK_NAME, X_INNGEST_SERVER_KIND, X_INNGEST_SYNC_KIND};
 use crate::wire::{InBandSync, RegisterRequest, RegisterResponse, SyncRequest, SyncResponse};
 
 /// The framework name sent in the register payload.
@@ -108,37 +105,20 @@ async fn register(
     url: &str,
     payload: &RegisterRequest,
 ) -> Result<reqwest::Response, reqwest::Error> {
-    let config = &inner.config;
-    let keys = [
-        config.signing_key.as_ref(),
-        config.signing_key_fallback.as_ref(),
-    ];
-    let mut attempt = 0;
-    loop {
-        let mut req = inner
-            .client
-            .post(url)
-            .header("x-inngest-sdk", SDK_HEADER_VALUE)
-            .header("x-inngest-sync-kind", "out_of_band")
-            .header("x-inngest-framework", FRAMEWORK)
-            .json(payload);
-        if let Some(key) = keys[attempt] {
-            req = req.bearer_auth(hashed_signing_key(key));
-        }
-        if let Some(kind) = parts.headers.get(X_INNGEST_SERVER_KIND) {
-            req = req.header(response::X_INNGEST_EXPECTED_SERVER_KIND, kind.clone());
-        }
-        if let Some(env) = &config.env {
-            req = req.header("x-inngest-env", env.as_str());
-        }
-        let res = req.send().await?;
-        let refused = matches!(res.status().as_u16(), 401 | 403);
-        if refused && attempt == 0 && keys[1].is_some() {
-            attempt = 1;
-            continue;
-        }
-        return Ok(res);
-    }
+    inner
+        .send_signed(|| {
+            let req = inner
+                .client
+                .post(url)
+                .header("x-inngest-sync-kind", "out_of_band")
+                .header("x-inngest-framework", FRAMEWORK)
+                .json(payload);
+            match parts.headers.get(X_INNGEST_SERVER_KIND) {
+                Some(kind) => req.header(response::X_INNGEST_EXPECTED_SERVER_KIND, kind.clone()),
+                None => req,
+            }
+        })
+        .await
 }
 
 /// The in-band answer: the configuration itself, with the authenticated introspection.

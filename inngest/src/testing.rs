@@ -351,13 +351,9 @@ impl TestEngine {
                             stack.push(id);
                         }
                     }
-                    if planned.is_empty() {
-                        queue.push(("step".to_owned(), 0));
-                    } else {
-                        // Run planned steps one at a time, in order; discovery follows.
-                        queue.push(("step".to_owned(), 0));
-                        queue.extend(planned.into_iter().rev());
-                    }
+                    // Run planned steps one at a time, in order; discovery follows.
+                    queue.push(("step".to_owned(), 0));
+                    queue.extend(planned.into_iter().rev());
                 }
                 _ => {
                     if !no_retry && attempt + 1 < max_attempts {

@@ -102,6 +102,25 @@ pub(crate) fn handle(engine: &Engine, method: &Method, path: &str, body: &Bytes)
     }
 }
 
+/// Reads a request to the engine's HTTP surface whole (within `limit` bytes and `timeout`)
+/// and answers it.
+pub(crate) async fn answer<B>(
+    engine: &Engine,
+    req: http::Request<B>,
+    limit: usize,
+    timeout: std::time::Duration,
+) -> Response<Body>
+where
+    B: http_body::Body,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let (parts, body) = req.into_parts();
+    match crate::handler::read_body(&parts, body, limit, timeout).await {
+        Ok(body) => handle(engine, &parts.method, parts.uri.path(), &body),
+        Err(res) => res,
+    }
+}
+
 /// The engine's HTTP surface as a `tower::Service`, for [`serve_engine`](super::serve_engine).
 #[derive(Clone, Debug)]
 pub(crate) struct EngineService {
@@ -134,19 +153,13 @@ where
     fn call(&mut self, req: http::Request<B>) -> Self::Future {
         let engine = self.engine.clone();
         Box::pin(async move {
-            let (parts, body) = req.into_parts();
-            let body = match crate::handler::read_body(
-                &parts,
-                body,
+            Ok(answer(
+                &engine,
+                req,
                 crate::config::DEFAULT_BODY_LIMIT,
                 crate::config::DEFAULT_BODY_TIMEOUT,
             )
-            .await
-            {
-                Ok(b) => b,
-                Err(res) => return Ok(res),
-            };
-            Ok(handle(&engine, &parts.method, parts.uri.path(), &body))
+            .await)
         })
     }
 }

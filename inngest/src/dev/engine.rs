@@ -173,7 +173,8 @@ struct Run {
     version: i64,
     /// Invoked runs carry the parent's correlation id.
     correlation_id: Option<String>,
-    /// A generation counter: jobs of an older generation (before a cancel) are dropped.
+    /// Triggered by one of Inngest's own lifecycle events (`inngest/function.failed`,
+    /// `.finished`, `.cancelled`): its end emits no lifecycle event of its own.
     internal: bool,
 }
 
@@ -1115,17 +1116,16 @@ impl Engine {
                 json!({"id": run_id, "name": "inngest/function.failed", "data": data.clone()}),
             );
         }
-        let id = |_: &str| Value::from(ulid::Ulid::new().to_string());
         if status == RunStatus::Cancelled {
             let mut cancelled = data.clone();
             if let Some(m) = cancelled.as_object_mut() {
                 m.remove("error");
                 m.remove("result");
             }
-            self.receive(json!({"id": id("-cancelled"), "name": "inngest/function.cancelled", "data": cancelled}));
+            self.receive(json!({"id": ulid::Ulid::new().to_string(), "name": "inngest/function.cancelled", "data": cancelled}));
         }
         self.receive(
-            json!({"id": id("-finished"), "name": "inngest/function.finished", "data": data}),
+            json!({"id": ulid::Ulid::new().to_string(), "name": "inngest/function.finished", "data": data}),
         );
     }
 
