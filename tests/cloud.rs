@@ -7,13 +7,10 @@ mod support;
 use std::io::Write;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-use hmac::{Hmac, Mac};
 use inngest::{Context, Error};
 use serde_json::{json, Value};
-use sha2::Sha256;
-use support::{CallBody, FakeDevServer, Reply, Served};
+use support::{now, sign, CallBody, FakeDevServer, Reply, Served};
 
 const KEY: &str = "signkey-prod-7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d";
 const FALLBACK: &str = "signkey-prod-0f1e2d3c4b5a69788796a5b4c3d2e1f0";
@@ -59,28 +56,6 @@ impl Write for LogWriter {
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
     }
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-/// `t=<t>&s=<hmac>` computed here, independently of the SDK.
-fn sign(key: &str, body: &[u8], t: i64) -> String {
-    let raw = key.splitn(3, '-').nth(2).unwrap();
-    let mut mac = Hmac::<Sha256>::new_from_slice(raw.as_bytes()).unwrap();
-    mac.update(body);
-    mac.update(t.to_string().as_bytes());
-    let s: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("t={t}&s={s}")
 }
 
 fn assert_signed_by(reply: &Reply, key: &str) {

@@ -137,23 +137,8 @@ fn engine() -> Engine {
     engine
 }
 
-/// Sends an event and waits (with a deadline) until `runs` runs have ended (those it starts,
-/// and the runs they start in turn, such as a failure handler); returns them.
 async fn run_to_end(engine: &Engine, event: Value, runs: usize) -> Vec<RunView> {
-    let mut happenings = engine.subscribe();
-    engine.send(vec![event]);
-    let mut ended = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while ended.len() < runs {
-        let h = tokio::time::timeout_at(deadline, happenings.recv())
-            .await
-            .unwrap_or_else(|_| panic!("{runs} runs end within 20 s; ended: {ended:?}"))
-            .unwrap();
-        if let Happening::RunEnded { run_id, .. } = h {
-            ended.push(engine.run(&run_id).unwrap());
-        }
-    }
-    ended
+    support::run_to_end(engine, event, runs, Duration::from_secs(20)).await
 }
 
 fn find<'a>(runs: &'a [RunView], function_id: &str) -> &'a RunView {

@@ -9,26 +9,13 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use inngest::dev::{Engine, EngineConfig, Happening, RunStatus, RunView};
+use inngest::dev::{Engine, EngineConfig, RunStatus, RunView};
 use serde_json::{json, Value};
 use support::peers::{self, Peer};
 use support::Served;
 
 async fn run_to_end(engine: &Engine, event: Value, runs: usize) -> Vec<RunView> {
-    let mut happenings = engine.subscribe();
-    engine.send(vec![event]);
-    let mut ended = Vec::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while ended.len() < runs {
-        let h = tokio::time::timeout_at(deadline, happenings.recv())
-            .await
-            .unwrap_or_else(|_| panic!("{runs} runs end within 30 s; ended: {ended:?}"))
-            .unwrap();
-        if let Happening::RunEnded { run_id, .. } = h {
-            ended.push(engine.run(&run_id).unwrap());
-        }
-    }
-    ended
+    support::run_to_end(engine, event, runs, Duration::from_secs(30)).await
 }
 
 /// The runs by function id without its app prefix, with the app id in outputs replaced by

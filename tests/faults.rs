@@ -289,45 +289,32 @@ async fn a_destructor_that_panics_when_the_call_ends_is_a_retriable_500() {
     assert_still_serving(&s).await;
 }
 
-#[tokio::test]
-async fn a_destructor_that_panics_after_the_call_timeout_still_gets_the_timeout_answer() {
-    let s = Served::start(app()).await;
+/// Calls `function` with `event` and checks the call timeout's answer (200 ms in `app()`).
+async fn assert_times_out(s: &Served, function: &str, event: &str) {
     let r = s
-        .call(
-            "faults-hangs-drop-panics",
-            "step",
-            &CallBody::new("test/hangs-drop-panics", json!({})).build(),
-        )
+        .call(function, "step", &CallBody::new(event, json!({})).build())
         .await;
     r.assert_error(500, "false");
     assert_eq!(
         r.json(),
         json!({
             "name": "FunctionTimeout",
-            "message": "the function `faults-hangs-drop-panics` did not answer within 200ms",
+            "message": format!("the function `{function}` did not answer within 200ms"),
         })
     );
+}
+
+#[tokio::test]
+async fn a_destructor_that_panics_after_the_call_timeout_still_gets_the_timeout_answer() {
+    let s = Served::start(app()).await;
+    assert_times_out(&s, "faults-hangs-drop-panics", "test/hangs-drop-panics").await;
     assert_still_serving(&s).await;
 }
 
 #[tokio::test]
 async fn a_function_that_hangs_is_answered_at_the_call_timeout_and_dropped() {
     let s = Served::start(app()).await;
-    let r = s
-        .call(
-            "faults-hangs",
-            "step",
-            &CallBody::new("test/hangs", json!({})).build(),
-        )
-        .await;
-    r.assert_error(500, "false");
-    assert_eq!(
-        r.json(),
-        json!({
-            "name": "FunctionTimeout",
-            "message": "the function `faults-hangs` did not answer within 200ms",
-        })
-    );
+    assert_times_out(&s, "faults-hangs", "test/hangs").await;
     // The abandoned call's future is dropped, not left running.
     tokio::time::timeout(DEADLINE, HANG_DROPPED.notified())
         .await
@@ -338,21 +325,7 @@ async fn a_function_that_hangs_is_answered_at_the_call_timeout_and_dropped() {
 #[tokio::test]
 async fn a_step_that_hangs_is_answered_at_the_call_timeout() {
     let s = Served::start(app()).await;
-    let r = s
-        .call(
-            "faults-step-hangs",
-            "step",
-            &CallBody::new("test/step-hangs", json!({})).build(),
-        )
-        .await;
-    r.assert_error(500, "false");
-    assert_eq!(
-        r.json(),
-        json!({
-            "name": "FunctionTimeout",
-            "message": "the function `faults-step-hangs` did not answer within 200ms",
-        })
-    );
+    assert_times_out(&s, "faults-step-hangs", "test/step-hangs").await;
     assert_still_serving(&s).await;
 }
 

@@ -12,14 +12,12 @@
 mod support;
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
-use hmac::{Hmac, Mac};
 use inngest::{Context, Error};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use sha2::Sha256;
-use support::{hash, CallBody, Served};
+use support::{hash, now, sign, CallBody, Served};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -445,28 +443,6 @@ fn s_twice() -> String {
 }
 fn ten_kb() -> String {
     format!("t={}&s={S64}&pad={}", now(), "a".repeat(10 * 1024))
-}
-
-fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
-}
-
-/// `t=<t>&s=<hmac>`, computed here independently of the SDK (protocol.md section 6.2).
-fn sign(key: &str, body: &[u8], t: i64) -> String {
-    let raw = key.splitn(3, '-').nth(2).unwrap();
-    let mut mac = Hmac::<Sha256>::new_from_slice(raw.as_bytes()).unwrap();
-    mac.update(body);
-    mac.update(t.to_string().as_bytes());
-    let s: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("t={t}&s={s}")
 }
 
 /// The JSON `value` serialized, with the value at `pointer` replaced by the raw JSON `text`.

@@ -153,6 +153,55 @@ pub fn hash(id: &str) -> String {
     format!("{:x}", Sha1::digest(id.as_bytes()))
 }
 
+/// Sends an event to the engine and waits, `within` a deadline, until `runs` runs have ended
+/// (those it starts, and the runs they start in turn, such as a failure handler); returns them.
+pub async fn run_to_end(
+    engine: &inngest::dev::Engine,
+    event: Value,
+    runs: usize,
+    within: Duration,
+) -> Vec<inngest::dev::RunView> {
+    let mut happenings = engine.subscribe();
+    engine.send(vec![event]);
+    let mut ended = Vec::new();
+    let deadline = tokio::time::Instant::now() + within;
+    while ended.len() < runs {
+        let h = tokio::time::timeout_at(deadline, happenings.recv())
+            .await
+            .unwrap_or_else(|_| panic!("{runs} runs end within {within:?}; ended: {ended:?}"))
+            .unwrap();
+        if let inngest::dev::Happening::RunEnded { run_id, .. } = h {
+            ended.push(engine.run(&run_id).unwrap());
+        }
+    }
+    ended
+}
+
+/// Now, in Unix seconds (a signature's `t`).
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// `t=<t>&s=<hmac>` for `body` signed with `key` at `t`, computed here independently of the
+/// SDK (protocol.md section 6.2).
+pub fn sign(key: &str, body: &[u8], t: i64) -> String {
+    use hmac::{Hmac, Mac};
+    let raw = key.splitn(3, '-').nth(2).unwrap();
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(raw.as_bytes()).unwrap();
+    mac.update(body);
+    mac.update(t.to_string().as_bytes());
+    let s: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("t={t}&s={s}")
+}
+
 /// A call request body (protocol.md section 2).
 #[derive(Clone)]
 pub struct CallBody {
