@@ -135,8 +135,6 @@ pub fn handler(item: TokenStream, which: Macro, errors: &mut Errors) -> Option<H
         return None;
     }
     Some(Handler {
-        ident: item.sig.ident.clone(),
-        vis: item.vis.clone(),
         cfgs: item
             .attrs
             .iter()

@@ -68,9 +68,6 @@ fn trigger(trigger: &Trigger) -> TokenStream {
 fn options(options: &Options) -> TokenStream {
     let p = Paths::call_site();
     let options_type = p.options();
-    if options.is_empty() {
-        return quote!(#options_type::NONE);
-    }
     let Options {
         concurrency,
         throttle,
@@ -179,6 +176,9 @@ fn options(options: &Options) -> TokenStream {
         let value = quote!(#singleton_type { key: #key, mode: #mode });
         fields.push(quote_field("singleton", &value));
     }
+    if fields.is_empty() {
+        return quote!(#options_type::NONE);
+    }
     quote!(#options_type { #(#fields,)* ..#options_type::NONE })
 }
 
@@ -264,12 +264,12 @@ fn items(handler: &Handler, definition: TokenStream, checks: TokenStream) -> Tok
     let p = Paths::call_site();
     let Handler {
         item,
-        ident,
-        vis,
         cfgs,
         arg_ty,
         ret_ty,
     } = handler;
+    // The hidden type takes the fn's name and visibility.
+    let (ident, vis) = (&item.sig.ident, &item.vis);
     // The argument and return types are checked by rustc through these traits. Each item is
     // spanned at the user's type, so that "must be `inngest::Context<E>`", or "private type in
     // public interface" (an event type less visible than the fn), points at it.
@@ -277,7 +277,8 @@ fn items(handler: &Handler, definition: TokenStream, checks: TokenStream) -> Tok
     let event = quote_spanned! {arg_ty.span()=>
         type Event = <#arg_ty as #context_arg>::Event;
     };
-    let function_return = Paths::at(ret_ty.span()).function_return();
+    let at_ret = Paths::at(ret_ty.span());
+    let function_return = at_ret.function_return();
     let output = quote_spanned! {ret_ty.span()=>
         type Output = <#ret_ty as #function_return>::Output;
     };
@@ -294,7 +295,6 @@ fn items(handler: &Handler, definition: TokenStream, checks: TokenStream) -> Tok
     // `ContextArg`, and as a mismatch with the trait) rather than in the call of the user's fn.
     // The item is spanned at the user's return type: rustc checks the `Self::Output` of its
     // signature at the item's span, and the same error at the same span is shown once.
-    let at_ret = Paths::at(ret_ty.span());
     let (box_future_type, result, error) =
         (at_ret.box_future_type(), at_ret.result(), at_ret.error());
     let call = quote_spanned! {ret_ty.span()=>
@@ -337,7 +337,8 @@ fn declared_at(handler: &Handler) -> (TokenStream, TokenStream, TokenStream, Tok
     let p = Paths::call_site();
     let (env, file, line) = (p.env(), p.file(), p.line());
     let (concat, module_path) = (p.concat(), p.module_path());
-    let name = LitStr::new(&handler.ident.unraw().to_string(), handler.ident.span());
+    let ident = &handler.item.sig.ident;
+    let name = LitStr::new(&ident.unraw().to_string(), ident.span());
     (
         quote!(#env!("CARGO_PKG_NAME")),
         quote!(#file!()),

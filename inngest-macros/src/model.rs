@@ -7,7 +7,7 @@
 
 use inngest_shared::limits;
 use proc_macro2::{Span, TokenStream};
-use syn::{Attribute, Ident, ItemFn, LitStr, Path, Type, Visibility};
+use syn::{Attribute, ItemFn, LitStr, Path, Type};
 
 use crate::attr::{self, Arg};
 use crate::check;
@@ -88,10 +88,6 @@ pub const DEFAULT_HANDLER_RETRIES: u32 = 1;
 pub struct Handler {
     /// The fn exactly as written; it is emitted unchanged.
     pub item: ItemFn,
-    /// Its name, which the hidden type takes.
-    pub ident: Ident,
-    /// Its visibility, which the hidden type takes.
-    pub vis: Visibility,
     /// Its `#[cfg(..)]` attributes, which the generated items take too.
     pub cfgs: Vec<Attribute>,
     /// The type of its one argument, `Context<E>` as written.
@@ -350,11 +346,7 @@ impl Companion {
                     if target.is_none() {
                         target = Some(None);
                     }
-                    errors.spanned(
-                        list,
-                        "expected the path of a function declared with `#[inngest::function]`, \
-                         such as `send_welcome` or `crate::jobs::send_welcome`",
-                    );
+                    errors.spanned(list, value::TARGET_EXPECTED);
                 }
                 Arg::KeyValue { key, .. } => {
                     if let Some("retries") = keys.accept(key, &mut errors) {

@@ -59,34 +59,6 @@ pub struct Options {
     pub singleton: Option<Singleton>,
 }
 
-impl Options {
-    /// Whether no option is set.
-    pub fn is_empty(&self) -> bool {
-        let Options {
-            concurrency,
-            throttle,
-            rate_limit,
-            debounce,
-            idempotency,
-            batch_events,
-            cancel_on,
-            priority,
-            timeouts,
-            singleton,
-        } = self;
-        concurrency.is_empty()
-            && throttle.is_none()
-            && rate_limit.is_none()
-            && debounce.is_none()
-            && idempotency.is_none()
-            && batch_events.is_none()
-            && cancel_on.is_empty()
-            && priority.is_none()
-            && timeouts.is_none()
-            && singleton.is_none()
-    }
-}
-
 /// `concurrency(limit = 5, key = "..", scope = "env")`.
 pub struct Concurrency {
     pub limit: u32,
@@ -209,7 +181,6 @@ pub fn cron(arg: &Arg, errors: &mut Errors) -> Option<Trigger> {
             },
             e,
         )
-        .map(|(lit, _)| lit)
     });
     Some(Trigger::Cron {
         schedule: schedule?,
@@ -275,7 +246,7 @@ pub fn throttle(arg: &Arg, errors: &mut Errors) -> Option<Throttle> {
             max: None,
             max_is: None,
         };
-        value::duration(v, "period", "1m", bounds, e).map(|(lit, _)| lit)
+        value::duration(v, "period", "1m", bounds, e)
     });
     let burst = fields.optional("burst", errors, |v, e| {
         value::integer(v, "burst", (1, None), 2, e)
@@ -301,7 +272,7 @@ pub fn rate_limit(arg: &Arg, errors: &mut Errors) -> Option<RateLimit> {
             max: Some(limits::MAX_RATE_LIMIT_PERIOD),
             max_is: None,
         };
-        value::duration(v, "period", "4h", bounds, e).map(|(lit, _)| lit)
+        value::duration(v, "period", "4h", bounds, e)
     });
     let key = fields.optional("key", errors, |v, e| expression(v, "key", e));
     Some(RateLimit {
@@ -320,11 +291,11 @@ pub fn debounce(arg: &Arg, errors: &mut Errors) -> Option<Debounce> {
             max: Some(limits::MAX_DEBOUNCE_PERIOD),
             max_is: None,
         };
-        value::duration(v, "period", "5m", bounds, e).map(|(lit, _)| lit)
+        value::duration(v, "period", "5m", bounds, e)
     });
     let key = fields.optional("key", errors, |v, e| expression(v, "key", e));
     let timeout = fields.optional("timeout", errors, |v, e| {
-        value::duration(v, "timeout", "1h", Bounds::default(), e).map(|(lit, _)| lit)
+        value::duration(v, "timeout", "1h", Bounds::default(), e)
     });
     Some(Debounce {
         period: period?,
@@ -352,7 +323,7 @@ pub fn batch_events(arg: &Arg, errors: &mut Errors) -> Option<BatchEvents> {
             max: None,
             max_is: None,
         };
-        let (lit, _) = value::duration(v, "timeout", "5s", bounds, e)?;
+        let lit = value::duration(v, "timeout", "5s", bounds, e)?;
         // The server reads this one with Go's `time.ParseDuration` (`EventBatchConfig.IsValid`),
         // which has no day or week unit.
         if lit.value().contains(['d', 'w']) {
@@ -401,7 +372,7 @@ fn cancel_timeout(value: &Expr, errors: &mut Errors) -> Option<LitStr> {
         max: Some(limits::CANCEL_TIMEOUT),
         max_is: Some("Inngest's default cancellation timeout"),
     };
-    value::duration(value, "timeout", "7d", bounds, errors).map(|(lit, _)| lit)
+    value::duration(value, "timeout", "7d", bounds, errors)
 }
 
 /// `priority(run = "event.data.priority")`.
@@ -415,9 +386,7 @@ pub fn priority(arg: &Arg, errors: &mut Errors) -> Option<Priority> {
 pub fn timeouts(arg: &Arg, errors: &mut Errors) -> Option<Timeouts> {
     let fields = Fields::of(arg, &TIMEOUTS, errors)?;
     let timeout = |key: &'static str| {
-        move |v: &Expr, e: &mut Errors| {
-            value::duration(v, key, "10m", Bounds::default(), e).map(|(lit, _)| lit)
-        }
+        move |v: &Expr, e: &mut Errors| value::duration(v, key, "10m", Bounds::default(), e)
     };
     let start = fields.optional("start", errors, timeout("start"));
     let finish = fields.optional("finish", errors, timeout("finish"));

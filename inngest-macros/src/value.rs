@@ -178,7 +178,7 @@ pub fn duration(
     example: &str,
     bounds: Bounds,
     errors: &mut Errors,
-) -> Option<(LitStr, Duration)> {
+) -> Option<LitStr> {
     let lit = string(value, key, example, errors)?;
     let parsed = match timestr::parse(&lit.value()) {
         Ok(parsed) => parsed,
@@ -222,7 +222,7 @@ pub fn duration(
         );
         return None;
     }
-    Some((LitStr::new(&written, lit.span()), parsed))
+    Some(LitStr::new(&written, lit.span()))
 }
 
 /// A duration as a person writes it: `"7d"`, `"24h"`, `"5m"`, `"1ns"`.
@@ -295,6 +295,10 @@ pub fn choice(value: &Expr, key: &str, choices: &[&str], errors: &mut Errors) ->
     index
 }
 
+/// The error on a handler's target that is not the path of a function.
+pub const TARGET_EXPECTED: &str = "expected the path of a function declared with \
+     `#[inngest::function]`, such as `send_welcome` or `crate::jobs::send_welcome`";
+
 /// The function a handler names: a plain path such as `send_welcome` or
 /// `crate::jobs::send_welcome`.
 pub fn target_path(expr: &Expr, errors: &mut Errors) -> Option<Path> {
@@ -303,11 +307,7 @@ pub fn target_path(expr: &Expr, errors: &mut Errors) -> Option<Path> {
             Some(path.path.clone())
         }
         other => {
-            errors.spanned(
-                other,
-                "expected the path of a function declared with `#[inngest::function]`, \
-                 such as `send_welcome` or `crate::jobs::send_welcome`",
-            );
+            errors.spanned(other, TARGET_EXPECTED);
             None
         }
     }
