@@ -9,7 +9,7 @@
 //! name the field; then the `croner` crate parses the fields (ranges, steps, lists).
 
 use croner::parser::{CronParser, Seconds, Year};
-use inngest_shared::limits;
+use inngest_protocol::limits;
 
 /// A field of a schedule as robfig/cron reads it.
 struct Field {

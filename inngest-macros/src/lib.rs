@@ -11,7 +11,7 @@
 //! arguments against each other; and `emit` generates the code. Every error found on the way
 //! is reported in the same compile, spanned on the token that is wrong, beside the user's fn
 //! left unchanged. Values are checked against the server's limits, shared with the runtime in
-//! `inngest-shared`.
+//! `inngest-protocol`.
 
 extern crate proc_macro;
 

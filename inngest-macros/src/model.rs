@@ -5,7 +5,7 @@
 //! (`check.rs`), and collects every error on the way, so that one compile reports every
 //! mistake.
 
-use inngest_shared::limits;
+use inngest_protocol::limits;
 use proc_macro2::{Span, TokenStream};
 use syn::{Attribute, ItemFn, LitStr, Path, Type};
 

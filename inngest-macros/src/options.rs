@@ -1,10 +1,10 @@
 //! The triggers and options of `#[inngest::function]`: `event`, `cron`, `concurrency`,
 //! `throttle`, `rate_limit`, `debounce`, `idempotency`, `batch_events`, `cancel_on`,
 //! `priority`, `timeouts` and `singleton`, each parsed from its argument into a typed model and
-//! checked against the server's rules (`inngest_shared::limits`). The checks across options are
+//! checked against the server's rules (`inngest_protocol::limits`). The checks across options are
 //! `check.rs`'s.
 
-use inngest_shared::limits;
+use inngest_protocol::limits;
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::ext::IdentExt;

@@ -1,10 +1,10 @@
 //! The values of arguments, each read from the user's tokens and checked against what the
-//! Inngest server accepts (`inngest_shared::limits`). A wrong value is an error spanned on it;
+//! Inngest server accepts (`inngest_protocol::limits`). A wrong value is an error spanned on it;
 //! a right one is kept with its span.
 
 use std::time::Duration;
 
-use inngest_shared::{limits, timestr};
+use inngest_protocol::{limits, timestr};
 use syn::{Expr, ExprLit, Lit, LitStr, Path};
 
 use crate::attr::{self, Arg};

@@ -3,7 +3,7 @@
 //! cancellation and timeouts (protocol.md section 1.2).
 //!
 //! Every value is fixed at compile time and already checked by the attribute against the
-//! server's rules (`inngest_shared::limits`): a time string is kept as written, CEL
+//! server's rules (`inngest_protocol::limits`): a time string is kept as written, CEL
 //! expressions are passed through. The registry turns them into the register payload's
 //! `FunctionConfig`.
 

@@ -91,6 +91,41 @@ pub fn is_reserved_event_name(name: &str) -> bool {
     prefixed && !SYSTEM_EVENTS.contains(&name)
 }
 
+/// The most steps a run may have (`consts.DefaultMaxStepLimit`); past it the run fails with
+/// `InngestErrFunctionOverflowed`.
+pub const MAX_STEPS_PER_RUN: usize = 1000;
+
+/// The largest output (or input) of one step (`consts.MaxStepOutputSize`, 4 MiB).
+pub const MAX_STEP_OUTPUT_BYTES: usize = 4 * 1024 * 1024;
+
+/// The largest answer an SDK may give to a call request (`consts.MaxSDKResponseBodySize`).
+pub const MAX_SDK_RESPONSE_BYTES: usize = 8 * 1024 * 1024;
+
+/// The largest call request body before the server sends `use_api` instead
+/// (`consts.MaxSDKRequestBodySize`).
+pub const MAX_SDK_REQUEST_BYTES: usize = 4 * 1024 * 1024;
+
+/// The most state (step outputs) a run may hold (`consts.DefaultMaxStateSizeLimit`, 32 MiB).
+pub const MAX_STATE_BYTES: usize = 32 * 1024 * 1024;
+
+/// The largest event an SDK sends by default (`consts.DefaultMaxEventSize`, 512 KiB).
+pub const MAX_EVENT_BYTES: usize = 512 * 1024;
+
+/// The largest event the open-source event API accepts (`consts.AbsoluteMaxEventSize`).
+pub const ABSOLUTE_MAX_EVENT_BYTES: usize = 3 * 1024 * 1024;
+
+/// The most events one request to the event API may carry.
+pub const MAX_EVENTS_PER_REQUEST: usize = 5000;
+
+/// The longest event name.
+pub const MAX_EVENT_NAME_LENGTH: usize = 512;
+
+/// How long the server waits for an SDK to answer one call request over HTTP.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(2 * 3600);
+
+/// How long an invoke waits for its function when no timeout is given.
+pub const DEFAULT_INVOKE_TIMEOUT: Duration = Duration::from_secs(365 * 86_400);
+
 #[cfg(test)]
 mod tests {
     use super::*;

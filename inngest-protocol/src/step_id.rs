@@ -1,0 +1,173 @@
+//! Step ids (protocol.md section 4.1): the lowercase hex SHA-1 of the user's id, with repeats
+//! in one run hashed as `id:1`, `id:2`, ... The counter covers every kind of step.
+
+use std::collections::HashMap;
+
+use sha1::{Digest, Sha1};
+
+/// The lowercase hex SHA-1 of `s`.
+pub fn hash(s: &str) -> String {
+    hex(&Sha1::digest(s.as_bytes()).into())
+}
+
+/// Lowercase hex of a SHA-1 digest (without `format!`'s machinery).
+pub fn hex(digest: &[u8; 20]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(40);
+    for b in digest {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
+}
+
+/// The digest a hashed id spells: exactly 40 lowercase hex digits, as [`hash`] writes them.
+/// Anything else (uppercase, another length) is not the hash of any step id.
+pub fn parse_hashed(s: &str) -> Option<[u8; 20]> {
+    fn digit(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            _ => None,
+        }
+    }
+    let s = s.as_bytes();
+    if s.len() != 40 {
+        return None;
+    }
+    let mut digest = [0_u8; 20];
+    for (byte, pair) in digest.iter_mut().zip(s.chunks_exact(2)) {
+        *byte = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Some(digest)
+}
+
+/// A step id as the user wrote it and as it is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepId {
+    /// The user's id, e.g. `"load-user"`.
+    pub user: String,
+    /// How many times the id was used before in this run (`0` the first time).
+    pub index: u32,
+    /// The SHA-1 digest of the id (with its index, for a repeat).
+    pub digest: [u8; 20],
+}
+
+impl StepId {
+    /// The hashed id sent to Inngest: the digest in lowercase hex.
+    pub fn hashed(&self) -> String {
+        hex(&self.digest)
+    }
+}
+
+/// Numbers uses of each user id in one call, so repeats get distinct hashed ids. As the JS SDK
+/// does, an index whose hash is already taken is skipped: a step literally named `a:1` and
+/// the second use of `a` never share a memo.
+#[derive(Debug, Default)]
+pub struct IdCounter {
+    /// The next index to try for an id used more than once.
+    next: HashMap<String, u32>,
+    /// The SHA-1 digests of the ids handed out.
+    used: std::collections::HashSet<[u8; 20]>,
+}
+
+impl IdCounter {
+    /// A counter with room for `n` ids (a call usually claims as many as it has memos).
+    pub fn with_capacity(n: usize) -> Self {
+        IdCounter {
+            next: HashMap::new(),
+            used: std::collections::HashSet::with_capacity(n),
+        }
+    }
+
+    /// The id for the next use of `user`.
+    pub fn next(&mut self, user: impl Into<String>) -> StepId {
+        let user = user.into();
+        // Every index below `next[user]` is taken, so starting at 0 when `user` has no entry
+        // finds the same free index: an id used once needs no entry (most ids).
+        let next = self.next.get_mut(&user);
+        let mut index = next.as_deref().copied().unwrap_or(0);
+        loop {
+            let digest: [u8; 20] = if index == 0 {
+                Sha1::digest(user.as_bytes()).into()
+            } else {
+                Sha1::digest(format!("{user}:{index}").as_bytes()).into()
+            };
+            if self.used.insert(digest) {
+                match next {
+                    Some(n) => *n = index + 1,
+                    None if index > 0 => {
+                        self.next.insert(user.clone(), index + 1);
+                    }
+                    None => {}
+                }
+                return StepId {
+                    user,
+                    index,
+                    digest,
+                };
+            }
+            index += 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn protocol_vectors() {
+        assert_eq!(
+            hash("my-step-id"),
+            "e7d8a2f140845095749d60246ff1110c9d01d76a"
+        );
+        assert_eq!(
+            hash("my-step-id:1"),
+            "f47c6228c581af870aa285200cf95ec3ac59bb6a"
+        );
+    }
+
+    #[test]
+    fn a_hashed_id_parses_back_to_its_digest() {
+        let id = IdCounter::default().next("my-step-id");
+        assert_eq!(parse_hashed(&id.hashed()), Some(id.digest));
+        let upper = id.hashed().to_uppercase();
+        assert_eq!(parse_hashed(&upper), None, "the SDK sends lowercase only");
+        assert_eq!(parse_hashed(&id.hashed()[..39]), None);
+        assert_eq!(parse_hashed(&format!("{}0", id.hashed())), None);
+        assert_eq!(parse_hashed(&"g".repeat(40)), None);
+        assert_eq!(parse_hashed(""), None);
+    }
+
+    #[test]
+    fn an_id_that_looks_like_a_repeat_does_not_collide() {
+        let mut ids = IdCounter::default();
+        let a = ids.next("a");
+        let literal = ids.next("a:1");
+        let second_a = ids.next("a");
+        assert_eq!(literal.hashed(), hash("a:1"));
+        assert_eq!(
+            second_a.hashed(),
+            hash("a:2"),
+            "index 1 is taken, so the next free one"
+        );
+        assert_eq!(second_a.index, 2);
+        assert_ne!(a.hashed(), second_a.hashed());
+    }
+
+    #[test]
+    fn repeats_are_suffixed_and_counted_per_id() {
+        let mut ids = IdCounter::default();
+        let a0 = ids.next("my-step-id");
+        let b0 = ids.next("other");
+        let a1 = ids.next("my-step-id");
+        let a2 = ids.next("my-step-id");
+        assert_eq!(a0.hashed(), "e7d8a2f140845095749d60246ff1110c9d01d76a");
+        assert_eq!(a0.index, 0);
+        assert_eq!(a1.hashed(), "f47c6228c581af870aa285200cf95ec3ac59bb6a");
+        assert_eq!(a1.index, 1);
+        assert_eq!(a2.hashed(), hash("my-step-id:2"));
+        assert_eq!(b0.hashed(), hash("other"));
+    }
+}
