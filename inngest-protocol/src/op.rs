@@ -4,6 +4,8 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
+use crate::step_id::StepId;
+
 /// An opcode (server `pkg/enums/opcode.go`). Names are read without regard to case, as the
 /// server reads them; an unknown name is an error.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -119,8 +121,16 @@ impl<'de> Deserialize<'de> for Opcode {
 }
 
 /// One op of a 206 answer.
+///
+/// Generic over how `error` is held: the engine reads any SDK's error as raw JSON
+/// (`serde_json::Value`); the SDK writes its own `SerializedError`, whose fields keep their
+/// order on the wire (`Op<SerializedError>`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Op {
+#[serde(bound(
+    serialize = "Error: Serialize",
+    deserialize = "Error: Deserialize<'de>"
+))]
+pub struct Op<Error = Value> {
     /// The hashed step id.
     #[serde(default)]
     pub id: String,
@@ -138,7 +148,7 @@ pub struct Op {
     pub data: Option<Value>,
     /// The step's error (`StepError`, `StepFailed`), as the SDK serialized it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub error: Option<Value>,
+    pub error: Option<Error>,
     /// Opcode-specific options (see [`RunOpts`], [`SleepOpts`], [`WaitForEventOpts`],
     /// [`InvokeFunctionOpts`], [`WaitForSignalOpts`], [`GatewayOpts`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -166,6 +176,27 @@ impl Op {
             timing: None,
         }
     }
+}
+
+impl<Error> Op<Error> {
+    /// The op an SDK reports for the step `id`: the hashed id, the user's id as `name` and
+    /// `displayName`, and `userland` with the repeat index of a repeated id.
+    pub fn for_step(op: Opcode, id: &StepId) -> Self {
+        Op {
+            id: id.hashed(),
+            op,
+            name: id.user.clone(),
+            display_name: id.user.clone(),
+            data: None,
+            error: None,
+            opts: None,
+            userland: Some(Userland {
+                id: id.user.clone(),
+                index: (id.index > 0).then_some(id.index),
+            }),
+            timing: None,
+        }
+    }
 
     /// The name to show: `displayName`, else the user's id, else `name`, else the hashed id.
     pub fn label(&self) -> &str {
@@ -187,6 +218,9 @@ impl Op {
         }
     }
 }
+
+/// `parallelMode` of a step inside a race: the server discovers again as soon as it ends.
+pub const PARALLEL_MODE_RACE: &str = "race";
 
 /// `userland` of an op.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -354,5 +388,21 @@ mod tests {
         let none = Op::new(Opcode::Sleep, "y");
         assert_eq!(none.opts_as::<SleepOpts>().unwrap(), SleepOpts::default());
         assert_eq!(none.label(), "y");
+    }
+
+    #[test]
+    fn an_op_for_a_step_names_it_and_counts_repeats() {
+        let mut ids = crate::step_id::IdCounter::default();
+        let first: Op = Op::for_step(Opcode::StepPlanned, &ids.next("load"));
+        assert_eq!(
+            serde_json::to_value(&first).unwrap(),
+            json!({
+                "id": crate::step_id::hash("load"), "op": "StepPlanned", "name": "load",
+                "displayName": "load", "userland": {"id": "load"}
+            })
+        );
+        let again: Op = Op::for_step(Opcode::Sleep, &ids.next("load"));
+        assert_eq!(again.id, crate::step_id::hash("load:1"));
+        assert_eq!(again.userland.and_then(|u| u.index), Some(1));
     }
 }

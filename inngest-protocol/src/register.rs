@@ -10,6 +10,9 @@ use serde_json::Value;
 
 use crate::null_as_default;
 
+/// The id, name and `steps` key of a function's single HTTP step.
+pub const FUNCTION_STEP_ID: &str = "step";
+
 /// The body of `POST /fn/register`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegisterRequest {
@@ -131,7 +134,7 @@ impl FunctionConfig {
     /// The function's HTTP step (`steps.step`, else the first step).
     pub fn step(&self) -> Option<&StepConfig> {
         self.steps
-            .get("step")
+            .get(FUNCTION_STEP_ID)
             .or_else(|| self.steps.values().next())
     }
 
@@ -180,7 +183,7 @@ pub enum ConcurrencyScope {
 
 impl ConcurrencyScope {
     /// `"fn"`, `"env"` or `"account"`.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             ConcurrencyScope::Fn => "fn",
             ConcurrencyScope::Env => "env",
@@ -330,7 +333,7 @@ pub enum SingletonMode {
 
 impl SingletonMode {
     /// `"skip"` or `"cancel"`.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             SingletonMode::Skip => "skip",
             SingletonMode::Cancel => "cancel",
