@@ -424,7 +424,7 @@ async fn a_panic_is_a_retriable_500_and_the_server_keeps_serving() {
 async fn the_failure_handler_receives_the_failure_event_and_runs_steps() {
     let s = served().await;
     let fixture: Value = serde_json::from_str(include_str!(
-        "../inngest/tests/fixtures/function_failed_js_sdk.json"
+        "../inngest-protocol/tests/fixtures/function_failed_js_sdk.json"
     ))
     .unwrap();
     let mut event = fixture.clone();
@@ -456,7 +456,7 @@ async fn a_function_on_inngest_function_failed_receives_every_failure() {
     let s = served().await;
     let mut body = CallBody::new("inngest/function.failed", json!({}));
     body.event = serde_json::from_str(include_str!(
-        "../inngest/tests/fixtures/function_failed_elixir_sdk.json"
+        "../inngest-protocol/tests/fixtures/function_failed_elixir_sdk.json"
     ))
     .unwrap();
     let r = s.call("test-app-all-failures", "step", &body.build()).await;

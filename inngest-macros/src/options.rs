@@ -5,6 +5,7 @@
 //! `check.rs`'s.
 
 use inngest_protocol::limits;
+use inngest_protocol::register::{ConcurrencyScope, SingletonMode as WireSingletonMode};
 use proc_macro2::TokenStream;
 use quote::{quote, ToTokens};
 use syn::ext::IdentExt;
@@ -74,6 +75,20 @@ pub enum Scope {
     Account,
 }
 
+impl Scope {
+    const ALL: [Scope; 3] = [Scope::Fn, Scope::Env, Scope::Account];
+
+    /// The scope as the register payload spells it.
+    fn name(self) -> &'static str {
+        match self {
+            Scope::Fn => ConcurrencyScope::Fn,
+            Scope::Env => ConcurrencyScope::Env,
+            Scope::Account => ConcurrencyScope::Account,
+        }
+        .as_str()
+    }
+}
+
 /// `throttle(limit = 10, period = "1m", burst = 2, key = "..")`.
 pub struct Throttle {
     pub limit: u32,
@@ -133,6 +148,19 @@ pub struct Singleton {
 pub enum SingletonMode {
     Skip,
     Cancel,
+}
+
+impl SingletonMode {
+    const ALL: [SingletonMode; 2] = [SingletonMode::Skip, SingletonMode::Cancel];
+
+    /// The mode as the register payload spells it.
+    fn name(self) -> &'static str {
+        match self {
+            SingletonMode::Skip => WireSingletonMode::Skip,
+            SingletonMode::Cancel => WireSingletonMode::Cancel,
+        }
+        .as_str()
+    }
 }
 
 /// A CEL expression key such as `key`, `if` or `run`: a non-blank string literal.
@@ -214,8 +242,8 @@ pub fn concurrency(arg: &Arg, errors: &mut Errors) -> Option<Concurrency> {
     let limit = fields.required("limit", errors, limit);
     let key = fields.optional("key", errors, |v, e| expression(v, "key", e));
     let scope = fields.optional("scope", errors, |v, e| {
-        let scope = value::choice(v, "scope", &["fn", "env", "account"], e)?;
-        Some([Scope::Fn, Scope::Env, Scope::Account][scope])
+        let scope = value::choice(v, "scope", &Scope::ALL.map(Scope::name), e)?;
+        Some(Scope::ALL[scope])
     });
     let (limit, key, scope) = (limit?, key?, scope?);
     if let (Some(Scope::Env | Scope::Account), None) = (scope, &key) {
@@ -409,8 +437,8 @@ pub fn singleton(arg: &Arg, errors: &mut Errors) -> Option<Singleton> {
     let fields = Fields::of(arg, &SINGLETON, errors)?;
     let key = fields.optional("key", errors, |v, e| expression(v, "key", e));
     let mode = fields.required("mode", errors, |v, e| {
-        let mode = value::choice(v, "mode", &["skip", "cancel"], e)?;
-        Some([SingletonMode::Skip, SingletonMode::Cancel][mode])
+        let mode = value::choice(v, "mode", &SingletonMode::ALL.map(SingletonMode::name), e)?;
+        Some(SingletonMode::ALL[mode])
     });
     Some(Singleton {
         key: key?,

@@ -271,3 +271,88 @@ pub struct SendEventsResponse {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JS: &str = include_str!("../tests/fixtures/function_failed_js_sdk.json");
+    const ELIXIR: &str = include_str!("../tests/fixtures/function_failed_elixir_sdk.json");
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Billing {
+        billing_plan: String,
+    }
+
+    #[test]
+    fn deserializes_the_js_sdk_fixture_typed() {
+        let event: Event<FunctionFailed<Billing>> = serde_json::from_str(JS).unwrap();
+        assert_eq!(event.name, FUNCTION_FAILED_EVENT);
+        assert_eq!(event.id.as_deref(), Some("01H0TPW7KB4KCR739TG2J3FTHT"));
+        assert_eq!(event.ts, Some(1_684_523_589_227));
+        let failed = event.data;
+        assert_eq!(
+            failed.function_id,
+            "my-gcp-cloud-functions-app-hello-inngest"
+        );
+        assert_eq!(failed.run_id, "01H0TPSJ576QY54R6JJ8MEX6JH");
+        assert_eq!(failed.error.name, "Error");
+        assert_eq!(
+            failed.error.error.as_deref(),
+            Some("invalid status code: 500")
+        );
+        assert!(failed
+            .error
+            .message
+            .starts_with("taylor@ok.com is already a list member"));
+        assert!(failed
+            .error
+            .stack
+            .as_deref()
+            .unwrap()
+            .contains("InngestFunction.runFn"));
+        assert_eq!(failed.event.data.billing_plan, "pro");
+        assert_eq!(failed.event.name, "user.signup");
+        assert_eq!(failed.event.user["external_id"], "6463da8211cdbbcb191dd7da");
+    }
+
+    #[test]
+    fn deserializes_the_elixir_sdk_fixture_untyped() {
+        let event: Event<FunctionFailed> = serde_json::from_str(ELIXIR).unwrap();
+        let failed = event.data;
+        assert_eq!(failed.function_id, "retriable-fn");
+        assert_eq!(failed.run_id, "01HGF86PM90KRQQP27VJZK4BXP");
+        assert_eq!(failed.error.name, "Error");
+        assert_eq!(failed.error.stack, None);
+        assert!(failed.error.message.contains("YOLO!!!"));
+        assert_eq!(failed.event.name, "test/plug.retriable");
+        assert_eq!(failed.event.data, serde_json::json!({}));
+        assert_eq!(failed.event.ts, Some(1_701_318_974_082));
+    }
+
+    #[test]
+    fn deserializes_a_cancellation() {
+        let raw = serde_json::json!({
+            "id": "01C", "name": "inngest/function.cancelled", "ts": 1,
+            "data": {
+                "function_id": "app-send-welcome", "run_id": "01R",
+                "event": {"id": "01E", "name": "user/signup", "data": {"billingPlan": "free"}, "user": {}, "ts": 1},
+                "_inngest": {"status": "Cancelled"}
+            }
+        });
+        let event: Event<FunctionCancelled<Billing>> = serde_json::from_value(raw).unwrap();
+        assert_eq!(event.data.function_id, "app-send-welcome");
+        assert_eq!(event.data.event.data.billing_plan, "free");
+        assert_eq!(event.data.correlation_id, None);
+    }
+
+    #[test]
+    fn sent_event_omits_unset_fields() {
+        let e = Event::new("user/signup", serde_json::json!({"a": 1}));
+        assert_eq!(
+            serde_json::to_value(&e).unwrap(),
+            serde_json::json!({"name": "user/signup", "data": {"a": 1}})
+        );
+    }
+}

@@ -4,6 +4,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use http::{Response, StatusCode};
+use inngest_protocol::call::{CallRequest, DISCOVERY_STEP_ID};
+use inngest_protocol::op::Opcode;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::error::{Error, StepError};
@@ -13,8 +16,6 @@ use crate::handler::Inner;
 use crate::memo::Memos;
 use crate::response::{self, Body};
 use crate::step::Step;
-use crate::wire::{null_as_default, CallContext, CallRequest, Opcode};
-use serde_json::value::RawValue;
 
 /// The query of a call request.
 #[derive(Debug, Default)]
@@ -60,38 +61,22 @@ pub(crate) fn parse_request(body: &[u8]) -> Result<CallRequest, String> {
     Ok(request)
 }
 
-/// A call request as the handler reads it: [`CallRequest`] with the events kept as raw JSON
-/// (each is read once, into the function's event type) and each memo classified as it is
-/// parsed, so that no JSON object is built for the `{"data": ...}` of every finished step.
-/// It takes exactly the bodies [`CallRequest`] takes.
-#[derive(Debug, serde::Deserialize)]
-struct Request {
-    event: Box<RawValue>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    events: Vec<Box<RawValue>>,
-    #[serde(default, deserialize_with = "null_as_default")]
-    steps: Memos,
-    #[serde(default)]
-    #[allow(dead_code)]
-    version: Option<i64>,
-    #[serde(default)]
-    use_api: bool,
-    ctx: CallContext,
-}
+/// A call request as the handler reads it: the events kept as raw JSON (each is read once,
+/// into the function's event type) and each memo classified as it is parsed, so that no JSON
+/// object is built for the `{"data": ...}` of every finished step. It takes exactly the bodies
+/// the plain [`CallRequest`] takes.
+type Request = CallRequest<Box<RawValue>, Memos>;
 
-impl TryFrom<CallRequest> for Request {
-    type Error = String;
-
-    fn try_from(r: CallRequest) -> Result<Self, String> {
-        Ok(Request {
-            event: raw(&r.event)?,
-            events: r.events.iter().map(raw).collect::<Result<_, _>>()?,
-            steps: Memos::from_values(r.steps),
-            version: r.version,
-            use_api: r.use_api,
-            ctx: r.ctx,
-        })
-    }
+/// A call request read as JSON values, held as the handler holds one.
+fn classified(r: CallRequest) -> Result<Request, String> {
+    Ok(Request {
+        event: raw(&r.event)?,
+        events: r.events.iter().map(raw).collect::<Result<_, _>>()?,
+        steps: Memos::from_values(r.steps),
+        version: r.version,
+        use_api: r.use_api,
+        ctx: r.ctx,
+    })
 }
 
 /// A JSON value as raw JSON text.
@@ -115,7 +100,7 @@ fn parse_call(body: &[u8]) -> Result<Request, String> {
             }
         }
     }
-    parse_request(body).and_then(Request::try_from)
+    parse_request(body).and_then(classified)
 }
 
 /// Whether the body's first non-blank byte opens an object (or there is none: then the
@@ -232,8 +217,8 @@ pub(crate) async fn handle(inner: &Inner, query: CallQuery, body: &[u8]) -> Resp
     let step_id = query
         .step_id
         .or(request.ctx.step_id)
-        .unwrap_or_else(|| "step".to_owned());
-    let target = if step_id == "step" {
+        .unwrap_or_else(|| DISCOVERY_STEP_ID.to_owned());
+    let target = if step_id == DISCOVERY_STEP_ID {
         Target::Discovery {
             immediate: !request.ctx.disable_immediate_execution,
         }

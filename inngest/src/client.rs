@@ -4,18 +4,16 @@ use std::sync::{Arc, OnceLock};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
-use serde::{Deserialize, Serialize};
+use inngest_protocol::event::{Event, SendEventsResponse};
+use inngest_protocol::headers;
+use inngest_protocol::limits::{INTERNAL_EVENT_PREFIX, MAX_EVENTS_PER_REQUEST, MAX_EVENT_BYTES};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::config::{var, Config, Mode, Overrides, Secret};
 use crate::error::Error;
-use crate::event::Event;
 use crate::response::SDK_HEADER_VALUE;
 
-/// The largest event Inngest accepts by default.
-pub const MAX_EVENT_BYTES: usize = 512 * 1024;
-/// The most events one request may carry.
-pub const MAX_EVENTS_PER_REQUEST: usize = 5000;
 /// The event key the dev server accepts when none is set.
 const DEV_EVENT_KEY: &str = "NO_EVENT_KEY_SET";
 /// Attempts per send (the first and four retries), from a 100 ms base.
@@ -50,14 +48,6 @@ impl std::fmt::Debug for Client {
             .field("has_event_key", &self.inner.key.is_some())
             .finish_non_exhaustive()
     }
-}
-
-#[derive(Deserialize)]
-struct SendResponse {
-    #[serde(default)]
-    ids: Vec<String>,
-    #[serde(default)]
-    error: Option<String>,
 }
 
 impl Client {
@@ -197,9 +187,9 @@ impl Client {
             if name.is_empty() {
                 return Err(Error::msg("an event needs a name"));
             }
-            if name.starts_with("inngest/") {
+            if name.starts_with(INTERNAL_EVENT_PREFIX) {
                 return Err(Error::msg(format!(
-                    "the event name `{name}` is in the `inngest/` namespace, which Inngest reserves"
+                    "the event name `{name}` is in the `{INTERNAL_EVENT_PREFIX}` namespace, which Inngest reserves"
                 )));
             }
             match value.get_mut("data") {
@@ -252,17 +242,17 @@ impl Client {
                 .http
                 .post(&url)
                 .header("content-type", "application/json")
-                .header("x-inngest-sdk", SDK_HEADER_VALUE)
-                .header("x-inngest-event-id-seed", &seed)
+                .header(headers::X_INNGEST_SDK, SDK_HEADER_VALUE)
+                .header(headers::X_INNGEST_EVENT_ID_SEED, &seed)
                 .body(body.clone());
             if let Some(env) = &self.inner.env {
-                req = req.header("x-inngest-env", env);
+                req = req.header(headers::X_INNGEST_ENV, env);
             }
             let retry = match req.send().await {
                 Ok(res) => {
                     let status = res.status();
                     let text = res.text().await.unwrap_or_default();
-                    let parsed: Option<SendResponse> = serde_json::from_str(&text).ok();
+                    let parsed: Option<SendEventsResponse> = serde_json::from_str(&text).ok();
                     if status.is_success() {
                         return Ok(parsed.map(|p| p.ids).unwrap_or_default());
                     }

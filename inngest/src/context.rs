@@ -2,8 +2,8 @@
 
 use serde_json::Value;
 
-use crate::event::Event;
 use crate::step::Step;
+use inngest_protocol::event::Event;
 
 /// What a function receives: its triggering event, the step tools, and the run's identity.
 ///

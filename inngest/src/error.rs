@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::time::{Duration, SystemTime};
 
+use inngest_protocol::error::{default_error_name, SerializedError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -264,7 +265,7 @@ fn source_chain(
         return None;
     }
     Some(Box::new(SerializedError {
-        name: "Error".to_owned(),
+        name: default_error_name(),
         message: source.to_string(),
         stack: None,
         cause: source_chain(source.source(), depth - 1),
@@ -282,21 +283,6 @@ impl fmt::Display for Message {
 }
 
 impl std::error::Error for Message {}
-
-/// The wire form of an error: `{"name","message","stack"?,"cause"?}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SerializedError {
-    /// The error's type name.
-    pub name: String,
-    /// The error's message.
-    pub message: String,
-    /// A stack trace, when one was captured (`RUST_BACKTRACE=1`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stack: Option<String>,
-    /// The error that caused this one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cause: Option<Box<SerializedError>>,
-}
 
 /// An error that must not be retried: the run fails at once and Inngest emits
 /// `inngest/function.failed`.
@@ -366,7 +352,7 @@ impl RetryAt {
                 let secs = d.as_secs() + u64::from(d.subsec_nanos() > 0);
                 secs.max(1).to_string()
             }
-            RetryAt::At(t) => crate::time::rfc3339(*t),
+            RetryAt::At(t) => inngest_protocol::time::rfc3339(*t),
         }
     }
 }
@@ -463,6 +449,7 @@ impl StepError {
                 cause: self
                     .cause
                     .as_ref()
+                    .filter(|c| is_complete(c))
                     .and_then(|c| serde_json::from_value::<SerializedError>(c.clone()).ok())
                     .map(Box::new),
             })),
@@ -475,7 +462,7 @@ impl StepError {
         if let Value::String(message) = value {
             // Some SDKs store a bare message.
             return StepError {
-                name: "Error".to_owned(),
+                name: default_error_name(),
                 message: message.clone(),
                 stack: None,
                 cause: None,
@@ -483,7 +470,7 @@ impl StepError {
         }
         let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
         StepError {
-            name: text("name").unwrap_or_else(|| "Error".to_owned()),
+            name: text("name").unwrap_or_else(default_error_name),
             message: text("message")
                 .or_else(|| text("error"))
                 .unwrap_or_else(|| value.to_string()),
@@ -491,6 +478,16 @@ impl StepError {
             cause: value.get("cause").filter(|c| !c.is_null()).cloned(),
         }
     }
+}
+
+/// Whether a recorded cause names its `name` and `message` at every level: the SDK passes on
+/// only such causes, though `SerializedError` reads a missing field as its default.
+fn is_complete(cause: &Value) -> bool {
+    cause.get("name").is_some()
+        && cause.get("message").is_some()
+        && cause
+            .get("cause")
+            .is_none_or(|inner| inner.is_null() || is_complete(inner))
 }
 
 impl fmt::Display for StepError {
@@ -612,6 +609,24 @@ mod tests {
                 "cause": {"name": "MailError", "message": "boom"}
             })
         );
+    }
+
+    #[test]
+    fn a_recorded_cause_is_passed_on_only_when_complete() {
+        let cause = |cause: Value| {
+            let memo = serde_json::json!({"name": "E", "message": "m", "cause": cause});
+            let json =
+                serde_json::to_value(Error::from(StepError::from_memo(&memo)).to_serialized());
+            json.unwrap()["cause"].get("cause").cloned()
+        };
+        let complete = serde_json::json!({"name": "Io", "message": "disk", "cause": null});
+        assert_eq!(
+            cause(complete),
+            Some(serde_json::json!({"name": "Io", "message": "disk"}))
+        );
+        assert_eq!(cause(serde_json::json!({"message": "nameless"})), None);
+        let deep = serde_json::json!({"name": "A", "message": "a", "cause": {"name": "B"}});
+        assert_eq!(cause(deep), None);
     }
 
     #[test]

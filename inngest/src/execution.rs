@@ -14,13 +14,72 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 
 use futures::FutureExt;
+use inngest_protocol::error::SerializedError;
+use inngest_protocol::op::{
+    InvokeFunctionOpts, Opcode, RunOpts, SleepOpts, WaitForEventOpts, PARALLEL_MODE_RACE,
+};
+use inngest_protocol::step_id::{parse_hashed, IdCounter, StepId};
 use serde_json::value::RawValue;
-use serde_json::Value;
 
 use crate::error::Error;
 use crate::memo::{Memo, Memos};
-use crate::step::id::{parse_hashed, IdCounter, StepId};
-use crate::wire::{Op, Opcode};
+
+/// An op as this SDK reports it, with its own serialized errors.
+pub(crate) type Op = inngest_protocol::op::Op<SerializedError>;
+
+/// A new step found in a call: its op, and its options typed by its kind until it is reported.
+#[derive(Debug, Clone)]
+pub(crate) struct NewStep {
+    pub op: Op,
+    pub opts: StepOpts,
+}
+
+/// The options of a new step's op.
+#[derive(Debug, Clone)]
+pub(crate) enum StepOpts {
+    /// `step.run`, `step.sendEvent`: `StepPlanned`, then `StepRun`/`StepError`/`StepFailed`.
+    Run(RunOpts),
+    /// `Sleep`.
+    Sleep(SleepOpts),
+    /// `WaitForEvent`.
+    WaitForEvent(WaitForEventOpts),
+    /// `InvokeFunction`.
+    InvokeFunction(InvokeFunctionOpts),
+}
+
+impl NewStep {
+    /// The step `id` reported with `opcode` and these options.
+    pub(crate) fn new(opcode: Opcode, id: &StepId, opts: StepOpts) -> NewStep {
+        NewStep {
+            op: Op::for_step(opcode, id),
+            opts,
+        }
+    }
+
+    /// The op as it is reported, with its options; a branch of a race is marked as one.
+    pub(crate) fn to_op(&self, in_race: bool) -> Op {
+        let mut opts = self.opts.clone();
+        if in_race {
+            let mode = match &mut opts {
+                StepOpts::Run(o) => &mut o.parallel_mode,
+                StepOpts::Sleep(o) => &mut o.parallel_mode,
+                StepOpts::WaitForEvent(o) => &mut o.parallel_mode,
+                StepOpts::InvokeFunction(o) => &mut o.parallel_mode,
+            };
+            *mode = Some(PARALLEL_MODE_RACE.to_owned());
+        }
+        let opts = match &opts {
+            StepOpts::Run(o) => serde_json::to_value(o),
+            StepOpts::Sleep(o) => serde_json::to_value(o),
+            StepOpts::WaitForEvent(o) => serde_json::to_value(o),
+            StepOpts::InvokeFunction(o) => serde_json::to_value(o),
+        };
+        let mut op = self.op.clone();
+        // Plain structs of strings and JSON values: they always serialize.
+        op.opts = opts.ok();
+        op
+    }
+}
 
 /// What a call is asked to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,7 +140,7 @@ impl CallState {
     /// entry; the handler classifies memos as it parses them, see [`CallState::from_memos`]).
     #[cfg(any(test, feature = "fuzzing"))]
     pub(crate) fn new(
-        steps: HashMap<String, Value>,
+        steps: impl IntoIterator<Item = (String, serde_json::Value)>,
         stack: Vec<String>,
         target: Target,
         last_attempt: bool,
@@ -160,7 +219,8 @@ impl CallState {
     /// Until then it is reported as found (once) and its waker kept.
     /// Only `run` steps (reported as `StepPlanned`) ever run in the SDK; other kinds stay
     /// suspended until Inngest resumes them with a memo.
-    pub(crate) fn gate(&mut self, op: &Op, waker: &Waker) -> bool {
+    pub(crate) fn gate(&mut self, step: &NewStep, waker: &Waker) -> bool {
+        let op = &step.op;
         let runnable = op.op == Opcode::StepPlanned;
         let may_run = runnable
             && match &self.target {
@@ -173,16 +233,7 @@ impl CallState {
             return true;
         }
         if !self.wakers.contains_key(&op.id) {
-            let mut op = op.clone();
-            if self.race_depth > 0 {
-                let opts = op
-                    .opts
-                    .get_or_insert_with(|| Value::Object(Default::default()));
-                if let Some(map) = opts.as_object_mut() {
-                    map.insert("parallelMode".to_owned(), Value::from("race"));
-                }
-            }
-            self.found.push(op);
+            self.found.push(step.to_op(self.race_depth > 0));
         }
         self.wakers.insert(op.id.clone(), waker.clone());
         false

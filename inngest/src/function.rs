@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use crate::context::Context;
 use crate::error::{Error, NonRetriableError};
-use crate::event::Event;
 use crate::step::Step;
+use inngest_protocol::event::Event;
 
 pub use crate::options::{
     BatchEvents, CancelOn, Concurrency, Debounce, Options, Priority, RateLimit, Scope, Singleton,

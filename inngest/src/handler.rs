@@ -9,6 +9,7 @@ use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode};
 use http_body::Body as HttpBody;
 use http_body_util::{BodyExt, Limited};
+use inngest_protocol::headers;
 
 use crate::call::{self, CallQuery};
 use crate::config::Config;
@@ -58,12 +59,12 @@ impl Inner {
         ];
         let mut attempt = 0;
         loop {
-            let mut req = request().header("x-inngest-sdk", response::SDK_HEADER_VALUE);
+            let mut req = request().header(headers::X_INNGEST_SDK, response::SDK_HEADER_VALUE);
             if let Some(key) = keys[attempt] {
                 req = req.bearer_auth(crate::signature::hashed_signing_key(key));
             }
             if let Some(env) = &config.env {
-                req = req.header("x-inngest-env", env.as_str());
+                req = req.header(headers::X_INNGEST_ENV, env.as_str());
             }
             let res = req.send().await?;
             let refused = matches!(res.status().as_u16(), 401 | 403);
@@ -237,10 +238,10 @@ impl InngestService {
             .collect();
         let header = parts
             .headers
-            .get("x-inngest-signature")
+            .get(headers::X_INNGEST_SIGNATURE)
             .and_then(|h| h.to_str().ok());
-        match signature::verify(&keys, header, body, signature::now()) {
-            Ok(i) => Auth::Verified(keys[i]),
+        match signature::verify(&keys, header, body) {
+            Ok(key) => Auth::Verified(key),
             Err(e) => Auth::Refused(e),
         }
     }

@@ -6,15 +6,23 @@ use http::{Response, StatusCode};
 
 use crate::handler::{Auth, Inner};
 use crate::response::{self, Body};
-use crate::signature::{hashed_signing_key, sha256_hex};
+use crate::signature::hashed_signing_key;
 use crate::sync::FRAMEWORK;
-use crate::wire::{AuthenticatedIntrospection, Capabilities, Introspection, IntrospectionExtra};
+use inngest_protocol::signature::sha256_hex;
+use inngest_protocol::sync::{
+    AuthenticatedIntrospection, Capabilities, Introspection, IntrospectionExtra, SCHEMA_VERSION,
+};
+
+/// `sdk_language` of the introspection and in-band sync bodies.
+pub(crate) const SDK_LANGUAGE: &str = "rust";
 
 /// What this SDK supports beyond the basics.
-pub(crate) const CAPABILITIES: Capabilities = Capabilities {
-    in_band_sync: "v1",
-    trust_probe: "v1",
-};
+pub(crate) fn capabilities() -> Capabilities {
+    Capabilities {
+        in_band_sync: "v1".to_owned(),
+        trust_probe: "v1".to_owned(),
+    }
+}
 
 pub(crate) fn answer(inner: &Inner, auth: &Auth<'_>) -> Response<Body> {
     match auth {
@@ -31,16 +39,16 @@ fn unauthenticated(inner: &Inner, authentication_succeeded: Option<bool>) -> Int
     Introspection {
         authentication_succeeded,
         extra: IntrospectionExtra {
-            sdk_language: "rust",
-            sdk_version: response::VERSION,
+            sdk_language: SDK_LANGUAGE.to_owned(),
+            sdk_version: response::VERSION.to_owned(),
             embedded: false,
         },
         function_count: inner.registry.entries().len(),
         has_event_key: c.event_key.is_some(),
         has_signing_key: c.signing_key.is_some(),
         has_signing_key_fallback: c.signing_key_fallback.is_some(),
-        mode: c.mode_name(),
-        schema_version: "2024-05-24",
+        mode: c.mode_name().to_owned(),
+        schema_version: SCHEMA_VERSION.to_owned(),
     }
 }
 
@@ -50,19 +58,19 @@ pub(crate) fn authenticated(inner: &Inner) -> AuthenticatedIntrospection {
         authentication_succeeded: true,
         api_origin: c.api_origin.clone(),
         app_id: inner.app_id.clone(),
-        capabilities: CAPABILITIES,
+        capabilities: capabilities(),
         env: c.env.clone(),
         event_api_origin: c.event_origin.clone(),
         event_key_hash: c.event_key.as_ref().map(|k| sha256_hex(k.expose())),
-        framework: FRAMEWORK,
+        framework: FRAMEWORK.to_owned(),
         function_count: inner.registry.entries().len(),
         has_event_key: c.event_key.is_some(),
         has_signing_key: c.signing_key.is_some(),
         has_signing_key_fallback: c.signing_key_fallback.is_some(),
-        mode: c.mode_name(),
-        schema_version: "2024-05-24",
-        sdk_language: "rust",
-        sdk_version: response::VERSION,
+        mode: c.mode_name().to_owned(),
+        schema_version: SCHEMA_VERSION.to_owned(),
+        sdk_language: SDK_LANGUAGE.to_owned(),
+        sdk_version: response::VERSION.to_owned(),
         serve_origin: c.serve_origin.clone(),
         serve_path: c.serve_path.clone(),
         signing_key_hash: c.signing_key.as_ref().map(hashed_signing_key),

@@ -53,7 +53,6 @@ mod config;
 mod context;
 pub mod dev;
 mod error;
-mod event;
 mod execution;
 mod function;
 mod handler;
@@ -67,9 +66,7 @@ mod signature;
 pub mod step;
 mod sync;
 pub mod testing;
-mod time;
 pub mod timestr;
-pub mod wire;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -89,13 +86,14 @@ pub use app::{serve, App};
 pub use client::{send, send_many, Client};
 pub use config::{Mode, Secret};
 pub use context::Context;
-pub use error::{Error, NonRetriableError, RetryAfterError, RetryAt, SerializedError, StepError};
-pub use event::{
-    Event, FailureError, FunctionCancelled, FunctionFailed, FUNCTION_CANCELLED_EVENT,
-    FUNCTION_FAILED_EVENT,
-};
+pub use error::{Error, NonRetriableError, RetryAfterError, RetryAt, StepError};
 pub use function::{Definition, Function, Kind, Registration, Trigger};
 pub use handler::InngestService;
 pub use inngest_macros::{function, on_cancel, on_failure};
+pub use inngest_protocol::error::SerializedError;
+pub use inngest_protocol::event::{
+    Event, FailureError, FunctionCancelled, FunctionFailed, FUNCTION_CANCELLED_EVENT,
+    FUNCTION_FAILED_EVENT,
+};
 pub use response::{SDK_HEADER_VALUE, VERSION};
 pub use serve::Serve;

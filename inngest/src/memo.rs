@@ -2,11 +2,8 @@
 //! their exact key set: an object with only `data`, only `error` or only `input` is wrapped;
 //! anything else (including `null`) is a raw value.
 
-use std::collections::HashMap;
-
+use inngest_protocol::step_id::parse_hashed;
 use serde_json::Value;
-
-use crate::step::id::parse_hashed;
 
 /// One entry of the call request's `steps` map.
 #[derive(Debug, Clone, PartialEq)]
@@ -56,7 +53,7 @@ pub(crate) struct Memos(Vec<([u8; 20], Option<Memo>)>);
 
 impl Memos {
     /// The memos of a `steps` map read as JSON values.
-    pub(crate) fn from_values(steps: HashMap<String, Value>) -> Memos {
+    pub(crate) fn from_values(steps: impl IntoIterator<Item = (String, Value)>) -> Memos {
         Memos::sorted(
             steps
                 .into_iter()
@@ -96,7 +93,7 @@ impl Memos {
     pub(crate) fn by_hashed_id(self) -> std::collections::BTreeMap<String, Memo> {
         self.0
             .into_iter()
-            .filter_map(|(digest, memo)| Some((crate::step::id::hex(&digest), memo?)))
+            .filter_map(|(digest, memo)| Some((inngest_protocol::step_id::hex(&digest), memo?)))
             .collect()
     }
 }
@@ -278,6 +275,7 @@ impl<'de> serde::Deserialize<'de> for Key {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use inngest_protocol::step_id::hash;
     use serde_json::json;
 
     #[test]
@@ -297,19 +295,19 @@ mod tests {
 
     #[test]
     fn steps_keep_the_last_memo_of_a_key_and_only_hashed_ids() {
-        let a = crate::step::id::hash("a");
-        let b = crate::step::id::hash("b");
+        let a = hash("a");
+        let b = hash("b");
         let text = format!(
             r#"{{"{a}": {{"data": 1}}, "{b}": {{"data": 2}}, "not-a-hash": {{"data": 3}}, "{a}": {{"data": 4}}, "{}": {{"data": 5}}}}"#,
             b.to_uppercase()
         );
         let mut memos: Memos = serde_json::from_str(&text).unwrap();
         assert_eq!(memos.len(), 2);
-        let digest = |h: &str| crate::step::id::parse_hashed(h).unwrap();
+        let digest = |h: &str| parse_hashed(h).unwrap();
         assert_eq!(memos.take(&digest(&a)), Some(Memo::Data(json!(4))));
         assert_eq!(memos.take(&digest(&a)), None, "a memo is taken once");
         assert_eq!(memos.take(&digest(&b)), Some(Memo::Data(json!(2))));
-        assert_eq!(memos.take(&digest(&crate::step::id::hash("c"))), None);
+        assert_eq!(memos.take(&digest(&hash("c"))), None);
     }
 
     /// Reading a memo straight from JSON gives what decoding the value read gives.

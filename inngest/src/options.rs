@@ -7,6 +7,8 @@
 //! expressions are passed through. The registry turns them into the register payload's
 //! `FunctionConfig`.
 
+use inngest_protocol::register::{ConcurrencyScope, SingletonMode as WireSingletonMode};
+
 /// A function's options; [`Options::NONE`] (the [`Default`]) sets none.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Options {
@@ -80,11 +82,21 @@ pub enum Scope {
 impl Scope {
     /// The scope as the register payload spells it.
     pub const fn as_str(self) -> &'static str {
+        self.to_wire().as_str()
+    }
+
+    const fn to_wire(self) -> ConcurrencyScope {
         match self {
-            Scope::Fn => "fn",
-            Scope::Env => "env",
-            Scope::Account => "account",
+            Scope::Fn => ConcurrencyScope::Fn,
+            Scope::Env => ConcurrencyScope::Env,
+            Scope::Account => ConcurrencyScope::Account,
         }
+    }
+}
+
+impl From<Scope> for ConcurrencyScope {
+    fn from(scope: Scope) -> ConcurrencyScope {
+        scope.to_wire()
     }
 }
 
@@ -184,9 +196,19 @@ pub enum SingletonMode {
 impl SingletonMode {
     /// The mode as the register payload spells it.
     pub const fn as_str(self) -> &'static str {
+        self.to_wire().as_str()
+    }
+
+    const fn to_wire(self) -> WireSingletonMode {
         match self {
-            SingletonMode::Skip => "skip",
-            SingletonMode::Cancel => "cancel",
+            SingletonMode::Skip => WireSingletonMode::Skip,
+            SingletonMode::Cancel => WireSingletonMode::Cancel,
         }
+    }
+}
+
+impl From<SingletonMode> for WireSingletonMode {
+    fn from(mode: SingletonMode) -> WireSingletonMode {
+        mode.to_wire()
     }
 }

@@ -12,12 +12,12 @@ pub use ::inventory;
 
 pub use crate::context::Context;
 pub use crate::error::Error;
-pub use crate::event::{FunctionCancelled, FunctionFailed};
 pub use crate::function::{
     BatchEvents, BoxFuture, CancelOn, Concurrency, Debounce, Definition, Function, Kind, Options,
     Priority, RateLimit, Registration, Scope, Singleton, SingletonMode, Throttle, Timeouts,
     Trigger,
 };
+pub use inngest_protocol::event::{FunctionCancelled, FunctionFailed};
 
 /// Boxes a function's future; the `Send` bound is checked here.
 pub fn box_future<F>(future: F) -> BoxFuture<F::Output>

@@ -8,12 +8,12 @@ use proptest::collection::{btree_map, btree_set, vec};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
+use inngest_protocol::error::SerializedError;
+use inngest_protocol::signature::{parse_header, sign, verify, SignatureError, SignatureHeader};
+use inngest_protocol::step_id::{hash, IdCounter};
+
 use crate::__fuzz;
-use crate::config::Secret;
-use crate::error::SerializedError;
 use crate::memo::Memo;
-use crate::signature::{parse_header, sign, verify, SignatureError, SignatureHeader};
-use crate::step::id::{hash, IdCounter};
 
 /// Keys that hit the call request's fields, and some that do not.
 fn key() -> impl Strategy<Value = String> {
@@ -320,7 +320,7 @@ proptest! {
         let decoded: BTreeMap<String, Memo> = plain
             .steps
             .into_iter()
-            .filter(|(k, _)| crate::step::id::parse_hashed(k).is_some())
+            .filter(|(k, _)| inngest_protocol::step_id::parse_hashed(k).is_some())
             .map(|(k, v)| (k, Memo::decode(v)))
             .collect();
         prop_assert_eq!(memos, decoded);
@@ -464,12 +464,12 @@ proptest! {
         skew in -1_000_i64..=1_000,
     ) {
         let Some(now) = t.checked_add(skew) else { return Ok(()) };
-        let key = Secret::new(format!("signkey-{env}-{raw}"));
+        let key = format!("signkey-{env}-{raw}");
         let header = format!("t={t}&s={}", sign(&key, &body, t));
         let expected = if skew.abs() <= 300 { Ok(0) } else { Err(SignatureError::Expired) };
         prop_assert_eq!(verify(&[&key], Some(&header), &body, now), expected.clone());
         // The fallback key is tried second and reported as such.
-        let other = Secret::new(format!("signkey-{env}-{raw}00"));
+        let other = format!("signkey-{env}-{raw}00");
         prop_assert_eq!(
             verify(&[&other, &key], Some(&header), &body, now),
             expected.map(|_| 1)
@@ -485,10 +485,10 @@ proptest! {
     /// Any pair of timestamps: no overflow, and the window is exactly 300 s either way.
     #[test]
     fn the_window_holds_at_the_extremes(t in any::<i64>(), now in any::<i64>()) {
-        let key = Secret::new("signkey-test-0123456789abcdef".to_owned());
-        let header = format!("t={t}&s={}", sign(&key, b"", t));
+        let key = "signkey-test-0123456789abcdef";
+        let header = format!("t={t}&s={}", sign(key, b"", t));
         let expected = if t.abs_diff(now) <= 300 { Ok(0) } else { Err(SignatureError::Expired) };
-        prop_assert_eq!(verify(&[&key], Some(&header), b"", now), expected);
+        prop_assert_eq!(verify(&[key], Some(&header), b"", now), expected);
     }
 
     // ---- serialized errors ----

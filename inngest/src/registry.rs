@@ -4,12 +4,13 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::error::Error;
-use crate::event::{FUNCTION_CANCELLED_EVENT, FUNCTION_FAILED_EVENT};
 use crate::function::{Definition, Kind, Options, Registration, Trigger};
-use crate::wire::{
+use inngest_protocol::call::DISCOVERY_STEP_ID;
+use inngest_protocol::event::{FUNCTION_CANCELLED_EVENT, FUNCTION_FAILED_EVENT};
+use inngest_protocol::register::{
     BatchEventsConfig, CancelConfig, ConcurrencyConfig, DebounceConfig, FunctionConfig,
     PriorityConfig, RateLimitConfig, SingletonConfig, StepConfig, StepRetries, StepRuntime,
-    ThrottleConfig, TimeoutsConfig, TriggerConfig,
+    ThrottleConfig, TimeoutsConfig, TriggerConfig, FUNCTION_STEP_ID,
 };
 
 /// One served function.
@@ -127,12 +128,12 @@ impl Registry {
                     url::Url::parse(serve_url).expect("serve URLs are checked when built");
                 url.query_pairs_mut()
                     .append_pair("fnId", &e.composite_id)
-                    .append_pair("stepId", "step");
+                    .append_pair("stepId", DISCOVERY_STEP_ID);
                 let step = StepConfig {
-                    id: "step",
-                    name: "step",
+                    id: FUNCTION_STEP_ID.to_owned(),
+                    name: FUNCTION_STEP_ID.to_owned(),
                     runtime: StepRuntime {
-                        kind: "http",
+                        kind: "http".to_owned(),
                         url: url.to_string(),
                     },
                     retries: e
@@ -145,7 +146,7 @@ impl Registry {
                     e.composite_id.clone(),
                     e.name.clone(),
                     e.triggers.clone(),
-                    [("step".to_owned(), step)].into_iter().collect(),
+                    [(FUNCTION_STEP_ID.to_owned(), step)].into_iter().collect(),
                     &e.registration.definition.options,
                 )
             })
@@ -167,13 +168,14 @@ fn function_config(
         name,
         triggers,
         steps,
+        retries: None,
         concurrency: options
             .concurrency
             .iter()
             .map(|c| ConcurrencyConfig {
                 limit: c.limit,
                 key: owned(c.key),
-                scope: c.scope.map(|scope| scope.as_str()),
+                scope: c.scope.map(Into::into),
             })
             .collect(),
         throttle: options.throttle.map(|t| ThrottleConfig {
@@ -209,7 +211,7 @@ fn function_config(
             })
             .collect(),
         priority: options.priority.map(|p| PriorityConfig {
-            run: p.run.to_owned(),
+            run: Some(p.run.to_owned()),
         }),
         timeouts: options.timeouts.map(|t| TimeoutsConfig {
             start: owned(t.start),
@@ -217,8 +219,9 @@ fn function_config(
         }),
         singleton: options.singleton.map(|s| SingletonConfig {
             key: owned(s.key),
-            mode: s.mode.as_str(),
+            mode: s.mode.into(),
         }),
+        checkpoint: None,
     }
 }
 

@@ -5,6 +5,7 @@ use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{Response, StatusCode};
 use http_body_util::Full;
+use inngest_protocol::headers;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
@@ -15,15 +16,19 @@ pub const SDK_HEADER_VALUE: &str = concat!("inngest-rs:v", env!("CARGO_PKG_VERSI
 /// The register payload's `sdk` field.
 pub const SDK_NAME: &str = concat!("rust:v", env!("CARGO_PKG_VERSION"));
 
-pub(crate) const X_INNGEST_SDK: HeaderName = HeaderName::from_static("x-inngest-sdk");
+pub(crate) const X_INNGEST_SDK: HeaderName = HeaderName::from_static(headers::X_INNGEST_SDK);
 pub(crate) const X_INNGEST_REQ_VERSION: HeaderName =
-    HeaderName::from_static("x-inngest-req-version");
-pub(crate) const X_INNGEST_NO_RETRY: HeaderName = HeaderName::from_static("x-inngest-no-retry");
-pub(crate) const X_INNGEST_SYNC_KIND: HeaderName = HeaderName::from_static("x-inngest-sync-kind");
+    HeaderName::from_static(headers::X_INNGEST_REQ_VERSION);
+pub(crate) const X_INNGEST_NO_RETRY: HeaderName =
+    HeaderName::from_static(headers::X_INNGEST_NO_RETRY);
+pub(crate) const X_INNGEST_SYNC_KIND: HeaderName =
+    HeaderName::from_static(headers::X_INNGEST_SYNC_KIND);
 pub(crate) const X_INNGEST_SERVER_KIND: HeaderName =
-    HeaderName::from_static("x-inngest-server-kind");
-pub(crate) const X_INNGEST_EXPECTED_SERVER_KIND: &str = "x-inngest-expected-server-kind";
-pub(crate) const RETRY_AFTER: HeaderName = HeaderName::from_static("retry-after");
+    HeaderName::from_static(headers::X_INNGEST_SERVER_KIND);
+const X_INNGEST_SIGNATURE: HeaderName = HeaderName::from_static(headers::X_INNGEST_SIGNATURE);
+const RETRY_AFTER: HeaderName = HeaderName::from_static(headers::RETRY_AFTER);
+/// `X-Inngest-Req-Version`: the request version this SDK speaks (`call::REQUEST_VERSION`).
+const REQ_VERSION_VALUE: &str = "2";
 
 /// The body type of every response.
 pub type Body = Full<Bytes>;
@@ -53,7 +58,10 @@ fn with_headers(status: StatusCode, bytes: Bytes) -> Response<Body> {
     let h = res.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     h.insert(X_INNGEST_SDK, HeaderValue::from_static(SDK_HEADER_VALUE));
-    h.insert(X_INNGEST_REQ_VERSION, HeaderValue::from_static("2"));
+    h.insert(
+        X_INNGEST_REQ_VERSION,
+        HeaderValue::from_static(REQ_VERSION_VALUE),
+    );
     res
 }
 
@@ -106,7 +114,20 @@ pub(crate) async fn sign(res: Response<Body>, key: &crate::config::Secret) -> Re
     };
     let header = crate::signature::signature_header(key, &bytes);
     if let Ok(value) = HeaderValue::from_str(&header) {
-        parts.headers.insert("x-inngest-signature", value);
+        parts.headers.insert(X_INNGEST_SIGNATURE, value);
     }
     Response::from_parts(parts, Full::new(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_request_version_header_is_the_protocols() {
+        assert_eq!(
+            REQ_VERSION_VALUE,
+            inngest_protocol::call::REQUEST_VERSION.to_string()
+        );
+    }
 }

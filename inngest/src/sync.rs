@@ -8,9 +8,11 @@ use http::{HeaderValue, Response, StatusCode};
 
 use crate::config::{var, Config};
 use crate::handler::{Auth, Inner};
-use crate::introspection::CAPABILITIES;
+use crate::introspection::{capabilities, SDK_LANGUAGE};
 use crate::response::{self, Body, SDK_NAME, X_INNGEST_SERVER_KIND, X_INNGEST_SYNC_KIND};
-use crate::wire::{InBandSync, RegisterRequest, RegisterResponse, SyncRequest, SyncResponse};
+use inngest_protocol::headers;
+use inngest_protocol::register::{RegisterRequest, RegisterResponse};
+use inngest_protocol::sync::{InBandSync, SyncRequest, SyncResponse};
 
 /// The framework name sent in the register payload.
 pub(crate) const FRAMEWORK: &str = "hyper";
@@ -52,11 +54,13 @@ pub(crate) async fn handle(
     }
     let payload = RegisterRequest {
         url: url.clone(),
-        v: "0.1",
-        deploy_type: "ping",
+        v: "0.1".to_owned(),
+        deploy_type: "ping".to_owned(),
         sdk: SDK_NAME.to_owned(),
-        framework: FRAMEWORK,
+        framework: Some(FRAMEWORK.to_owned()),
         app_name: app_id.to_owned(),
+        app_version: None,
+        capabilities: None,
         functions: registry.configs(&url),
     };
     let mut register_url = format!("{}/fn/register", config.api_origin);
@@ -110,11 +114,11 @@ async fn register(
             let req = inner
                 .client
                 .post(url)
-                .header("x-inngest-sync-kind", "out_of_band")
-                .header("x-inngest-framework", FRAMEWORK)
+                .header(headers::X_INNGEST_SYNC_KIND, "out_of_band")
+                .header(headers::X_INNGEST_FRAMEWORK, FRAMEWORK)
                 .json(payload);
             match parts.headers.get(X_INNGEST_SERVER_KIND) {
-                Some(kind) => req.header(response::X_INNGEST_EXPECTED_SERVER_KIND, kind.clone()),
+                Some(kind) => req.header(headers::X_INNGEST_EXPECTED_SERVER_KIND, kind.clone()),
                 None => req,
             }
         })
@@ -125,15 +129,15 @@ async fn register(
 fn in_band(inner: &Inner, url: String) -> Response<Body> {
     let body = InBandSync {
         app_id: inner.app_id.clone(),
-        capabilities: CAPABILITIES,
+        capabilities: capabilities(),
         env: inner.config.env.clone(),
-        framework: FRAMEWORK,
+        framework: FRAMEWORK.to_owned(),
         functions: inner.registry.configs(&url),
         inspection: crate::introspection::authenticated(inner),
         platform: None,
-        sdk_author: "inngest",
-        sdk_language: "rust",
-        sdk_version: response::VERSION,
+        sdk_author: "inngest".to_owned(),
+        sdk_language: SDK_LANGUAGE.to_owned(),
+        sdk_version: response::VERSION.to_owned(),
         url,
     };
     let mut res = response::json(StatusCode::OK, &body);

@@ -36,10 +36,10 @@ use crate::app::App;
 use crate::client::Client;
 use crate::dev::engine::finished_data;
 use crate::dev::{InProcessTransport, RunStatus, Transport};
-use crate::error::SerializedError;
-use crate::event::Event;
 use crate::function::{Function, Kind, Registration};
 use crate::handler::InngestService;
+use inngest_protocol::error::SerializedError;
+use inngest_protocol::event::Event;
 
 /// What a mocked step is told about its call.
 #[derive(Debug, Clone, PartialEq)]

@@ -1209,8 +1209,8 @@ fn view(r: &Run) -> RunView {
         status: r.status,
         output: r.output.clone(),
         event_id: r.event["id"].as_str().unwrap_or_default().to_owned(),
-        run_started_at: crate::time::rfc3339(r.started),
-        ended_at: r.ended.map(crate::time::rfc3339),
+        run_started_at: inngest_protocol::time::rfc3339(r.started),
+        ended_at: r.ended.map(inngest_protocol::time::rfc3339),
     }
 }
 
@@ -1241,7 +1241,7 @@ fn sleep_delay(spec: &str) -> Duration {
     if let Ok(d) = timestr::parse(spec) {
         return d;
     }
-    crate::time::parse_rfc3339(spec)
+    inngest_protocol::time::parse_rfc3339(spec)
         .and_then(|t| t.duration_since(SystemTime::now()).ok())
         .unwrap_or(Duration::ZERO)
 }
@@ -1251,7 +1251,7 @@ fn parse_retry_after(v: &str) -> Option<Duration> {
     let d = if v.len() <= 7 {
         Duration::from_secs(v.trim().parse().ok()?)
     } else {
-        crate::time::parse_rfc3339(v)?
+        inngest_protocol::time::parse_rfc3339(v)?
             .duration_since(SystemTime::now())
             .unwrap_or(Duration::ZERO)
     };

@@ -4,16 +4,16 @@
 use std::marker::PhantomData;
 use std::time::Duration;
 
+use inngest_protocol::op::{InvokeFunctionOpts, InvokePayload, Opcode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::json;
 
 use super::{decode, Step};
 use crate::error::{Error, NonRetriableError, StepError};
+use crate::execution::{NewStep, StepOpts};
 use crate::function::Function;
 use crate::memo::Memo;
 use crate::timestr;
-use crate::wire::{Op, Opcode};
 
 /// An invocation of the function `F` with its event data, built for
 /// [`Step::invoke_with`].
@@ -100,12 +100,20 @@ impl Step {
                 "step `{id}`: the invoke data does not serialize: {e}"
             ))
         })?;
-        let mut op = Op::new(Opcode::InvokeFunction, &claim.id);
-        let mut opts = json!({ "function_id": function_id, "payload": { "data": data } });
-        if let Some(t) = timeout {
-            opts["timeout"] = json!(timestr::format(t));
-        }
-        op.opts = Some(opts);
-        self.suspend(op).await
+        let opts = InvokeFunctionOpts {
+            function_id: function_id.to_owned(),
+            payload: InvokePayload {
+                data,
+                ..InvokePayload::default()
+            },
+            timeout: timeout.map(timestr::format),
+            parallel_mode: None,
+        };
+        let step = NewStep::new(
+            Opcode::InvokeFunction,
+            &claim.id,
+            StepOpts::InvokeFunction(opts),
+        );
+        self.suspend(step).await
     }
 }

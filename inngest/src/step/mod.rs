@@ -5,7 +5,6 @@
 //! function: its future stays pending (it never resolves with an "interrupted" error), the
 //! SDK reports it to Inngest, and Inngest calls again when it is done.
 
-pub mod id;
 mod invoke;
 mod race;
 mod send;
@@ -23,10 +22,10 @@ use serde_json::Value;
 
 use crate::client::Client;
 use crate::error::{Error, NonRetriableError, StepError};
-use crate::execution::{lock, CallState, Claim, StepOutcome};
+use crate::execution::{lock, CallState, Claim, NewStep, Op, StepOpts, StepOutcome};
 use crate::memo::Memo;
-use crate::wire::{Op, Opcode};
-use id::StepId;
+use inngest_protocol::op::{Opcode, RunOpts};
+use inngest_protocol::step_id::StepId;
 
 pub use invoke::Invoke;
 pub use race::Either;
@@ -104,18 +103,21 @@ impl Step {
             if let Some(memo) = claim.memo {
                 return replay_data(memo, &claim.id);
             }
-            let mut op = Op::new(Opcode::StepPlanned, &claim.id);
+            let opts = RunOpts {
+                kind: Some(kind.to_owned()),
+                ..RunOpts::default()
+            };
+            let mut step = NewStep::new(Opcode::StepPlanned, &claim.id, StepOpts::Run(opts));
             if let Some(name) = name {
-                op.name = name.to_owned();
+                step.op.name = name.to_owned();
             }
-            op.opts = Some(serde_json::json!({ "type": kind }));
             Gate {
                 state: &state,
-                op: &op,
+                step: &step,
             }
             .await;
             let result = f().await;
-            let outcome = ran(&state, op, result);
+            let outcome = ran(&state, step.to_op(false), result);
             lock(&state).finish(outcome);
             std::future::pending().await
         }
@@ -126,11 +128,11 @@ impl Step {
         lock(&self.state).claim(id)
     }
 
-    /// Reports `op` and stays suspended: Inngest does the step and resumes with a memo.
-    async fn suspend<T>(&self, op: Op) -> T {
+    /// Reports `step` and stays suspended: Inngest does the step and resumes with a memo.
+    async fn suspend<T>(&self, step: NewStep) -> T {
         Gate {
             state: &self.state,
-            op: &op,
+            step: &step,
         }
         .await;
         unreachable!("only run steps are let through the gate")
@@ -170,7 +172,7 @@ fn ran<T: Serialize>(
         serde_json::to_value(value).map_err(|e| {
             NonRetriableError::new(format!(
                 "the result of step `{}` does not serialize to JSON: {e}",
-                op.userland.id
+                op.userland.as_ref().map_or("", |u| u.id.as_str())
             ))
             .into()
         })
@@ -200,14 +202,14 @@ fn ran<T: Serialize>(
 /// Waits until the executor lets a new step run; until then the step is reported as found.
 struct Gate<'a> {
     state: &'a Mutex<CallState>,
-    op: &'a Op,
+    step: &'a NewStep,
 }
 
 /// A step future dropped before it ran (the loser of a race, a `select!` branch) withdraws
 /// its op: only steps the function still waits for are reported.
 impl Drop for Gate<'_> {
     fn drop(&mut self) {
-        lock(self.state).withdraw(&self.op.id);
+        lock(self.state).withdraw(&self.step.op.id);
     }
 }
 
@@ -215,7 +217,7 @@ impl Future for Gate<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
-        if lock(self.state).gate(self.op, cx.waker()) {
+        if lock(self.state).gate(self.step, cx.waker()) {
             Poll::Ready(())
         } else {
             Poll::Pending

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Step;
 use crate::error::Error;
-use crate::event::Event;
+use inngest_protocol::event::Event;
 
 /// The memo of a send: `{"ids": [...]}` as the JS SDK stores it; a plain list (PY, GO) is
 /// read too.

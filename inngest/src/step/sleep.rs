@@ -2,12 +2,14 @@
 
 use std::time::{Duration, SystemTime};
 
-use serde_json::json;
+use inngest_protocol::op::{Opcode, SleepOpts};
+use inngest_protocol::step_id::StepId;
+use inngest_protocol::time::rfc3339;
 
 use super::Step;
 use crate::error::{Error, NonRetriableError};
+use crate::execution::{NewStep, StepOpts};
 use crate::timestr::{self, MAX_SLEEP};
-use crate::wire::{Op, Opcode};
 
 /// How long to sleep: a [`Duration`] or a time string such as `"30s"`, `"2h45m"`, `"1d"`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,19 +93,21 @@ impl Step {
         {
             return Err(NonRetriableError::new(format!(
                 "step `{id}`: cannot sleep until {}; Inngest sleeps at most 366 days",
-                crate::time::rfc3339(time)
+                rfc3339(time)
             ))
             .into());
         }
-        self.suspend(sleep_op(&claim.id, crate::time::rfc3339(time)))
-            .await
+        self.suspend(sleep_op(&claim.id, rfc3339(time))).await
     }
 }
 
 /// `Sleep` with the duration in both `opts.duration` and `name` (protocol.md 3.2).
-fn sleep_op(id: &super::StepId, duration: String) -> Op {
-    let mut op = Op::new(Opcode::Sleep, id);
-    op.opts = Some(json!({ "duration": duration }));
-    op.name = duration;
-    op
+fn sleep_op(id: &StepId, duration: String) -> NewStep {
+    let opts = SleepOpts {
+        duration: Some(duration.clone()),
+        ..SleepOpts::default()
+    };
+    let mut step = NewStep::new(Opcode::Sleep, id, StepOpts::Sleep(opts));
+    step.op.name = duration;
+    step
 }

@@ -3,15 +3,16 @@
 
 use std::time::Duration;
 
+use inngest_protocol::event::Event;
+use inngest_protocol::op::{Opcode, WaitForEventOpts};
 use serde::de::DeserializeOwned;
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{decode, Step};
 use crate::error::{Error, NonRetriableError, StepError};
-use crate::event::Event;
+use crate::execution::{NewStep, StepOpts};
 use crate::memo::Memo;
 use crate::timestr::{self, MAX_SLEEP};
-use crate::wire::{Op, Opcode};
 
 /// What to wait for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -86,13 +87,18 @@ impl Step {
             ))
             .into());
         }
-        let mut op = Op::new(Opcode::WaitForEvent, &claim.id);
-        let mut opts = json!({ "event": wait.event, "timeout": timestr::format(wait.timeout) });
-        if let Some(expr) = wait.if_expression {
-            opts["if"] = Value::String(expr);
-        }
-        op.name = wait.event;
-        op.opts = Some(opts);
-        self.suspend(op).await
+        let opts = WaitForEventOpts {
+            event: Some(wait.event.clone()),
+            timeout: Some(timestr::format(wait.timeout)),
+            if_expression: wait.if_expression,
+            parallel_mode: None,
+        };
+        let mut step = NewStep::new(
+            Opcode::WaitForEvent,
+            &claim.id,
+            StepOpts::WaitForEvent(opts),
+        );
+        step.op.name = wait.event;
+        self.suspend(step).await
     }
 }
