@@ -48,12 +48,14 @@ pub(crate) enum StepOpts {
 }
 
 impl NewStep {
-    /// The step `id` reported with `opcode` and these options.
-    pub(crate) fn new(opcode: Opcode, id: &StepId, opts: StepOpts) -> NewStep {
-        NewStep {
+    /// The step `id` reported with `opcode` and these options. Boxed: a step's future holds
+    /// it across its suspension, and every step future (one per step of a `join_all`) has
+    /// room for it, replayed or not.
+    pub(crate) fn new(opcode: Opcode, id: &StepId, opts: StepOpts) -> Box<NewStep> {
+        Box::new(NewStep {
             op: Op::for_step(opcode, id),
             opts,
-        }
+        })
     }
 
     /// The op as it is reported, with its options; a branch of a race is marked as one.

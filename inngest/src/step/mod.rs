@@ -129,7 +129,7 @@ impl Step {
     }
 
     /// Reports `step` and stays suspended: Inngest does the step and resumes with a memo.
-    async fn suspend<T>(&self, step: NewStep) -> T {
+    async fn suspend<T>(&self, step: Box<NewStep>) -> T {
         Gate {
             state: &self.state,
             step: &step,

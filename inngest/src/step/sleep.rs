@@ -102,7 +102,7 @@ impl Step {
 }
 
 /// `Sleep` with the duration in both `opts.duration` and `name` (protocol.md 3.2).
-fn sleep_op(id: &StepId, duration: String) -> NewStep {
+fn sleep_op(id: &StepId, duration: String) -> Box<NewStep> {
     let opts = SleepOpts {
         duration: Some(duration.clone()),
         ..SleepOpts::default()
