@@ -97,6 +97,7 @@ pub struct Engine {
 
 struct Shared {
     core: Mutex<Core>,
+    clock: Clock,
     wake: Arc<Notify>,
     transports: Mutex<HashMap<String, Arc<dyn Transport>>>,
     http: HttpTransport,
@@ -126,6 +127,7 @@ impl Engine {
         let (happenings, _) = broadcast::channel(4096);
         let shared = Arc::new(Shared {
             core: Mutex::new(Core::new(config.core, fastrand::u64(..))),
+            clock: Clock::start(),
             wake: Arc::new(Notify::new()),
             transports: Mutex::new(HashMap::new()),
             http: HttpTransport::new(config.call_timeout, config.signing_key),
@@ -156,7 +158,7 @@ impl Engine {
         request: &RegisterRequest,
         transport: Arc<dyn Transport>,
     ) -> Result<Synced, EngineError> {
-        let synced = self.core().register(request, SystemTime::now())?;
+        let synced = self.core().register(request, self.shared.clock.now())?;
         self.shared
             .transports
             .lock()
@@ -173,14 +175,14 @@ impl Engine {
 
     /// Receives events (as `POST /e/{key}` does); returns their ids in order.
     pub fn send(&self, events: Vec<Value>) -> Result<Vec<String>, EngineError> {
-        let ids = self.core().send(events, SystemTime::now())?;
+        let ids = self.core().send(events, self.shared.clock.now())?;
         self.changed();
         Ok(ids)
     }
 
     /// Cancels a running run (as `DELETE /v1/runs/{id}` does); `false` if it is not running.
     pub fn cancel(&self, run_id: &str) -> bool {
-        let cancelled = self.core().cancel(run_id, SystemTime::now());
+        let cancelled = self.core().cancel(run_id, self.shared.clock.now());
         self.changed();
         cancelled
     }
@@ -216,6 +218,27 @@ impl Engine {
     }
 }
 
+/// The engine's clock: the wall-clock time at start plus Tokio's monotonic time since, so it
+/// never goes back, and a test on Tokio's paused time moves it too.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    wall: SystemTime,
+    base: tokio::time::Instant,
+}
+
+impl Clock {
+    fn start() -> Clock {
+        Clock {
+            wall: SystemTime::now(),
+            base: tokio::time::Instant::now(),
+        }
+    }
+
+    fn now(&self) -> SystemTime {
+        self.wall + self.base.elapsed()
+    }
+}
+
 /// The driver: fires timers, makes calls, publishes the timeline; ends once the engine is
 /// dropped.
 async fn drive(shared: Weak<Shared>, wake: Arc<Notify>) {
@@ -226,7 +249,7 @@ async fn drive(shared: Weak<Shared>, wake: Arc<Notify>) {
             };
             let (outputs, deadline) = {
                 let mut core = shared.core.lock().unwrap_or_else(|p| p.into_inner());
-                core.tick(SystemTime::now());
+                core.tick(shared.clock.now());
                 let outputs: Vec<Output> = std::iter::from_fn(|| core.poll_output()).collect();
                 (outputs, core.next_deadline())
             };
@@ -245,7 +268,10 @@ async fn drive(shared: Weak<Shared>, wake: Arc<Notify>) {
         };
         match deadline {
             Some(at) => {
-                let wait = at.duration_since(SystemTime::now()).unwrap_or_default();
+                let wait = match shared.upgrade() {
+                    Some(shared) => at.duration_since(shared.clock.now()).unwrap_or_default(),
+                    None => return,
+                };
                 let _ = tokio::time::timeout(wait, wake.notified()).await;
             }
             None => wake.notified().await,
@@ -275,7 +301,7 @@ fn spawn_call(shared: &Arc<Shared>, call: Call) {
                 .core
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .call_finished(call.id, answer, SystemTime::now());
+                .call_finished(call.id, answer, shared.clock.now());
             shared.wake.notify_one();
         }
     });
