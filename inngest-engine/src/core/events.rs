@@ -1,0 +1,236 @@
+//! Receiving an event: it resumes the waits and invokes it matches, cancels the runs whose
+//! cancellation rules it matches, and starts the runs of the functions it triggers. Waits,
+//! invokes and cancellation rules are pauses, indexed by the event name they listen for.
+
+use std::collections::HashMap;
+
+use inngest_protocol::event::{FUNCTION_INVOKED_EVENT, SCHEDULED_TIMER_EVENT};
+use serde_json::{json, Value};
+
+use super::types::{Happening, RunStatus};
+use super::Core;
+
+/// What a pause resumes or does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum PauseKind {
+    /// A `waitForEvent` step: resumes with the event.
+    Wait {
+        /// The hashed step id.
+        step: String,
+    },
+    /// An `invoke` step: resumes with the invoked run's result.
+    Invoke {
+        /// The hashed step id.
+        step: String,
+        /// The correlation id the finished event must carry.
+        correlation: String,
+    },
+    /// A cancellation rule: cancels the run.
+    Cancel,
+}
+
+/// A run listening for an event.
+#[derive(Debug, Clone)]
+pub(crate) struct Pause {
+    pub run_id: String,
+    /// The event name it listens for.
+    pub event: String,
+    /// A CEL expression over `event` (the run's) and `async` (the incoming one).
+    pub expression: Option<String>,
+    pub kind: PauseKind,
+}
+
+/// The pauses, by id and by event name.
+#[derive(Debug, Default)]
+pub(crate) struct Pauses {
+    next: u64,
+    by_id: HashMap<u64, Pause>,
+    by_event: HashMap<String, Vec<u64>>,
+}
+
+impl Pauses {
+    pub(crate) fn add(
+        &mut self,
+        run_id: &str,
+        event: String,
+        expression: Option<String>,
+        kind: PauseKind,
+    ) -> u64 {
+        self.next += 1;
+        let id = self.next;
+        self.by_event.entry(event.clone()).or_default().push(id);
+        self.by_id.insert(
+            id,
+            Pause {
+                run_id: run_id.to_owned(),
+                event,
+                expression,
+                kind,
+            },
+        );
+        id
+    }
+
+    pub(crate) fn remove(&mut self, id: u64) {
+        let Some(pause) = self.by_id.remove(&id) else {
+            return;
+        };
+        if let Some(ids) = self.by_event.get_mut(&pause.event) {
+            ids.retain(|p| *p != id);
+            if ids.is_empty() {
+                self.by_event.remove(&pause.event);
+            }
+        }
+    }
+
+    /// The step a wait or invoke pause resumes.
+    pub(crate) fn step_of(&self, id: u64) -> Option<&str> {
+        match &self.by_id.get(&id)?.kind {
+            PauseKind::Wait { step } | PauseKind::Invoke { step, .. } => Some(step),
+            PauseKind::Cancel => None,
+        }
+    }
+
+    /// The pauses listening for `event`, oldest first.
+    fn listening(&self, event: &str) -> Vec<(u64, Pause)> {
+        self.by_event
+            .get(event)
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| Some((*id, self.by_id.get(id)?.clone())))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// How many pauses there are.
+    pub(crate) fn len(&self) -> usize {
+        self.by_id.len()
+    }
+}
+
+impl Core {
+    /// Receives one event (already checked to be an object with a name); returns its id.
+    pub(crate) fn receive(&mut self, mut event: Value) -> String {
+        let id = match event["id"].as_str().filter(|id| !id.is_empty()) {
+            Some(id) => id.to_owned(),
+            None => self.new_id(),
+        };
+        let now = self.now;
+        if let Some(map) = event.as_object_mut() {
+            map.insert("id".into(), Value::from(id.clone()));
+            map.entry("ts").or_insert_with(|| Value::from(now));
+            map.entry("user").or_insert_with(|| json!({}));
+            match map.get("data") {
+                Some(Value::Object(_)) => {}
+                _ => {
+                    map.insert("data".into(), json!({}));
+                }
+            }
+        }
+        let name = event["name"].as_str().unwrap_or_default().to_owned();
+        self.tell(Happening::Event {
+            id: id.clone(),
+            name: name.clone(),
+        });
+        self.match_pauses(&name, &event);
+        self.trigger(&name, &event);
+        id
+    }
+
+    /// Resumes the waits and invokes `event` matches and cancels the runs it cancels.
+    fn match_pauses(&mut self, name: &str, event: &Value) {
+        for (id, pause) in self.pauses.listening(name) {
+            let Some(run) = self.runs.get(&pause.run_id) else {
+                continue;
+            };
+            if run.status != RunStatus::Running {
+                continue;
+            }
+            let matches = match &pause.kind {
+                PauseKind::Invoke { correlation, .. } => {
+                    event["data"]["correlation_id"].as_str() == Some(correlation.as_str())
+                }
+                PauseKind::Wait { .. } | PauseKind::Cancel => {
+                    let run_event = run.event.clone();
+                    pause
+                        .expression
+                        .as_deref()
+                        .is_none_or(|x| self.expressions.holds_or_false(x, &run_event, Some(event)))
+                }
+            };
+            if !matches {
+                continue;
+            }
+            match pause.kind {
+                PauseKind::Wait { step } => {
+                    self.pauses.remove(id);
+                    self.resume(&pause.run_id, &step, event.clone());
+                }
+                PauseKind::Invoke { step, .. } => {
+                    self.pauses.remove(id);
+                    self.resume(&pause.run_id, &step, invoke_memo(event));
+                }
+                PauseKind::Cancel => {
+                    self.finish(&pause.run_id, RunStatus::Cancelled, Value::Null);
+                }
+            }
+        }
+    }
+
+    /// Starts the runs `event` triggers.
+    fn trigger(&mut self, name: &str, event: &Value) {
+        if name == SCHEDULED_TIMER_EVENT {
+            return; // cron runs are started by their schedules
+        }
+        let targets: Vec<String> = if name == FUNCTION_INVOKED_EVENT {
+            let fn_id = event["data"]["_inngest"]["fn_id"]
+                .as_str()
+                .unwrap_or_default();
+            if self.registry.functions.contains_key(fn_id) {
+                vec![fn_id.to_owned()]
+            } else {
+                Vec::new()
+            }
+        } else {
+            let candidates: Vec<(String, Option<String>)> = self
+                .registry
+                .functions
+                .values()
+                .flat_map(|f| {
+                    f.events
+                        .iter()
+                        .filter(|(n, _)| n == name)
+                        .map(|(_, x)| (f.config.id.clone(), x.clone()))
+                })
+                .collect();
+            let mut targets: Vec<String> = Vec::new();
+            for (function, expression) in candidates {
+                if targets.contains(&function) {
+                    continue;
+                }
+                let holds = expression
+                    .as_deref()
+                    .is_none_or(|x| self.expressions.holds_or_false(x, event, None));
+                if holds {
+                    targets.push(function);
+                }
+            }
+            targets
+        };
+        for function in targets {
+            self.start_run(&function, event);
+        }
+    }
+}
+
+/// What an invoke resumes with (server `GetResumeData`): `{"error"}` when the invoked run
+/// failed, `{"data": result}` when it completed, else (cancelled) the finished event's data.
+fn invoke_memo(finished: &Value) -> Value {
+    let data = &finished["data"];
+    match (data.get("error"), data.get("result")) {
+        (Some(error), _) if !error.is_null() => json!({ "error": error }),
+        (_, Some(result)) => json!({ "data": result }),
+        _ => data.clone(),
+    }
+}

@@ -1,0 +1,308 @@
+//! [`Engine`]: the core on real time. A driver task fires timers when they are due, makes the
+//! calls the core asks for (each through its app's transport), hands the answers back, and
+//! publishes the timeline.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::{Duration, SystemTime};
+
+use inngest_protocol::register::RegisterRequest;
+use serde_json::Value;
+use tokio::sync::{broadcast, Notify};
+
+use super::transport::{HttpTransport, Transport};
+use crate::core::{
+    Call, Core, CoreConfig, EventError, Happening, Output, RegisterError, RunView, StepRecord,
+    Synced, TransportError,
+};
+
+/// How the engine behaves.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct EngineConfig {
+    /// The core's settings (retries, how many finished runs are kept).
+    pub core: CoreConfig,
+    /// How long a call over HTTP may take before it is cut and retried (2 h by default, as
+    /// the server).
+    pub call_timeout: Duration,
+    /// Signs calls to apps synced over HTTP with this key, as Inngest Cloud does.
+    pub signing_key: Option<String>,
+    /// Logs the timeline of runs through `tracing` (target `inngest::engine`).
+    pub log_timeline: bool,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            core: CoreConfig::default(),
+            call_timeout: inngest_protocol::limits::CALL_TIMEOUT,
+            signing_key: None,
+            log_timeline: true,
+        }
+    }
+}
+
+impl EngineConfig {
+    /// Retries after a constant `interval` instead of the server's backoff table.
+    pub fn retry_interval(mut self, interval: Duration) -> Self {
+        self.core = self.core.with_retry_interval(Some(interval));
+        self
+    }
+
+    /// Keeps at most `n` finished runs.
+    pub fn max_finished_runs(mut self, n: usize) -> Self {
+        self.core = self.core.with_max_finished_runs(n);
+        self
+    }
+
+    /// Cuts calls over HTTP after `timeout`.
+    pub fn call_timeout(mut self, timeout: Duration) -> Self {
+        self.call_timeout = timeout;
+        self
+    }
+
+    /// Signs calls to apps synced over HTTP with `key`.
+    pub fn signing_key(mut self, key: impl Into<String>) -> Self {
+        self.signing_key = Some(key.into());
+        self
+    }
+
+    /// Turns the timeline log on or off.
+    pub fn log_timeline(mut self, on: bool) -> Self {
+        self.log_timeline = on;
+        self
+    }
+}
+
+/// Why the engine refused something.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The engine was started outside a Tokio runtime.
+    #[error("the Inngest engine needs a Tokio runtime: start it from async code (#[tokio::main])")]
+    NoRuntime,
+    /// A sync was refused.
+    #[error(transparent)]
+    Register(#[from] RegisterError),
+    /// Events were refused.
+    #[error(transparent)]
+    Event(#[from] EventError),
+}
+
+/// The engine. Cheap to clone; the engine stops when the last clone is dropped.
+#[derive(Clone)]
+pub struct Engine {
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    core: Mutex<Core>,
+    clock: Clock,
+    wake: Arc<Notify>,
+    transports: Mutex<HashMap<String, Arc<dyn Transport>>>,
+    http: HttpTransport,
+    happenings: broadcast::Sender<Happening>,
+    log_timeline: bool,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        // The driver holds only a weak reference: wake it so it sees the engine is gone.
+        self.wake.notify_one();
+    }
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("core", &*self.core())
+            .finish()
+    }
+}
+
+impl Engine {
+    /// Starts an engine with no apps; its driver runs on the current Tokio runtime.
+    pub fn start(config: EngineConfig) -> Result<Engine, EngineError> {
+        let handle = tokio::runtime::Handle::try_current().map_err(|_| EngineError::NoRuntime)?;
+        let (happenings, _) = broadcast::channel(4096);
+        let shared = Arc::new(Shared {
+            core: Mutex::new(Core::new(config.core, fastrand::u64(..))),
+            clock: Clock::start(),
+            wake: Arc::new(Notify::new()),
+            transports: Mutex::new(HashMap::new()),
+            http: HttpTransport::new(config.call_timeout, config.signing_key),
+            happenings,
+            log_timeline: config.log_timeline,
+        });
+        handle.spawn(drive(Arc::downgrade(&shared), shared.wake.clone()));
+        Ok(Engine { shared })
+    }
+
+    fn core(&self) -> MutexGuard<'_, Core> {
+        self.shared.core.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` on the core (to read it), under the engine's lock.
+    pub fn inspect<R>(&self, f: impl FnOnce(&Core) -> R) -> R {
+        f(&self.core())
+    }
+
+    fn changed(&self) {
+        self.shared.wake.notify_one();
+    }
+
+    /// Syncs an app whose functions are called through `transport` (its functions become
+    /// exactly the ones in `request`).
+    pub fn register(
+        &self,
+        request: &RegisterRequest,
+        transport: Arc<dyn Transport>,
+    ) -> Result<Synced, EngineError> {
+        let synced = self.core().register(request, self.shared.clock.now())?;
+        self.shared
+            .transports
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(synced.app_id.clone(), transport);
+        self.changed();
+        Ok(synced)
+    }
+
+    /// Syncs an app that is called over HTTP at its functions' URLs (`POST /fn/register`).
+    pub fn register_http(&self, request: &RegisterRequest) -> Result<Synced, EngineError> {
+        self.register(request, Arc::new(self.shared.http.clone()))
+    }
+
+    /// Receives events (as `POST /e/{key}` does); returns their ids in order.
+    pub fn send(&self, events: Vec<Value>) -> Result<Vec<String>, EngineError> {
+        let ids = self.core().send(events, self.shared.clock.now())?;
+        self.changed();
+        Ok(ids)
+    }
+
+    /// Cancels a running run (as `DELETE /v1/runs/{id}` does); `false` if it is not running.
+    pub fn cancel(&self, run_id: &str) -> bool {
+        let cancelled = self.core().cancel(run_id, self.shared.clock.now());
+        self.changed();
+        cancelled
+    }
+
+    /// Everything that happens from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Happening> {
+        self.shared.happenings.subscribe()
+    }
+
+    /// A run, as the REST API shows it.
+    pub fn run(&self, run_id: &str) -> Option<RunView> {
+        self.core().run(run_id)
+    }
+
+    /// The steps of a run, in the order they happened.
+    pub fn run_history(&self, run_id: &str) -> Option<Vec<StepRecord>> {
+        self.core().run_history(run_id)
+    }
+
+    /// The runs an event started.
+    pub fn runs_for_event(&self, event_id: &str) -> Vec<RunView> {
+        self.core().runs_for_event(event_id)
+    }
+
+    /// How many runs are kept (running and finished).
+    pub fn runs_kept(&self) -> usize {
+        self.core().runs_kept()
+    }
+
+    /// The slugs of the registered functions, sorted.
+    pub fn function_ids(&self) -> Vec<String> {
+        self.core().function_ids()
+    }
+}
+
+/// The engine's clock: the wall-clock time at start plus Tokio's monotonic time since, so it
+/// never goes back, and a test on Tokio's paused time moves it too.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    wall: SystemTime,
+    base: tokio::time::Instant,
+}
+
+impl Clock {
+    fn start() -> Clock {
+        Clock {
+            wall: SystemTime::now(),
+            base: tokio::time::Instant::now(),
+        }
+    }
+
+    fn now(&self) -> SystemTime {
+        self.wall + self.base.elapsed()
+    }
+}
+
+/// The driver: fires timers, makes calls, publishes the timeline; ends once the engine is
+/// dropped.
+async fn drive(shared: Weak<Shared>, wake: Arc<Notify>) {
+    loop {
+        let deadline = {
+            let Some(shared) = shared.upgrade() else {
+                return;
+            };
+            let (outputs, deadline) = {
+                let mut core = shared.core.lock().unwrap_or_else(|p| p.into_inner());
+                core.tick(shared.clock.now());
+                let outputs: Vec<Output> = std::iter::from_fn(|| core.poll_output()).collect();
+                (outputs, core.next_deadline())
+            };
+            for output in outputs {
+                match output {
+                    Output::Call(call) => spawn_call(&shared, call),
+                    Output::Happening(h) => {
+                        if shared.log_timeline {
+                            super::timeline::log(&h);
+                        }
+                        let _ = shared.happenings.send(h);
+                    }
+                }
+            }
+            deadline
+        };
+        match deadline {
+            Some(at) => {
+                let wait = match shared.upgrade() {
+                    Some(shared) => at.duration_since(shared.clock.now()).unwrap_or_default(),
+                    None => return,
+                };
+                let _ = tokio::time::timeout(wait, wake.notified()).await;
+            }
+            None => wake.notified().await,
+        }
+    }
+}
+
+/// Makes one call through its app's transport and hands the answer back to the core.
+fn spawn_call(shared: &Arc<Shared>, call: Call) {
+    let transport = shared
+        .transports
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .get(&call.app_id)
+        .cloned();
+    let weak = Arc::downgrade(shared);
+    tokio::spawn(async move {
+        let answer = match transport {
+            Some(t) => t.call(&call).await,
+            None => Err(TransportError::new(format!(
+                "no transport for the app `{}`",
+                call.app_id
+            ))),
+        };
+        if let Some(shared) = weak.upgrade() {
+            shared
+                .core
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .call_finished(call.id, answer, shared.clock.now());
+            shared.wake.notify_one();
+        }
+    });
+}

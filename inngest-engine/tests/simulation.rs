@@ -1,0 +1,347 @@
+//! The core on virtual time, against a scripted SDK: each function is a closure from the call
+//! request to the answer an SDK would give.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use inngest_engine::core::{CoreConfig, Output};
+use inngest_engine::{
+    BoxFuture, Call, CallResponse, Happening, RunStatus, Simulation, Transport, TransportError,
+};
+use inngest_protocol::call::CallRequest;
+use inngest_protocol::register::RegisterRequest;
+use inngest_protocol::step_id::hash;
+use serde_json::{json, Value};
+
+type Script = dyn Fn(&CallRequest, &str) -> CallResponse + Send + Sync;
+
+/// A fake SDK: answers each function's calls with its script.
+#[derive(Clone, Default)]
+struct FakeSdk {
+    scripts: Arc<Mutex<BTreeMap<String, Arc<Script>>>>,
+    calls: Arc<Mutex<Vec<(String, String, u32)>>>,
+}
+
+impl FakeSdk {
+    fn function(
+        &self,
+        slug: &str,
+        script: impl Fn(&CallRequest, &str) -> CallResponse + Send + Sync + 'static,
+    ) {
+        self.scripts
+            .lock()
+            .unwrap()
+            .insert(slug.into(), Arc::new(script));
+    }
+}
+
+impl Transport for FakeSdk {
+    fn call(&self, call: &Call) -> BoxFuture<Result<CallResponse, TransportError>> {
+        let request: CallRequest = serde_json::from_slice(&call.body).unwrap();
+        self.calls.lock().unwrap().push((
+            call.function_id.clone(),
+            call.step_id.clone(),
+            call.attempt,
+        ));
+        let script = self.scripts.lock().unwrap().get(&call.function_id).cloned();
+        let answer = match script {
+            Some(s) => Ok(s(&request, &call.step_id)),
+            None => Err(TransportError::new("no such function")),
+        };
+        Box::pin(async move { answer })
+    }
+}
+
+fn answer(status: u16, body: Value) -> CallResponse {
+    let mut headers = BTreeMap::new();
+    headers.insert("x-inngest-sdk".into(), "fake:v1".into());
+    headers.insert("x-inngest-req-version".into(), "2".into());
+    CallResponse {
+        status,
+        headers,
+        body: Bytes::from(serde_json::to_vec(&body).unwrap()),
+    }
+}
+
+fn no_retry(mut res: CallResponse) -> CallResponse {
+    res.headers
+        .insert("x-inngest-no-retry".into(), "true".into());
+    res
+}
+
+fn app(functions: Value) -> RegisterRequest {
+    serde_json::from_value(
+        json!({"appName": "app", "url": "http://app/api", "functions": functions}),
+    )
+    .unwrap()
+}
+
+fn function(slug: &str, triggers: Value) -> Value {
+    json!({"id": slug, "name": slug, "triggers": triggers, "steps": {"step": {
+        "id": "step", "name": "step",
+        "runtime": {"type": "http", "url": format!("http://app/api?fnId={slug}&stepId=step")},
+        "retries": {"attempts": 2}
+    }}})
+}
+
+fn start() -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+}
+
+fn ended(sim: &Simulation) -> Vec<(String, RunStatus, Value)> {
+    sim.happenings()
+        .iter()
+        .filter_map(|h| match h {
+            Happening::RunEnded {
+                function_id,
+                status,
+                output,
+                ..
+            } => Some((function_id.clone(), *status, output.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn steps_are_memoized_and_a_day_long_sleep_takes_no_time() {
+    let sdk = FakeSdk::default();
+    sdk.function("app-a", |req, _| {
+        let (load, nap) = (hash("load"), hash("nap"));
+        match (req.steps.get(&load), req.steps.contains_key(&nap)) {
+            (None, _) => answer(
+                206,
+                json!([{"id": load, "op": "StepRun", "name": "load", "data": 41}]),
+            ),
+            (Some(_), false) => answer(
+                206,
+                json!([{"id": nap, "op": "Sleep", "name": "nap", "opts": {"duration": "1d"}}]),
+            ),
+            (Some(v), true) => answer(200, json!(v["data"].as_i64().unwrap() + 1)),
+        }
+    });
+    let mut sim = Simulation::new(CoreConfig::default(), start());
+    sim.register(&app(json!([function("app-a", json!([{"event": "a/go"}]))])))
+        .unwrap();
+    sim.send(vec![json!({"name": "a/go", "data": {}})]).unwrap();
+    sim.run_until_idle(&sdk, 100).await.unwrap();
+    assert_eq!(
+        ended(&sim),
+        vec![("app-a".into(), RunStatus::Completed, json!(42))]
+    );
+    assert_eq!(
+        sim.now().duration_since(start()).unwrap(),
+        Duration::from_secs(86_400),
+        "the clock moved a day, virtually"
+    );
+    assert_eq!(sdk.calls.lock().unwrap().len(), 3);
+}
+
+#[tokio::test]
+async fn a_function_that_keeps_failing_is_retried_then_fails_and_its_handler_runs() {
+    let sdk = FakeSdk::default();
+    sdk.function("app-b", |_, _| {
+        answer(500, json!({"name": "Boom", "message": "no"}))
+    });
+    sdk.function("app-b-failure", |req, _| {
+        answer(
+            200,
+            json!(format!("handled {}", req.event["data"]["error"]["message"])),
+        )
+    });
+    let mut sim = Simulation::new(CoreConfig::default(), start());
+    sim.register(&app(json!([
+        function("app-b", json!([{"event": "b/go"}])),
+        function("app-b-failure", json!([{"event": "inngest/function.failed", "expression": "event.data.function_id == 'app-b'"}])),
+    ])))
+    .unwrap();
+    sim.send(vec![json!({"name": "b/go", "data": {}})]).unwrap();
+    sim.run_until_idle(&sdk, 100).await.unwrap();
+    let ends = ended(&sim);
+    assert_eq!(ends[0].0, "app-b");
+    assert_eq!(ends[0].1, RunStatus::Failed);
+    assert_eq!(ends[0].2["error"], "invalid status code: 500");
+    assert_eq!(
+        ends[1],
+        (
+            "app-b-failure".into(),
+            RunStatus::Completed,
+            json!("handled \"no\"")
+        )
+    );
+    let attempts: Vec<u32> = sdk
+        .calls
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|c| c.0 == "app-b")
+        .map(|c| c.2)
+        .collect();
+    assert_eq!(attempts, [0, 1, 2], "two retries");
+    let waited = sim.now().duration_since(start()).unwrap();
+    assert!(
+        waited >= Duration::from_secs(45) && waited <= Duration::from_secs(45 + 60),
+        "15 s then 30 s of backoff, with up to 30 s of jitter each: {waited:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_non_retriable_error_fails_at_once_and_the_lifecycle_events_come_in_the_servers_order() {
+    let sdk = FakeSdk::default();
+    sdk.function("app-c", |_, _| {
+        no_retry(answer(
+            400,
+            json!({"name": "NonRetriableError", "message": "banned"}),
+        ))
+    });
+    let mut sim = Simulation::new(CoreConfig::default(), start());
+    sim.register(&app(json!([function("app-c", json!([{"event": "c/go"}]))])))
+        .unwrap();
+    sim.send(vec![json!({"name": "c/go", "data": {}})]).unwrap();
+    sim.run_until_idle(&sdk, 100).await.unwrap();
+    assert_eq!(sdk.calls.lock().unwrap().len(), 1);
+    let names: Vec<&str> = sim
+        .happenings()
+        .iter()
+        .filter_map(|h| match h {
+            Happening::Event { name, .. } => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "c/go",
+            "inngest/function.finished",
+            "inngest/function.failed"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn invoking_a_function_that_does_not_exist_fails_the_step_at_once() {
+    let sdk = FakeSdk::default();
+    sdk.function("app-d", |req, _| {
+        let id = hash("call");
+        match req.steps.get(&id) {
+            None => answer(
+                206,
+                json!([{"id": id, "op": "InvokeFunction", "name": "call",
+                "opts": {"function_id": "app-missing", "payload": {"data": {}}}}]),
+            ),
+            Some(memo) => answer(200, memo.clone()),
+        }
+    });
+    let mut sim = Simulation::new(CoreConfig::default(), start());
+    sim.register(&app(json!([function("app-d", json!([{"event": "d/go"}]))])))
+        .unwrap();
+    sim.send(vec![json!({"name": "d/go", "data": {}})]).unwrap();
+    sim.run_until_idle(&sdk, 100).await.unwrap();
+    let ends = ended(&sim);
+    assert_eq!(
+        ends[0].2["error"]["message"],
+        "could not find function with ID: app-missing"
+    );
+    assert_eq!(
+        sim.now(),
+        start(),
+        "no time passed: nothing waited for a timeout"
+    );
+}
+
+#[tokio::test]
+async fn a_wait_resumes_with_the_matching_event_or_null_after_its_timeout() {
+    let sdk = FakeSdk::default();
+    sdk.function("app-e", |req, _| {
+        let id = hash("paid");
+        match req.steps.get(&id) {
+            None => answer(206, json!([{"id": id, "op": "WaitForEvent", "name": "e/paid",
+                "opts": {"event": "e/paid", "timeout": "1h", "if": "event.data.order == async.data.order"}}])),
+            Some(memo) => answer(200, memo.clone()),
+        }
+    });
+    let mut sim = Simulation::new(CoreConfig::default(), start());
+    sim.register(&app(json!([function(
+        "app-e",
+        json!([{"event": "e/order"}])
+    )])))
+    .unwrap();
+    sim.send(vec![
+        json!({"name": "e/order", "data": {"order": 1}}),
+        json!({"name": "e/order", "data": {"order": 2}}),
+    ])
+    .unwrap();
+    // Both runs call once and pause; then order 2 is paid.
+    while let Some(output) = sim.core().poll_output() {
+        if let Output::Call(call) = output {
+            let answer = sdk.call(&call).await;
+            let now = sim.now();
+            sim.core().call_finished(call.id, answer, now);
+        }
+    }
+    sim.send(vec![
+        json!({"name": "e/paid", "data": {"order": 2, "amount": 5}}),
+    ])
+    .unwrap();
+    sim.run_until_idle(&sdk, 100).await.unwrap();
+    let ends = ended(&sim);
+    assert_eq!(
+        ends[0].2["data"]["amount"], 5,
+        "order 2 resumed with the event"
+    );
+    assert_eq!(ends[1].2, Value::Null, "order 1 timed out");
+    assert_eq!(
+        sim.now().duration_since(start()).unwrap(),
+        Duration::from_secs(3600)
+    );
+}
+
+#[tokio::test]
+async fn answers_the_server_refuses_are_retried_not_left_hanging() {
+    for body in [&b""[..], b"[]", b"\"x\"", b"{]", br#"[{"op":"Teleport"}]"#] {
+        let sdk = FakeSdk::default();
+        let bytes = Bytes::copy_from_slice(body);
+        sdk.function("app-f", move |_, _| {
+            let mut res = answer(206, Value::Null);
+            res.body = bytes.clone();
+            res
+        });
+        let mut sim = Simulation::new(CoreConfig::default(), start());
+        sim.register(&app(json!([function("app-f", json!([{"event": "f/go"}]))])))
+            .unwrap();
+        sim.send(vec![json!({"name": "f/go", "data": {}})]).unwrap();
+        let result = sim.run_until_idle(&sdk, 50).await;
+        if body == b"[]" {
+            // `[]` means "call me again": it never ends, but never hangs either.
+            assert!(result.is_err());
+        } else {
+            result.unwrap();
+            assert_eq!(ended(&sim)[0].1, RunStatus::Failed, "{body:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_sync_replaces_the_apps_functions() {
+    let mut sim = Simulation::new(CoreConfig::default(), start());
+    sim.register(&app(json!([
+        function("app-x", json!([])),
+        function("app-y", json!([]))
+    ])))
+    .unwrap();
+    let synced = sim
+        .register(&app(json!([function("app-y", json!([]))])))
+        .unwrap();
+    assert_eq!(synced.removed, ["app-x"]);
+    assert_eq!(sim.core().function_ids(), ["app-y"]);
+    let duplicate = sim.register(&app(json!([
+        function("app-y", json!([])),
+        function("app-y", json!([]))
+    ])));
+    assert_eq!(
+        duplicate.unwrap_err().to_string(),
+        "the function id `app-y` is used more than once"
+    );
+}
