@@ -14,7 +14,7 @@
 #   bench/bench.sh --phases throughput,replay --rounds 5
 #
 # The in-process replay cost is a criterion bench: `cargo bench --bench replay`.
-# Arguments are passed to bench-run (see bench/harness/src/bin/bench-run.rs).
+# Arguments are passed to bench-run (see bench/harness/src/bin/bench-run/main.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -1,0 +1,115 @@
+//! Parallel steps: branches planned together, and races.
+
+use inngest::step::Either;
+use inngest::{Context, Error};
+use serde_json::json;
+
+use crate::support::{hash, CallBody};
+use crate::{ops, served};
+
+#[inngest::function(id = "three", event = "test/three")]
+async fn three(ctx: Context) -> Result<u32, Error> {
+    let (a, b, c) = tokio::join!(
+        ctx.step.run("a", || async { Ok(1_u32) }),
+        ctx.step.run("b", || async { Ok(2_u32) }),
+        ctx.step.run("c", || async { Ok(3_u32) }),
+    );
+    Ok(a? + b? + c?)
+}
+
+#[inngest::function(id = "twenty", event = "test/twenty")]
+async fn twenty(ctx: Context) -> Result<u32, Error> {
+    let branches = (0..20_u32).map(|i| {
+        let step = ctx.step.clone();
+        async move {
+            step.run(&format!("branch-{i}"), || async move { Ok(i) })
+                .await
+        }
+    });
+    let results = futures::future::join_all(branches).await;
+    results.into_iter().try_fold(0, |acc, r| Ok(acc + r?))
+}
+
+#[inngest::function(id = "racer", event = "test/race")]
+async fn racer(ctx: Context) -> Result<String, Error> {
+    let winner = ctx
+        .step
+        .race(
+            ctx.step.run("fast", || async { Ok(1_u32) }),
+            ctx.step.run("slow", || async { Ok("two".to_owned()) }),
+        )
+        .await;
+    Ok(match winner {
+        Either::Left(n) => format!("fast won: {}", n?),
+        Either::Right(s) => format!("slow won: {}", s?),
+    })
+}
+
+#[tokio::test]
+async fn three_branches_are_planned_together() {
+    let s = served().await;
+    let r = s
+        .call(
+            "steps-app-three",
+            "step",
+            &CallBody::new("test/three", json!({})).build(),
+        )
+        .await;
+    let ops = ops(&r);
+    let ids: Vec<&str> = ops.iter().map(|o| o["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec![hash("a"), hash("b"), hash("c")]);
+    assert!(ops.iter().all(|o| o["op"] == "StepPlanned"));
+}
+
+#[tokio::test]
+async fn twenty_branches_are_planned_together_and_complete() {
+    let s = served().await;
+    let r = s
+        .call(
+            "steps-app-twenty",
+            "step",
+            &CallBody::new("test/twenty", json!({})).build(),
+        )
+        .await;
+    let ops = ops(&r);
+    assert_eq!(ops.len(), 20);
+    for (i, op) in ops.iter().enumerate() {
+        assert_eq!(op["op"], "StepPlanned");
+        assert_eq!(op["id"], hash(&format!("branch-{i}")));
+    }
+    let mut body = CallBody::new("test/twenty", json!({}));
+    for i in 0..20 {
+        body = body.memo(&format!("branch-{i}"), json!({"data": i}));
+    }
+    let r = s.call("steps-app-twenty", "step", &body.build()).await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json(), json!(190));
+}
+
+#[tokio::test]
+async fn a_race_marks_its_ops_and_the_first_finished_branch_wins() {
+    let s = served().await;
+    let r = s
+        .call(
+            "steps-app-racer",
+            "step",
+            &CallBody::new("test/race", json!({})).build(),
+        )
+        .await;
+    let ops = ops(&r);
+    assert_eq!(ops.len(), 2);
+    for op in &ops {
+        assert_eq!(op["op"], "StepPlanned");
+        assert_eq!(
+            op["opts"],
+            json!({"type": "step.run", "parallelMode": "race"})
+        );
+    }
+    let slow_first = CallBody::new("test/race", json!({})).memo("slow", json!({"data": "two"}));
+    let r = s.call("steps-app-racer", "step", &slow_first.build()).await;
+    assert_eq!(r.json(), json!("slow won: two"));
+    // Both finished later: the one Inngest recorded first still wins, on every replay.
+    let both = slow_first.memo("fast", json!({"data": 1}));
+    let r = s.call("steps-app-racer", "step", &both.build()).await;
+    assert_eq!(r.json(), json!("slow won: two"));
+}
