@@ -10,9 +10,9 @@ use inngest_protocol::limits::{INTERNAL_EVENT_PREFIX, MAX_EVENTS_PER_REQUEST, MA
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::config::{var, Config, Mode, Overrides, Secret};
+use crate::app::config::{var, Config, Mode, Overrides, Secret};
 use crate::error::Error;
-use crate::response::SDK_HEADER_VALUE;
+use crate::serving::response::SDK_HEADER_VALUE;
 
 /// The event key the dev server accepts when none is set.
 const DEV_EVENT_KEY: &str = "NO_EVENT_KEY_SET";

@@ -16,14 +16,14 @@ use serde_json::Value;
 
 use crate::error::StepError;
 use crate::execution::{CallState, Target};
-use crate::memo::Memo;
+use crate::execution::memo::Memo;
 
 /// The call-request parser of `POST ?fnId=` on an arbitrary body. It agrees with plain serde
 /// on what is valid, except that it takes only a JSON object (serde also takes an array of
 /// the fields); the values it reads print and parse back to themselves; what it accepts can be
 /// turned into a call's state.
 pub fn call_request(data: &[u8]) {
-    let ours = crate::call::parse_request(data);
+    let ours = crate::serving::call::parse_request(data);
     let plain = serde_json::from_slice::<CallRequest>(data);
     let object = data
         .iter()

@@ -46,27 +46,26 @@
 
 #![deny(missing_docs)]
 
-mod app;
-mod call;
-mod client;
-mod config;
+// The layers, bottom up (ARCHITECTURE.md): the shared model of functions, contexts and
+// errors; execution (replay, suspension); the steps; serving (HTTP, sync, signatures,
+// introspection); the app; and, at the edge, the engine.
 mod context;
-pub mod dev;
 mod error;
-mod execution;
 mod function;
-mod handler;
-mod introspection;
-mod memo;
 pub mod options;
-mod registry;
-mod response;
-mod serve;
-mod signature;
-pub mod step;
-mod sync;
-pub mod testing;
 pub mod timestr;
+
+mod execution;
+
+mod client;
+pub mod step;
+
+mod serving;
+
+mod app;
+
+pub mod dev;
+pub mod testing;
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -84,16 +83,16 @@ mod proptests;
 
 pub use app::{serve, App};
 pub use client::{send, send_many, Client};
-pub use config::{Mode, Secret};
+pub use app::config::{Mode, Secret};
 pub use context::Context;
 pub use error::{Error, NonRetriableError, RetryAfterError, RetryAt, StepError};
 pub use function::{Definition, Function, Kind, Registration, Trigger};
-pub use handler::InngestService;
+pub use serving::handler::InngestService;
 pub use inngest_macros::{function, on_cancel, on_failure};
 pub use inngest_protocol::error::SerializedError;
 pub use inngest_protocol::event::{
     Event, FailureError, FunctionCancelled, FunctionFailed, FUNCTION_CANCELLED_EVENT,
     FUNCTION_FAILED_EVENT,
 };
-pub use response::{SDK_HEADER_VALUE, VERSION};
-pub use serve::Serve;
+pub use serving::response::{SDK_HEADER_VALUE, VERSION};
+pub use app::serve::Serve;

@@ -13,7 +13,7 @@ use inngest_protocol::signature::{parse_header, sign, verify, SignatureError, Si
 use inngest_protocol::step_id::{hash, IdCounter};
 
 use crate::__fuzz;
-use crate::memo::Memo;
+use crate::execution::memo::Memo;
 
 /// Keys that hit the call request's fields, and some that do not.
 fn key() -> impl Strategy<Value = String> {
@@ -223,7 +223,7 @@ proptest! {
         }
         let bytes = serde_json::to_vec(&body).unwrap();
         __fuzz::call_request(&bytes);
-        if let Err(message) = crate::call::parse_request(&bytes) {
+        if let Err(message) = crate::serving::call::parse_request(&bytes) {
             let path = pointer.trim_start_matches('/').replace('/', ".");
             prop_assert!(message.starts_with(&path), "{} (replaced {})", message, pointer);
         }
@@ -232,7 +232,7 @@ proptest! {
     #[test]
     fn valid_call_requests_round_trip(g in generated()) {
         let bytes = serde_json::to_vec(&g.to_json()).unwrap();
-        let r = crate::call::parse_request(&bytes).unwrap();
+        let r = crate::serving::call::parse_request(&bytes).unwrap();
         prop_assert_eq!(&r.event, &g.event);
         prop_assert_eq!(&r.events, &g.events.clone().unwrap_or_default());
         let steps: BTreeMap<String, Value> = r.steps.into_iter().collect();
@@ -261,7 +261,7 @@ proptest! {
         body["events"] = Value::Null;
         body["steps"] = Value::Null;
         body["ctx"]["stack"] = json!({"stack": null, "current": 0});
-        let r = crate::call::parse_request(&serde_json::to_vec(&body).unwrap()).unwrap();
+        let r = crate::serving::call::parse_request(&serde_json::to_vec(&body).unwrap()).unwrap();
         prop_assert!(r.events.is_empty());
         prop_assert!(r.steps.is_empty());
         prop_assert_eq!(r.ctx.stack.unwrap().stack, Vec::<String>::new());
@@ -314,8 +314,8 @@ proptest! {
     #[test]
     fn the_handlers_parser_agrees_with_parse_request(g in generated()) {
         let bytes = serde_json::to_vec(&g.to_json()).unwrap();
-        let plain = crate::call::parse_request(&bytes).unwrap();
-        let memos = crate::call::parse_call_memos(&bytes).unwrap();
+        let plain = crate::serving::call::parse_request(&bytes).unwrap();
+        let memos = crate::serving::call::parse_call_memos(&bytes).unwrap();
         // Keys that are not hashed ids can never be claimed: the handler does not keep them.
         let decoded: BTreeMap<String, Memo> = plain
             .steps

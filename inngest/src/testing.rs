@@ -37,7 +37,7 @@ use crate::client::Client;
 use crate::dev::engine::finished_data;
 use crate::dev::{InProcessTransport, RunStatus, Transport};
 use crate::function::{Function, Kind, Registration};
-use crate::handler::InngestService;
+use crate::serving::handler::InngestService;
 use inngest_protocol::error::SerializedError;
 use inngest_protocol::event::Event;
 

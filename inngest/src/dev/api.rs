@@ -13,7 +13,7 @@ use http::{Method, Response, StatusCode};
 use serde_json::{json, Value};
 
 use super::engine::Engine;
-use crate::response::{self, Body};
+use crate::serving::response::{self, Body};
 
 /// Whether `path` belongs to the engine.
 pub(crate) fn owns(path: &str) -> bool {
@@ -115,7 +115,7 @@ where
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let (parts, body) = req.into_parts();
-    match crate::handler::read_body(&parts, body, limit, timeout).await {
+    match crate::serving::handler::read_body(&parts, body, limit, timeout).await {
         Ok(body) => handle(engine, &parts.method, parts.uri.path(), &body),
         Err(res) => res,
     }
@@ -156,8 +156,8 @@ where
             Ok(answer(
                 &engine,
                 req,
-                crate::config::DEFAULT_BODY_LIMIT,
-                crate::config::DEFAULT_BODY_TIMEOUT,
+                crate::app::config::DEFAULT_BODY_LIMIT,
+                crate::app::config::DEFAULT_BODY_TIMEOUT,
             )
             .await)
         })

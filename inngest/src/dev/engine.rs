@@ -46,7 +46,7 @@ pub struct EngineConfig {
 impl Default for EngineConfig {
     fn default() -> Self {
         EngineConfig {
-            retry_interval: crate::config::var("INNGEST_RETRY_INTERVAL")
+            retry_interval: crate::app::config::var("INNGEST_RETRY_INTERVAL")
                 .and_then(|v| v.trim().parse::<u64>().ok())
                 .filter(|n| *n >= 1)
                 .map(Duration::from_secs),

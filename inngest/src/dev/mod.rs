@@ -28,10 +28,10 @@ pub async fn serve_engine(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) {
     let service = api::EngineService::new(engine);
-    crate::serve::accept_loop(
+    crate::app::serve::accept_loop(
         listener,
         service,
-        crate::config::DEFAULT_BODY_TIMEOUT,
+        crate::app::config::DEFAULT_BODY_TIMEOUT,
         Box::pin(shutdown),
     )
     .await;

@@ -7,8 +7,8 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 
 use crate::function::BoxFuture;
-use crate::handler::InngestService;
-use crate::response::SDK_HEADER_VALUE;
+use crate::serving::handler::InngestService;
+use crate::serving::response::SDK_HEADER_VALUE;
 
 /// An SDK's answer to a call request.
 #[derive(Debug, Clone)]
@@ -32,7 +32,7 @@ pub trait Transport: Send + Sync + 'static {
 #[derive(Debug, Clone, Default)]
 pub struct HttpTransport {
     client: reqwest::Client,
-    signing_key: Option<crate::config::Secret>,
+    signing_key: Option<crate::app::config::Secret>,
 }
 
 impl HttpTransport {
@@ -40,7 +40,7 @@ impl HttpTransport {
     pub fn signed(key: impl Into<String>) -> Self {
         HttpTransport {
             client: reqwest::Client::default(),
-            signing_key: Some(crate::config::Secret::new(key.into())),
+            signing_key: Some(crate::app::config::Secret::new(key.into())),
         }
     }
 }
@@ -51,7 +51,7 @@ impl Transport for HttpTransport {
         let signature = self
             .signing_key
             .as_ref()
-            .map(|key| crate::signature::signature_header(key, &body));
+            .map(|key| crate::serving::signature::signature_header(key, &body));
         Box::pin(async move {
             let step_id = url::Url::parse(&url)
                 .ok()
@@ -95,7 +95,7 @@ impl Transport for HttpTransport {
 /// Calls this process's own serve endpoint without sockets.
 #[derive(Debug, Clone)]
 pub struct InProcessTransport {
-    service: std::sync::Weak<crate::handler::Inner>,
+    service: std::sync::Weak<crate::serving::handler::Inner>,
 }
 
 impl InProcessTransport {

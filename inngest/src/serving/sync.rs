@@ -6,10 +6,10 @@
 use http::request::Parts;
 use http::{HeaderValue, Response, StatusCode};
 
-use crate::config::{var, Config};
-use crate::handler::{Auth, Inner};
-use crate::introspection::{capabilities, SDK_LANGUAGE};
-use crate::response::{self, Body, SDK_NAME, X_INNGEST_SERVER_KIND, X_INNGEST_SYNC_KIND};
+use crate::app::config::{var, Config};
+use crate::serving::handler::{Auth, Inner};
+use crate::serving::introspection::{capabilities, SDK_LANGUAGE};
+use crate::serving::response::{self, Body, SDK_NAME, X_INNGEST_SERVER_KIND, X_INNGEST_SYNC_KIND};
 use inngest_protocol::headers;
 use inngest_protocol::register::{RegisterRequest, RegisterResponse};
 use inngest_protocol::sync::{InBandSync, SyncRequest, SyncResponse};
@@ -133,7 +133,7 @@ fn in_band(inner: &Inner, url: String) -> Response<Body> {
         env: inner.config.env.clone(),
         framework: FRAMEWORK.to_owned(),
         functions: inner.registry.configs(&url),
-        inspection: crate::introspection::authenticated(inner),
+        inspection: crate::serving::introspection::authenticated(inner),
         platform: None,
         sdk_author: "inngest".to_owned(),
         sdk_language: SDK_LANGUAGE.to_owned(),
@@ -198,7 +198,7 @@ pub(crate) fn serve_url(
         url.set_host(o.host_str()).map_err(|e| e.to_string())?;
         url.set_port(o.port()).ok();
     }
-    if config.serve_path != crate::config::DEFAULT_SERVE_PATH || from_body.is_none() {
+    if config.serve_path != crate::app::config::DEFAULT_SERVE_PATH || from_body.is_none() {
         url.set_path(&config.serve_path);
     }
     url.set_query(None);

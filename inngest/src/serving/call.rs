@@ -12,9 +12,9 @@ use serde_json::{json, Value};
 use crate::error::{Error, StepError};
 use crate::execution::{drive, CallOutcome, CallState, StepOutcome, Target};
 use crate::function::Call;
-use crate::handler::Inner;
-use crate::memo::Memos;
-use crate::response::{self, Body};
+use crate::serving::handler::Inner;
+use crate::execution::memo::Memos;
+use crate::serving::response::{self, Body};
 use crate::step::Step;
 
 /// The query of a call request.
@@ -162,7 +162,7 @@ impl<'de> serde::de::Visitor<'de> for ValidJsonVisitor {
 #[cfg(test)]
 pub(crate) fn parse_call_memos(
     body: &[u8],
-) -> Result<std::collections::BTreeMap<String, crate::memo::Memo>, String> {
+) -> Result<std::collections::BTreeMap<String, crate::execution::memo::Memo>, String> {
     parse_call(body).map(|r| r.steps.by_hashed_id())
 }
 

@@ -1,12 +1,15 @@
 //! [`App`]: an explicitly built app, and [`serve`], the zero-configuration entry point.
 
+pub(crate) mod config;
+pub(crate) mod serve;
+
 use crate::client::Client;
-use crate::config::{Config, Mode, Overrides, Secret};
+use crate::app::config::{Config, Mode, Overrides, Secret};
 use crate::error::Error;
 use crate::function::{Function, Registration};
-use crate::handler::{Inner, InngestService};
-use crate::registry::{resolve_app_id, Registry};
-use crate::serve::Serve;
+use crate::serving::handler::{Inner, InngestService};
+use crate::serving::registry::{resolve_app_id, Registry};
+use crate::app::serve::Serve;
 use crate::step::StepEnv;
 
 /// Serves every function of the binary declared with `#[inngest::function]` and
@@ -200,7 +203,7 @@ impl App {
         });
         if let Some(engine) = engine {
             service.register_with(&engine)?;
-            crate::serve::announce(
+            crate::app::serve::announce(
                 "no INNGEST_DEV or INNGEST_SIGNING_KEY set: running the embedded Inngest engine in this process (send events to POST /e/<key> on this server or with inngest::send). Set INNGEST_DEV=1 to use the Inngest dev server, or INNGEST_SIGNING_KEY for Inngest Cloud.",
             );
             if check_path {

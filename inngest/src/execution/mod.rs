@@ -6,6 +6,8 @@
 //! found, [`drive`] decides: run exactly one new step now (when immediate execution is
 //! allowed), or report the steps as planned ops. Then the future is dropped.
 
+pub(crate) mod memo;
+
 use std::collections::HashMap;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
@@ -22,7 +24,7 @@ use inngest_protocol::step_id::{parse_hashed, IdCounter, StepId};
 use serde_json::value::RawValue;
 
 use crate::error::Error;
-use crate::memo::{Memo, Memos};
+use crate::execution::memo::{Memo, Memos};
 
 /// An op as this SDK reports it, with its own serialized errors.
 pub(crate) type Op = inngest_protocol::op::Op<SerializedError>;

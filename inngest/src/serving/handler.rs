@@ -1,5 +1,5 @@
 //! The serve endpoint as a `tower::Service`: the method chooses the action (protocol.md
-//! section 1). Mount it in any hyper or axum app, or let [`serve`](crate::serve) run it.
+//! section 1). Mount it in any hyper or axum app, or let [`serve`](crate::serve()) run it.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -11,13 +11,13 @@ use http_body::Body as HttpBody;
 use http_body_util::{BodyExt, Limited};
 use inngest_protocol::headers;
 
-use crate::call::{self, CallQuery};
-use crate::config::Config;
-use crate::config::{Mode, Secret};
+use crate::serving::call::{self, CallQuery};
+use crate::app::config::Config;
+use crate::app::config::{Mode, Secret};
 use crate::function::BoxFuture;
-use crate::registry::Registry;
-use crate::response::{self, Body};
-use crate::signature::{self, SignatureError};
+use crate::serving::registry::Registry;
+use crate::serving::response::{self, Body};
+use crate::serving::signature::{self, SignatureError};
 use crate::step::StepEnv;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -61,7 +61,7 @@ impl Inner {
         loop {
             let mut req = request().header(headers::X_INNGEST_SDK, response::SDK_HEADER_VALUE);
             if let Some(key) = keys[attempt] {
-                req = req.bearer_auth(crate::signature::hashed_signing_key(key));
+                req = req.bearer_auth(crate::serving::signature::hashed_signing_key(key));
             }
             if let Some(env) = &config.env {
                 req = req.header(headers::X_INNGEST_ENV, env.as_str());
@@ -200,7 +200,7 @@ impl InngestService {
         };
         let auth = self.authenticate(&parts, &body);
         let res = match (&parts.method, &auth) {
-            (&Method::GET, _) => crate::introspection::answer(inner, &auth),
+            (&Method::GET, _) => crate::serving::introspection::answer(inner, &auth),
             // In cloud mode nothing but introspection answers an unsigned request.
             (_, Auth::Refused(reason)) => {
                 tracing::warn!(%reason, method = %parts.method, "refused a request without a valid signature");
@@ -210,7 +210,7 @@ impl InngestService {
                     &serde_json::json!({ "message": "Unauthorized" }),
                 );
             }
-            (&Method::PUT, _) => crate::sync::handle(inner, &auth, &parts, &body).await,
+            (&Method::PUT, _) => crate::serving::sync::handle(inner, &auth, &parts, &body).await,
             _ => match CallQuery::parse(parts.uri.query()) {
                 Ok(q) if q.probe.as_deref() == Some("trust") => {
                     response::json(StatusCode::OK, &serde_json::json!({}))

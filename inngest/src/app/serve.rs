@@ -9,13 +9,13 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 use crate::app::App;
-use crate::config::Mode;
+use crate::app::config::Mode;
 use crate::error::Error;
 use crate::function::BoxFuture;
 
 /// A server that is not running yet: `.await` it to serve until it fails or shuts down.
 ///
-/// Built by [`serve`](crate::serve()) or [`App::serve`].
+/// Built by [`serve`](crate::app::serve()) or [`App::serve`].
 #[must_use = "a server does nothing until it is awaited"]
 pub struct Serve {
     app: App,
@@ -109,7 +109,7 @@ pub(crate) async fn accept_loop<S>(
 ) where
     S: tower_service::Service<
             http::Request<hyper::body::Incoming>,
-            Response = http::Response<crate::response::Body>,
+            Response = http::Response<crate::serving::response::Body>,
             Error = std::convert::Infallible,
         > + Clone
         + Send

@@ -4,10 +4,10 @@
 
 use http::{Response, StatusCode};
 
-use crate::handler::{Auth, Inner};
-use crate::response::{self, Body};
-use crate::signature::hashed_signing_key;
-use crate::sync::FRAMEWORK;
+use crate::serving::handler::{Auth, Inner};
+use crate::serving::response::{self, Body};
+use crate::serving::signature::hashed_signing_key;
+use crate::serving::sync::FRAMEWORK;
 use inngest_protocol::signature::sha256_hex;
 use inngest_protocol::sync::{
     AuthenticatedIntrospection, Capabilities, Introspection, IntrospectionExtra, SCHEMA_VERSION,
@@ -27,7 +27,7 @@ pub(crate) fn capabilities() -> Capabilities {
 pub(crate) fn answer(inner: &Inner, auth: &Auth<'_>) -> Response<Body> {
     match auth {
         Auth::Verified(_) => response::json(StatusCode::OK, &authenticated(inner)),
-        Auth::NotRequired | Auth::Refused(crate::signature::SignatureError::Missing) => {
+        Auth::NotRequired | Auth::Refused(crate::serving::signature::SignatureError::Missing) => {
             response::json(StatusCode::OK, &unauthenticated(inner, None))
         }
         Auth::Refused(_) => response::json(StatusCode::OK, &unauthenticated(inner, Some(false))),
