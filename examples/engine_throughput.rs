@@ -7,7 +7,7 @@
 use std::future::IntoFuture;
 use std::time::{Duration, Instant};
 
-use inngest::dev::{Engine, EngineConfig, Happening};
+use inngest::engine::{Engine, EngineConfig, Happening};
 use inngest::{Context, Error};
 use serde_json::json;
 
@@ -24,12 +24,14 @@ async fn measure(engine: &Engine, n: usize) -> f64 {
     let mut happenings = engine.subscribe();
     let start = Instant::now();
     for chunk in (0..n).collect::<Vec<_>>().chunks(100) {
-        engine.send(
-            chunk
-                .iter()
-                .map(|i| json!({"name": "bench/three", "data": {"i": i}}))
-                .collect(),
-        );
+        engine
+            .send(
+                chunk
+                    .iter()
+                    .map(|i| json!({"name": "bench/three", "data": {"i": i}}))
+                    .collect(),
+            )
+            .expect("the events are valid");
     }
     let mut ended = 0;
     while ended < n {
@@ -61,13 +63,10 @@ fn rss_kib() -> u64 {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     let n = 5_000;
-    let config = || EngineConfig {
-        retry_interval: None,
-        max_finished_runs: 1_000_000,
-    };
+    let config = || EngineConfig::default().max_finished_runs(1_000_000);
 
     // In-process: the engine calls the app's handler directly.
-    let engine = Engine::new(config());
+    let engine = Engine::start(config()).map_err(Error::new)?;
     let app = inngest::App::new("bench")
         .register::<three_steps>()
         .dev("http://127.0.0.1:9")
@@ -85,12 +84,12 @@ async fn main() -> Result<(), Error> {
     );
 
     // Over loopback HTTP: the engine served on its own, the app registered like with the dev server.
-    let engine = Engine::new(config());
+    let engine = Engine::start(config()).map_err(Error::new)?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(Error::new)?;
     let engine_url = format!("http://{}", listener.local_addr().map_err(Error::new)?);
-    tokio::spawn(inngest::dev::serve_engine(
+    tokio::spawn(inngest::engine::serve(
         engine.clone(),
         listener,
         std::future::pending(),

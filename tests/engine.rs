@@ -7,7 +7,7 @@ mod support;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use inngest::dev::{Engine, EngineConfig, Happening, RunStatus, RunView};
+use inngest::engine::{Engine, EngineConfig, Happening, Opcode, RunStatus, RunView};
 use inngest::step::WaitForEvent;
 use inngest::{Context, Error, FunctionFailed, NonRetriableError};
 use serde::{Deserialize, Serialize};
@@ -130,8 +130,7 @@ fn engine() -> Engine {
         .unwrap();
     let engine = service
         .engine()
-        .expect("no INNGEST_DEV: the embedded engine runs")
-        .clone();
+        .expect("no INNGEST_DEV: the embedded engine runs");
     // The engine holds the service weakly; keep it alive for the test.
     std::mem::forget(service);
     engine
@@ -228,7 +227,8 @@ async fn sleeps_resume_on_their_timer() {
 async fn a_wait_resumes_with_the_matching_event_or_times_out() {
     let e = engine();
     let mut happenings = e.subscribe();
-    e.send(vec![json!({"name": "eng/order", "data": {"order": "o-1"}})]);
+    e.send(vec![json!({"name": "eng/order", "data": {"order": "o-1"}})])
+        .unwrap();
     // Wait until the run is paused on its wait, then send a non-matching and a matching event.
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     loop {
@@ -236,13 +236,20 @@ async fn a_wait_resumes_with_the_matching_event_or_times_out() {
             .await
             .unwrap()
             .unwrap();
-        if matches!(&h, Happening::Step { op, .. } if op == "WaitForEvent") {
+        if matches!(
+            &h,
+            Happening::Step {
+                op: Opcode::WaitForEvent,
+                ..
+            }
+        ) {
             break;
         }
     }
     e.send(vec![
         json!({"name": "eng/paid", "data": {"order": "o-2", "amount": 1}}),
-    ]);
+    ])
+    .unwrap();
     let runs = run_to_end(
         &e,
         json!({"name": "eng/paid", "data": {"order": "o-1", "amount": 30}}),
@@ -279,31 +286,40 @@ async fn parallel_steps_run_and_coalesce() {
 async fn a_cancelled_run_stops_and_emits_function_cancelled() {
     let e = engine();
     let mut happenings = e.subscribe();
-    e.send(vec![json!({"name": "eng/long-nap", "data": {}})]);
+    e.send(vec![json!({"name": "eng/long-nap", "data": {}})])
+        .unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let run_id = loop {
         let h = tokio::time::timeout_at(deadline, happenings.recv())
             .await
             .unwrap()
             .unwrap();
-        if let Happening::Step { run_id, op, .. } = h {
-            if op == "Sleep" {
-                break run_id;
-            }
+        if let Happening::Step {
+            run_id,
+            op: Opcode::Sleep,
+            ..
+        } = h
+        {
+            break run_id;
         }
     };
     assert!(e.cancel(&run_id));
     assert_eq!(e.run(&run_id).unwrap().status, RunStatus::Cancelled);
     assert!(!e.cancel(&run_id), "already cancelled");
     let mut names = Vec::new();
-    while let Ok(h) = happenings.try_recv() {
+    while names.len() < 2 {
+        let h = tokio::time::timeout_at(deadline, happenings.recv())
+            .await
+            .unwrap()
+            .unwrap();
         if let Happening::Event { name, .. } = h {
             names.push(name);
         }
     }
+    // The server's order: `finished` first, then `cancelled`.
     assert_eq!(
         names,
-        vec!["inngest/function.cancelled", "inngest/function.finished"]
+        vec!["inngest/function.finished", "inngest/function.cancelled"]
     );
 }
 
@@ -376,7 +392,7 @@ async fn ticker(ctx: Context) -> Result<Value, Error> {
 
 #[tokio::test(start_paused = true)]
 async fn cron_triggers_fire_on_schedule() {
-    let e = Engine::new(EngineConfig::default());
+    let e = Engine::start(EngineConfig::default()).unwrap();
     let service = inngest::App::new("cron")
         .register::<ticker>()
         .dev("http://127.0.0.1:9")
@@ -403,10 +419,7 @@ async fn cron_triggers_fire_on_schedule() {
 
 #[tokio::test]
 async fn finished_runs_are_bounded() {
-    let e = Engine::new(EngineConfig {
-        max_finished_runs: 3,
-        ..EngineConfig::default()
-    });
+    let e = Engine::start(EngineConfig::default().max_finished_runs(3)).unwrap();
     let service = inngest::App::new("bounded")
         .register::<doubler>()
         .dev("http://127.0.0.1:9")
@@ -423,11 +436,10 @@ async fn finished_runs_are_bounded() {
 #[tokio::test]
 async fn calls_to_apps_registered_over_http_are_signed() {
     const KEY: &str = "signkey-test-00112233445566778899aabbccddeeff";
-    let e = Engine::new(EngineConfig::default());
-    e.set_signing_key(KEY);
+    let e = Engine::start(EngineConfig::default().signing_key(KEY)).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let engine_url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(inngest::dev::serve_engine(
+    tokio::spawn(inngest::engine::serve(
         e.clone(),
         listener,
         std::future::pending(),
@@ -440,7 +452,7 @@ async fn calls_to_apps_registered_over_http_are_signed() {
             .base_url(engine_url.clone()),
     )
     .await;
-    let payload = json!({"url": app.url(), "functions": [{
+    let payload = json!({"appName": "signed", "url": app.url(), "functions": [{
         "id": "signed-doubler", "name": "doubler", "triggers": [{"event": "eng/double"}],
         "steps": {"step": {"id": "step", "name": "step", "runtime": {"type": "http", "url": format!("{}?fnId=signed-doubler&stepId=step", app.url())}}},
     }]});
@@ -539,10 +551,12 @@ async fn cancellable_cancelled(ctx: Context<inngest::FunctionCancelled>) -> Resu
 async fn cancel_on_events_cancel_matching_runs_and_run_the_cancel_handler() {
     let e = engine();
     let mut happenings = e.subscribe();
-    let placed = e.send(vec![
-        json!({"name": "eng/order.placed", "data": {"order": "o-1"}}),
-        json!({"name": "eng/order.placed", "data": {"order": "o-2"}}),
-    ]);
+    let placed = e
+        .send(vec![
+            json!({"name": "eng/order.placed", "data": {"order": "o-1"}}),
+            json!({"name": "eng/order.placed", "data": {"order": "o-2"}}),
+        ])
+        .unwrap();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     let mut sleeping = 0;
     while sleeping < 2 {
@@ -550,7 +564,13 @@ async fn cancel_on_events_cancel_matching_runs_and_run_the_cancel_handler() {
             .await
             .unwrap()
             .unwrap();
-        if matches!(&h, Happening::Step { op, .. } if op == "Sleep") {
+        if matches!(
+            &h,
+            Happening::Step {
+                op: Opcode::Sleep,
+                ..
+            }
+        ) {
             sleeping += 1;
         }
     }

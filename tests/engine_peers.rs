@@ -9,7 +9,7 @@ mod support;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use inngest::dev::{Engine, EngineConfig, RunStatus, RunView};
+use inngest::engine::{Engine, EngineConfig, RunStatus, RunView};
 use serde_json::{json, Value};
 use support::peers::{self, Peer};
 use support::Served;
@@ -45,13 +45,15 @@ type Scenario = (
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_engine_runs_js_python_and_rust_functions_to_the_same_ends() {
-    let engine = Engine::new(EngineConfig {
-        retry_interval: Some(Duration::from_millis(50)),
-        max_finished_runs: 1000,
-    });
+    let engine = Engine::start(
+        EngineConfig::default()
+            .retry_interval(Duration::from_millis(50))
+            .max_finished_runs(1000),
+    )
+    .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let engine_url = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(inngest::dev::serve_engine(
+    tokio::spawn(inngest::engine::serve(
         engine.clone(),
         listener,
         std::future::pending(),

@@ -56,7 +56,7 @@ async fn the_quickstart_tells_the_failure_handling_story() {
         "retry    attempt 1 failed (the mail server timed out); retrying in 1s",
         "step     push-to-crm: StepRun (attempt 2)",
         "FAILED   quickstart-send-welcome: NonRetriableError: banned users get no welcome",
-        "event   inngest/function.failed",
+        "event    inngest/function.failed",
         "started  quickstart-send-welcome-failure (by inngest/function.failed)",
         "Completed  quickstart-send-welcome-failure: \"support alerted: quickstart-send-welcome failed: banned users get no welcome\"",
     ];

@@ -5,8 +5,8 @@
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
-use inngest::dev::RunStatus;
 use inngest::step::WaitForEvent;
+use inngest::testing::RunStatus;
 use inngest::testing::TestEngine;
 use inngest::{
     Context, Error, Event, FunctionFailed, NonRetriableError, RetryAfterError, SerializedError,

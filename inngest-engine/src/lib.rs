@@ -26,6 +26,6 @@ pub use crate::core::{
 };
 pub use shell::{
     serve, BoxFuture, Engine, EngineConfig, EngineError, EngineService, HttpTransport,
-    ServiceTransport, Transport,
+    ServiceTransport, Transport, WeakEngine,
 };
 pub use simulation::{Simulation, TooManyCalls};

@@ -15,8 +15,8 @@ use inngest_protocol::step_id::{hash, IdCounter};
 use serde_json::Value;
 
 use crate::error::StepError;
-use crate::execution::{CallState, Target};
 use crate::execution::memo::Memo;
+use crate::execution::{CallState, Target};
 
 /// The call-request parser of `POST ?fnId=` on an arbitrary body. It agrees with plain serde
 /// on what is valid, except that it takes only a JSON object (serde also takes an array of

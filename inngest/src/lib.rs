@@ -49,6 +49,7 @@
 // The layers, bottom up (ARCHITECTURE.md): the shared model of functions, contexts and
 // errors; execution (replay, suspension); the steps; serving (HTTP, sync, signatures,
 // introspection); the app; and, at the edge, the engine.
+mod config;
 mod context;
 mod error;
 mod function;
@@ -64,8 +65,18 @@ mod serving;
 
 mod app;
 
-pub mod dev;
+#[cfg(feature = "engine")]
+pub mod engine;
+#[cfg(feature = "engine")]
 pub mod testing;
+
+/// The embedded engine of this build, if it has one (the feature `engine`).
+fn local_engine() -> Option<&'static dyn app::LocalEngine> {
+    #[cfg(feature = "engine")]
+    return Some(&engine::Embedded);
+    #[cfg(not(feature = "engine"))]
+    return None;
+}
 
 #[doc(hidden)]
 #[path = "private.rs"]
@@ -81,18 +92,18 @@ pub mod __fuzz;
 #[cfg(test)]
 mod proptests;
 
+pub use app::serve::Serve;
 pub use app::{serve, App};
 pub use client::{send, send_many, Client};
-pub use app::config::{Mode, Secret};
+pub use config::{Mode, Secret};
 pub use context::Context;
 pub use error::{Error, NonRetriableError, RetryAfterError, RetryAt, StepError};
 pub use function::{Definition, Function, Kind, Registration, Trigger};
-pub use serving::handler::InngestService;
 pub use inngest_macros::{function, on_cancel, on_failure};
 pub use inngest_protocol::error::SerializedError;
 pub use inngest_protocol::event::{
     Event, FailureError, FunctionCancelled, FunctionFailed, FUNCTION_CANCELLED_EVENT,
     FUNCTION_FAILED_EVENT,
 };
+pub use serving::handler::InngestService;
 pub use serving::response::{SDK_HEADER_VALUE, VERSION};
-pub use app::serve::Serve;

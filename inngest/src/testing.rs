@@ -22,24 +22,34 @@
 //! }
 //! ```
 //!
-//! Unlike the TypeScript SDK's test tool, it retries failed attempts, runs failure handlers,
-//! and never hangs on an unmocked sleep (sleeps are fast-forwarded; an unresolved wait times
-//! out).
+//! It drives the same engine core that serves in embedded mode and in `inngest-engine`, on
+//! virtual time: a day-long sleep, Inngest's retry backoff or a wait that times out after a
+//! week take no time. Unlike the TypeScript SDK's test tool, it retries failed attempts, runs
+//! failure handlers, and never hangs on an unmocked sleep or wait.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::SystemTime;
 
+use bytes::Bytes;
+use inngest_engine::core::CoreConfig;
+use inngest_engine::{
+    BoxFuture, Call, CallResponse, Happening, ServiceTransport, Simulation, Transport,
+    TransportError,
+};
+use inngest_protocol::call::{CallRequest, DISCOVERY_STEP_ID};
+use inngest_protocol::op::{InvokeFunctionOpts, Op, Opcode};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::Value;
 
 use crate::app::App;
-use crate::client::Client;
-use crate::dev::engine::finished_data;
-use crate::dev::{InProcessTransport, RunStatus, Transport};
+use crate::client::{Client, EventSink};
+use crate::error::Error;
 use crate::function::{Function, Kind, Registration};
 use crate::serving::handler::InngestService;
-use inngest_protocol::error::SerializedError;
-use inngest_protocol::event::Event;
+use crate::{Event, SerializedError};
+
+pub use inngest_engine::RunStatus;
 
 /// What a mocked step is told about its call.
 #[derive(Debug, Clone, PartialEq)]
@@ -168,221 +178,274 @@ impl TestEngine {
     }
 
     /// Runs the function with `event` until it completes or fails for good (and, when it
-    /// fails, its failure handler).
+    /// fails, its failure handler), on virtual time.
     pub async fn run<E: Serialize>(&self, event: Event<E>) -> Outcome {
-        let mut event = serde_json::to_value(event).unwrap_or(Value::Null);
-        if let Some(map) = event.as_object_mut() {
-            map.entry("id")
-                .or_insert_with(|| Value::from(ulid::Ulid::new().to_string()));
-            map.entry("ts").or_insert(Value::from(0));
-            map.entry("user").or_insert_with(|| json!({}));
-        }
-        let mut outcome = self.drive(self.function, event.clone()).await;
-        if outcome.status == RunStatus::Failed {
-            if let Some(handler) = self.failure_handler {
-                let fn_id = format!("test-{}", self.function.definition.id);
-                let output = outcome.error.as_ref().map_or(Value::Null, |e| {
-                    let mut v = serde_json::to_value(e).unwrap_or(Value::Null);
-                    v["error"] = Value::from("invalid status code: 500");
-                    v
-                });
-                let run_id = ulid::Ulid::new().to_string();
-                let data = finished_data(
-                    &fn_id,
-                    &run_id,
-                    &event,
-                    std::slice::from_ref(&event),
-                    RunStatus::Failed,
-                    &output,
-                );
-                let failed = json!({
-                    "id": run_id, "name": "inngest/function.failed", "data": data, "user": {}, "ts": 0,
-                });
-                let handled = Box::pin(self.drive(handler, failed)).await;
-                outcome.failure_handler = Some(Box::new(handled));
-            }
-        }
-        outcome
-    }
-
-    /// One run: calls the function, acts on each answer, until it ends.
-    async fn drive(&self, registration: Registration, event: Value) -> Outcome {
-        let captured: Arc<Mutex<Vec<Value>>> = Arc::default();
+        let event = match serde_json::to_value(event) {
+            Ok(event) => event,
+            Err(e) => return failed_outcome(format!("the event does not serialize: {e}")),
+        };
+        let captured = Arc::new(Capture::default());
         let mut app = App::new("test")
             .dev("http://127.0.0.1:9")
-            .register_registration(registration)
-            .with_client(Client::capturing(captured.clone()));
-        let fn_id = match registration.definition.kind {
-            Kind::FailureHandler { .. } => {
-                // A failure handler is served beside the function it handles.
-                app = app.register_registration(self.function);
-                format!("test-{}-failure", self.function.definition.id)
-            }
-            _ => format!("test-{}", registration.definition.id),
-        };
+            .register_registration(self.function)
+            .with_client(Client::with_sink(captured.clone()));
+        if let Some(handler) = self.failure_handler {
+            app = app.register_registration(handler);
+        }
         let service = match app.into_service() {
             Ok(s) => s,
             Err(e) => return failed_outcome(format!("the function could not be served: {e}")),
         };
-        let max_attempts = registration.definition.retries.unwrap_or(4) + 1;
-        let mut steps: Map<String, Value> = Map::new();
-        let mut stack: Vec<String> = Vec::new();
-        let mut records = Vec::new();
-        let mut retry_after = Vec::new();
-        let mut queue: Vec<(String, u32)> = vec![("step".to_owned(), 0)];
-        let mut function_attempts = 1;
-        let mut calls = 0;
-        while let Some((step_id, attempt)) = queue.pop() {
-            calls += 1;
-            if calls > self.max_calls {
-                return failed_outcome(format!(
-                    "the function did not end after {} calls",
-                    self.max_calls
-                ));
-            }
-            let body = json!({
-                "event": event, "events": [event], "steps": steps, "version": 2, "use_api": false,
-                "ctx": {
-                    "fn_id": fn_id, "run_id": "test-run", "env": "", "step_id": step_id,
-                    "attempt": attempt, "max_attempts": max_attempts,
-                    "stack": {"stack": stack, "current": stack.len()},
-                    // Every run step comes back planned, so mocks can take its place.
-                    "disable_immediate_execution": true, "use_api": false,
-                }
-            });
-            let (status, headers, body) = call(&service, &fn_id, &step_id, &body).await;
-            if let Some(r) = headers.get("retry-after") {
-                retry_after.push(r.clone());
-            }
-            let no_retry = headers
-                .get("x-inngest-no-retry")
-                .is_some_and(|v| v == "true");
-            match status {
-                200 => {
-                    return Outcome {
-                        status: RunStatus::Completed,
-                        output: Some(body),
-                        error: None,
-                        attempts: function_attempts,
-                        steps: records,
-                        events_sent: captured.lock().unwrap_or_else(|p| p.into_inner()).clone(),
-                        retry_after,
-                        failure_handler: None,
-                    }
-                }
-                206 => {
-                    let ops = body.as_array().cloned().unwrap_or_default();
-                    let mut planned = Vec::new();
-                    for op in ops {
-                        let id = op["id"].as_str().unwrap_or_default().to_owned();
-                        let kind = op["op"].as_str().unwrap_or_default().to_owned();
-                        let user = op["displayName"].as_str().unwrap_or(&id).to_owned();
-                        let call = StepCall {
-                            id: user.clone(),
-                            op: kind.clone(),
-                            opts: op["opts"].clone(),
-                            attempt,
-                        };
-                        let error = op
-                            .get("error")
-                            .and_then(|e| serde_json::from_value(e.clone()).ok());
-                        let (memo, record_output) = match kind.as_str() {
-                            "StepPlanned" => match self.mocks.get(&user) {
-                                Some(mock) => match mock(&call) {
-                                    Ok(v) => (Some(json!({"data": v})), Some(v)),
-                                    Err(e) => (Some(json!({"error": e})), None),
-                                },
-                                None => {
-                                    planned.push((id.clone(), 0));
-                                    continue;
-                                }
-                            },
-                            "StepRun" => {
-                                (Some(json!({"data": op["data"]})), Some(op["data"].clone()))
-                            }
-                            "StepError" if !no_retry && attempt + 1 < max_attempts => {
-                                records.push(StepRecord {
-                                    id: user,
-                                    op: kind,
-                                    attempt,
-                                    output: None,
-                                    error,
-                                });
-                                planned.push((step_id.clone(), attempt + 1));
-                                continue;
-                            }
-                            "StepError" | "StepFailed" => {
-                                (Some(json!({"error": op["error"]})), None)
-                            }
-                            "Sleep" => (Some(Value::Null), Some(op["opts"]["duration"].clone())),
-                            "WaitForEvent" => {
-                                let resolved = self
-                                    .waits
-                                    .get(&user)
-                                    .cloned()
-                                    .flatten()
-                                    .unwrap_or(Value::Null);
-                                (Some(resolved.clone()), Some(resolved))
-                            }
-                            "InvokeFunction" => match self.invokes.get(&user) {
-                                Some(Ok(v)) => (Some(json!({"data": v})), Some(v.clone())),
-                                Some(Err(e)) => (Some(json!({"error": e})), None),
-                                None => {
-                                    let e = json!({"name": "NoInvokeStub", "message": format!("no stub for the invoke step `{user}`: use TestEngine::stub_invoke")});
-                                    (Some(json!({"error": e})), None)
-                                }
-                            },
-                            _ => (None, None),
-                        };
-                        let op_name = if kind == "StepPlanned" {
-                            "Mocked".to_owned()
-                        } else {
-                            kind
-                        };
-                        records.push(StepRecord {
-                            id: user,
-                            op: op_name,
-                            attempt,
-                            output: record_output,
-                            error,
-                        });
-                        if let Some(memo) = memo {
-                            steps.insert(id.clone(), memo);
-                            stack.push(id);
-                        }
-                    }
-                    // Run planned steps one at a time, in order; discovery follows.
-                    queue.push(("step".to_owned(), 0));
-                    queue.extend(planned.into_iter().rev());
-                }
-                _ => {
-                    if !no_retry && attempt + 1 < max_attempts {
-                        function_attempts += 1;
-                        queue.push((step_id, attempt + 1));
-                        continue;
-                    }
-                    let error =
-                        serde_json::from_value(body.clone()).unwrap_or_else(|_| SerializedError {
-                            name: "Error".into(),
-                            message: body.to_string(),
+        let mut sim = Simulation::new(CoreConfig::default(), SystemTime::now());
+        if let Err(e) = sim.register(&service.register_request()) {
+            return failed_outcome(format!("the function could not be synced: {e}"));
+        }
+        let transport = Intercept {
+            sdk: ServiceTransport::new(service.clone()),
+            test: Arc::new(self.clone()),
+            seen: Arc::default(),
+        };
+        let event_id = match sim.send(vec![event]) {
+            Ok(mut ids) => ids.remove(0),
+            Err(e) => return failed_outcome(format!("the event was refused: {e}")),
+        };
+        if let Err(e) = sim.run_until_idle(&transport, self.max_calls).await {
+            return failed_outcome(e.to_string());
+        }
+        let fn_id = format!("test-{}", self.function.definition.id);
+        let Some(run) = sim
+            .core()
+            .runs_for_event(&event_id)
+            .into_iter()
+            .find(|r| r.function_id == fn_id)
+        else {
+            return failed_outcome(format!("the event did not start `{fn_id}`"));
+        };
+        let seen = lock(&transport.seen);
+        let mut outcome = outcome(&mut sim, &run.run_id, &seen, &captured);
+        let handler_id = format!("{fn_id}-failure");
+        let handler_run = sim.happenings().iter().find_map(|h| match h {
+            Happening::RunStarted {
+                run_id,
+                function_id,
+                ..
+            } if *function_id == handler_id => Some(run_id.clone()),
+            _ => None,
+        });
+        if let Some(handler_run) = handler_run {
+            outcome.failure_handler = Some(Box::new(outcome_of(
+                &mut sim,
+                &handler_run,
+                &seen,
+                &captured,
+            )));
+        }
+        outcome
+    }
+}
+
+/// What the interception saw of each run.
+#[derive(Debug, Default)]
+struct Seen {
+    /// Steps answered by the test instead of the function, by hashed id: how to show them.
+    replaced: HashMap<String, &'static str>,
+    /// The highest attempt of a discovery call, by run.
+    discovery_attempts: HashMap<String, u32>,
+    /// `Retry-After` values, by run.
+    retry_after: HashMap<String, Vec<String>>,
+}
+
+/// The function's answers as the engine sees them, with the test's mocks, wait resolutions
+/// and invoke stubs in place of the steps they stand for.
+struct Intercept {
+    sdk: ServiceTransport<InngestService>,
+    test: Arc<TestEngine>,
+    seen: Arc<Mutex<Seen>>,
+}
+
+impl Transport for Intercept {
+    fn call(&self, call: &Call) -> BoxFuture<Result<CallResponse, TransportError>> {
+        // Every run step comes back planned, so that mocks can take its place.
+        let mut call = call.clone();
+        if let Ok(mut request) = serde_json::from_slice::<CallRequest>(&call.body) {
+            request.ctx.disable_immediate_execution = true;
+            call.body = Bytes::from(serde_json::to_vec(&request).unwrap_or_default());
+        }
+        if call.step_id == DISCOVERY_STEP_ID {
+            let mut seen = lock(&self.seen);
+            let max = seen
+                .discovery_attempts
+                .entry(call.run_id.clone())
+                .or_default();
+            *max = (*max).max(call.attempt);
+        }
+        let answer = self.sdk.call(&call);
+        let (test, seen) = (self.test.clone(), self.seen.clone());
+        Box::pin(async move {
+            let res = answer.await?;
+            Ok(rewrite(&test, &call, res, &seen))
+        })
+    }
+}
+
+/// Replaces the ops the test answers itself.
+fn rewrite(
+    test: &TestEngine,
+    call: &Call,
+    mut res: CallResponse,
+    seen: &Mutex<Seen>,
+) -> CallResponse {
+    let mut seen = lock(seen);
+    if let Some(after) = res.header("retry-after") {
+        seen.retry_after
+            .entry(call.run_id.clone())
+            .or_default()
+            .push(after.to_owned());
+    }
+    if res.status != 206 {
+        return res;
+    }
+    let Ok(mut ops) = serde_json::from_slice::<Vec<Op>>(&res.body) else {
+        return res;
+    };
+    for op in &mut ops {
+        let user = op.label().to_owned();
+        let replaced = match op.op {
+            Opcode::StepPlanned => test.mocks.get(&user).map(|mock| {
+                let step = StepCall {
+                    id: user.clone(),
+                    op: op.op.to_string(),
+                    opts: op.opts.clone().unwrap_or(Value::Null),
+                    attempt: call.attempt,
+                };
+                answer(op, mock(&step));
+                "Mocked"
+            }),
+            Opcode::WaitForEvent => test.waits.get(&user).and_then(|resolved| {
+                let event = resolved.clone()?;
+                op.op = Opcode::Step;
+                op.data = Some(event);
+                Some("WaitForEvent")
+            }),
+            Opcode::InvokeFunction => {
+                let stub = test.invokes.get(&user).cloned().unwrap_or_else(|| {
+                        let target = op
+                            .opts_as::<InvokeFunctionOpts>()
+                            .map(|o| o.function_id)
+                            .unwrap_or_default();
+                        Err(SerializedError {
+                            name: "NoInvokeStub".into(),
+                            message: format!(
+                                "no stub for the invoke step `{user}` (of `{target}`): use TestEngine::stub_invoke"
+                            ),
                             stack: None,
                             cause: None,
-                        });
-                    return Outcome {
-                        status: RunStatus::Failed,
-                        output: None,
-                        error: Some(error),
-                        attempts: function_attempts,
-                        steps: records,
-                        events_sent: captured.lock().unwrap_or_else(|p| p.into_inner()).clone(),
-                        retry_after,
-                        failure_handler: None,
-                    };
-                }
+                        })
+                    });
+                answer(op, stub);
+                Some("InvokeFunction")
             }
+            _ => None,
+        };
+        if let Some(label) = replaced {
+            seen.replaced.insert(op.id.clone(), label);
         }
-        failed_outcome("the run ended without an answer".to_owned())
     }
+    res.body = Bytes::from(serde_json::to_vec(&ops).unwrap_or_default());
+    res
+}
+
+/// Turns `op` into the step's result: `StepRun` with its data, or `StepFailed` with its error.
+fn answer(op: &mut Op, result: Result<Value, SerializedError>) {
+    match result {
+        Ok(data) => {
+            op.op = Opcode::StepRun;
+            op.data = Some(data);
+        }
+        Err(error) => {
+            op.op = Opcode::StepFailed;
+            op.error = serde_json::to_value(error).ok();
+        }
+    }
+}
+
+/// The events the function sent, captured instead of sent; ids are `test-event-<n>`.
+#[derive(Default)]
+struct Capture(Mutex<Vec<Value>>);
+
+impl EventSink for Capture {
+    fn deliver(&self, events: Vec<Value>) -> BoxFuture<Result<Vec<String>, Error>> {
+        let mut all = lock(&self.0);
+        let first = all.len();
+        all.extend(events);
+        let ids = (first..all.len())
+            .map(|i| format!("test-event-{i}"))
+            .collect();
+        Box::pin(async move { Ok(ids) })
+    }
+}
+
+/// How one run ended, with its steps.
+fn outcome_of(sim: &mut Simulation, run_id: &str, seen: &Seen, captured: &Capture) -> Outcome {
+    outcome(sim, run_id, seen, captured)
+}
+
+fn outcome(sim: &mut Simulation, run_id: &str, seen: &Seen, captured: &Capture) -> Outcome {
+    let core = sim.core();
+    let Some(run) = core.run(run_id) else {
+        return failed_outcome(format!("the run `{run_id}` was not kept"));
+    };
+    let steps = core
+        .run_history(run_id)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r.op != Opcode::StepPlanned)
+        .map(|r| {
+            let op = seen
+                .replaced
+                .get(&r.id)
+                .map_or_else(|| r.op.to_string(), |label| (*label).to_owned());
+            let output = match r.op {
+                Opcode::Sleep => r.opts.as_ref().map(|o| o["duration"].clone()),
+                _ => r.output,
+            };
+            StepRecord {
+                id: r.name,
+                op,
+                attempt: r.attempt,
+                output,
+                error: r.error.and_then(|e| serde_json::from_value(e).ok()),
+            }
+        })
+        .collect();
+    let (output, error) = match run.status {
+        RunStatus::Completed => (run.output, None),
+        _ => (
+            None,
+            run.output.map(|o| {
+                serde_json::from_value(o.clone()).unwrap_or_else(|_| SerializedError {
+                    name: "Error".into(),
+                    message: o.to_string(),
+                    stack: None,
+                    cause: None,
+                })
+            }),
+        ),
+    };
+    Outcome {
+        status: run.status,
+        output,
+        error,
+        attempts: seen.discovery_attempts.get(run_id).map_or(1, |a| a + 1),
+        steps,
+        events_sent: lock(&captured.0).clone(),
+        retry_after: seen.retry_after.get(run_id).cloned().unwrap_or_default(),
+        failure_handler: None,
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn failed_outcome(message: String) -> Outcome {
@@ -400,31 +463,5 @@ fn failed_outcome(message: String) -> Outcome {
         events_sent: Vec::new(),
         retry_after: Vec::new(),
         failure_handler: None,
-    }
-}
-
-/// One call request, in-process, through the engine's transport.
-async fn call(
-    service: &InngestService,
-    fn_id: &str,
-    step_id: &str,
-    body: &Value,
-) -> (u16, HashMap<String, String>, Value) {
-    let url = format!("http://127.0.0.1/api/inngest?fnId={fn_id}&stepId={step_id}");
-    let transport = InProcessTransport::new(service);
-    match transport
-        .call(url, serde_json::to_vec(body).unwrap_or_default())
-        .await
-    {
-        Ok(res) => (
-            res.status,
-            res.headers,
-            serde_json::from_slice(&res.body).unwrap_or(Value::Null),
-        ),
-        Err(e) => (
-            500,
-            HashMap::new(),
-            json!({"name": "TestEngineError", "message": e}),
-        ),
     }
 }

@@ -156,13 +156,13 @@ pub fn hash(id: &str) -> String {
 /// Sends an event to the engine and waits, `within` a deadline, until `runs` runs have ended
 /// (those it starts, and the runs they start in turn, such as a failure handler); returns them.
 pub async fn run_to_end(
-    engine: &inngest::dev::Engine,
+    engine: &inngest::engine::Engine,
     event: Value,
     runs: usize,
     within: Duration,
-) -> Vec<inngest::dev::RunView> {
+) -> Vec<inngest::engine::RunView> {
     let mut happenings = engine.subscribe();
-    engine.send(vec![event]);
+    engine.send(vec![event]).unwrap();
     let mut ended = Vec::new();
     let deadline = tokio::time::Instant::now() + within;
     while ended.len() < runs {
@@ -170,7 +170,7 @@ pub async fn run_to_end(
             .await
             .unwrap_or_else(|_| panic!("{runs} runs end within {within:?}; ended: {ended:?}"))
             .unwrap();
-        if let inngest::dev::Happening::RunEnded { run_id, .. } = h {
+        if let inngest::engine::Happening::RunEnded { run_id, .. } = h {
             ended.push(engine.run(&run_id).unwrap());
         }
     }

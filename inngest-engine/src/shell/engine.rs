@@ -78,9 +78,6 @@ impl EngineConfig {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EngineError {
-    /// The engine was started outside a Tokio runtime.
-    #[error("the Inngest engine needs a Tokio runtime: start it from async code (#[tokio::main])")]
-    NoRuntime,
     /// A sync was refused.
     #[error(transparent)]
     Register(#[from] RegisterError),
@@ -95,6 +92,25 @@ pub struct Engine {
     shared: Arc<Shared>,
 }
 
+/// A reference to an engine that does not keep it running.
+#[derive(Clone)]
+pub struct WeakEngine {
+    shared: Weak<Shared>,
+}
+
+impl std::fmt::Debug for WeakEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WeakEngine").finish_non_exhaustive()
+    }
+}
+
+impl WeakEngine {
+    /// The engine, if it still runs.
+    pub fn upgrade(&self) -> Option<Engine> {
+        self.shared.upgrade().map(|shared| Engine { shared })
+    }
+}
+
 struct Shared {
     core: Mutex<Core>,
     clock: Clock,
@@ -103,6 +119,8 @@ struct Shared {
     http: HttpTransport,
     happenings: broadcast::Sender<Happening>,
     log_timeline: bool,
+    /// Whether the driver task runs (it starts on the first Tokio runtime the engine sees).
+    driving: std::sync::atomic::AtomicBool,
 }
 
 impl Drop for Shared {
@@ -121,9 +139,9 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Starts an engine with no apps; its driver runs on the current Tokio runtime.
+    /// Starts an engine with no apps. Its driver runs on the Tokio runtime it is started on,
+    /// or, started outside one, on the first runtime it is used from.
     pub fn start(config: EngineConfig) -> Result<Engine, EngineError> {
-        let handle = tokio::runtime::Handle::try_current().map_err(|_| EngineError::NoRuntime)?;
         let (happenings, _) = broadcast::channel(4096);
         let shared = Arc::new(Shared {
             core: Mutex::new(Core::new(config.core, fastrand::u64(..))),
@@ -133,9 +151,35 @@ impl Engine {
             http: HttpTransport::new(config.call_timeout, config.signing_key),
             happenings,
             log_timeline: config.log_timeline,
+            driving: std::sync::atomic::AtomicBool::new(false),
         });
-        handle.spawn(drive(Arc::downgrade(&shared), shared.wake.clone()));
-        Ok(Engine { shared })
+        let engine = Engine { shared };
+        engine.ensure_driver();
+        Ok(engine)
+    }
+
+    /// Starts the driver on the current Tokio runtime, once.
+    fn ensure_driver(&self) {
+        use std::sync::atomic::Ordering;
+        if self.shared.driving.load(Ordering::Acquire) {
+            return;
+        }
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if !self.shared.driving.swap(true, Ordering::AcqRel) {
+            handle.spawn(drive(
+                Arc::downgrade(&self.shared),
+                self.shared.wake.clone(),
+            ));
+        }
+    }
+
+    /// A reference that does not keep the engine running.
+    pub fn downgrade(&self) -> WeakEngine {
+        WeakEngine {
+            shared: Arc::downgrade(&self.shared),
+        }
     }
 
     fn core(&self) -> MutexGuard<'_, Core> {
@@ -148,6 +192,7 @@ impl Engine {
     }
 
     fn changed(&self) {
+        self.ensure_driver();
         self.shared.wake.notify_one();
     }
 

@@ -8,6 +8,6 @@ mod timeline;
 mod transport;
 
 pub use api::EngineService;
-pub use engine::{Engine, EngineConfig, EngineError};
+pub use engine::{Engine, EngineConfig, EngineError, WeakEngine};
 pub use serve::serve;
 pub use transport::{BoxFuture, HttpTransport, ServiceTransport, Transport};

@@ -1,15 +1,17 @@
 //! [`App`]: an explicitly built app, and [`serve`], the zero-configuration entry point.
 
-pub(crate) mod config;
 pub(crate) mod serve;
 
-use crate::client::Client;
-use crate::app::config::{Config, Mode, Overrides, Secret};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::app::serve::Serve;
+use crate::client::{Client, EventSink};
+use crate::config::{Config, Mode, Overrides, Secret};
 use crate::error::Error;
 use crate::function::{Function, Registration};
-use crate::serving::handler::{Inner, InngestService};
+use crate::serving::handler::{Beside, Inner, InngestService};
 use crate::serving::registry::{resolve_app_id, Registry};
-use crate::app::serve::Serve;
 use crate::step::StepEnv;
 
 /// Serves every function of the binary declared with `#[inngest::function]` and
@@ -102,9 +104,20 @@ impl App {
         self
     }
 
-    /// With the embedded engine: retry after `interval × attempt` instead of Inngest's backoff
-    /// table (what `INNGEST_RETRY_INTERVAL` does, in seconds).
-    pub fn retry_interval(mut self, interval: std::time::Duration) -> Self {
+    /// Runs the embedded engine in this process (what `INNGEST_DEV=embedded` does), in any
+    /// build. A debug build with no mode configured runs it too; a release build refuses to
+    /// start without a mode, so that a deploy which forgot its signing key fails loudly.
+    #[cfg(feature = "engine")]
+    pub fn embedded(mut self) -> Self {
+        self.overrides.embedded = true;
+        self
+    }
+
+    /// With the embedded engine: retry after this constant interval instead of Inngest's
+    /// backoff table (what `INNGEST_RETRY_INTERVAL` does, in seconds, and the dev server's
+    /// `--retry-interval`).
+    #[cfg(feature = "engine")]
+    pub fn retry_interval(mut self, interval: Duration) -> Self {
         self.overrides.retry_interval = Some(interval);
         self
     }
@@ -147,12 +160,14 @@ impl App {
     }
 
     /// Serves this registration (as [`register`](App::register) does for a type).
+    #[cfg(feature = "engine")]
     pub(crate) fn register_registration(mut self, registration: Registration) -> Self {
         self.explicit.push(registration);
         self
     }
 
     /// The app with another event client for its steps (for `inngest::testing`).
+    #[cfg(feature = "engine")]
     pub(crate) fn with_client(mut self, client: Client) -> Self {
         self.overrides.client = Some(client);
         self
@@ -173,22 +188,28 @@ impl App {
         let app_id = resolve_app_id(self.id.as_deref(), &registrations)?;
         let registry = Registry::build(&app_id, &registrations)?;
         let http = reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(30))
+            .timeout(Duration::from_secs(30))
             .build()
             .map_err(Error::new)?;
-        let engine = (config.mode == Mode::Embedded).then(|| {
-            let mut engine_config = crate::dev::EngineConfig::default();
-            if let Some(interval) = self.overrides.retry_interval {
-                engine_config.retry_interval = Some(interval);
+        let local = match config.mode {
+            Mode::Embedded => {
+                let engine = crate::local_engine().ok_or_else(|| {
+                    Error::msg("the embedded engine is not part of this build of inngest")
+                })?;
+                let options = LocalOptions {
+                    retry_interval: self.overrides.retry_interval,
+                };
+                Some(engine.start(&options)?)
             }
-            crate::dev::Engine::new(engine_config)
-        });
-        let client = match (&self.overrides.client, &engine) {
+            _ => None,
+        };
+        let sink = local.as_ref().map(|l| l.sink());
+        let client = match (&self.overrides.client, &sink) {
             (Some(client), _) => client.clone(),
-            (None, Some(engine)) => Client::embedded(engine.clone()),
+            (None, Some(sink)) => Client::with_sink(sink.clone()),
             (None, None) => Client::from_config(&config),
         };
-        let step_env = std::sync::Arc::new(StepEnv {
+        let step_env = Arc::new(StepEnv {
             app_id: app_id.clone(),
             client,
         });
@@ -199,17 +220,40 @@ impl App {
             registry,
             client: http,
             check_path,
-            engine: engine.clone(),
+            beside: local.as_ref().map(|l| l.clone().beside()),
         });
-        if let Some(engine) = engine {
-            service.register_with(&engine)?;
+        if let (Some(local), Some(sink)) = (local, sink) {
+            local.attach(&service)?;
+            crate::client::install_local(&sink);
             crate::app::serve::announce(
-                "no INNGEST_DEV or INNGEST_SIGNING_KEY set: running the embedded Inngest engine in this process (send events to POST /e/<key> on this server or with inngest::send). Set INNGEST_DEV=1 to use the Inngest dev server, or INNGEST_SIGNING_KEY for Inngest Cloud.",
+                "running the embedded Inngest engine in this process: send events with inngest::send or to POST /e/<key> on this server; each run is logged as it happens. Set INNGEST_DEV=1 to use an Inngest dev server, or INNGEST_SIGNING_KEY for Inngest Cloud.",
             );
-            if check_path {
-                crate::client::set_embedded(engine);
-            }
         }
         Ok(service)
     }
+}
+
+/// Runs an app's functions in its own process: the embedded engine, which the edge of the
+/// SDK provides (`crate::local_engine`). The app layer knows it only through this.
+pub(crate) trait LocalEngine: Send + Sync {
+    /// Starts an engine with no functions yet.
+    fn start(&self, options: &LocalOptions) -> Result<Arc<dyn LocalRun>, Error>;
+}
+
+/// How the app wants its local engine.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LocalOptions {
+    /// A constant retry interval instead of Inngest's backoff.
+    #[cfg_attr(not(feature = "engine"), allow(dead_code))]
+    pub retry_interval: Option<Duration>,
+}
+
+/// A running local engine.
+pub(crate) trait LocalRun: Send + Sync + 'static {
+    /// Delivers events into it.
+    fn sink(&self) -> Arc<dyn EventSink>;
+    /// Syncs the app's functions with it, called in-process through `service`.
+    fn attach(&self, service: &InngestService) -> Result<(), Error>;
+    /// Its HTTP API, served beside the app's endpoint.
+    fn beside(self: Arc<Self>) -> Arc<dyn Beside>;
 }

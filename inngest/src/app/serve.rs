@@ -9,7 +9,7 @@ use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
 use crate::app::App;
-use crate::app::config::Mode;
+use crate::config::Mode;
 use crate::error::Error;
 use crate::function::BoxFuture;
 

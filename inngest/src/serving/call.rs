@@ -10,10 +10,10 @@ use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::error::{Error, StepError};
+use crate::execution::memo::Memos;
 use crate::execution::{drive, CallOutcome, CallState, StepOutcome, Target};
 use crate::function::Call;
 use crate::serving::handler::Inner;
-use crate::execution::memo::Memos;
 use crate::serving::response::{self, Body};
 use crate::step::Step;
 

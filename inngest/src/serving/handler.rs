@@ -11,10 +11,10 @@ use http_body::Body as HttpBody;
 use http_body_util::{BodyExt, Limited};
 use inngest_protocol::headers;
 
-use crate::serving::call::{self, CallQuery};
-use crate::app::config::Config;
-use crate::app::config::{Mode, Secret};
+use crate::config::Config;
+use crate::config::{Mode, Secret};
 use crate::function::BoxFuture;
+use crate::serving::call::{self, CallQuery};
 use crate::serving::registry::Registry;
 use crate::serving::response::{self, Body};
 use crate::serving::signature::{self, SignatureError};
@@ -40,8 +40,21 @@ pub(crate) struct Inner {
     pub step_env: Arc<StepEnv>,
     /// When served by `serve()`, requests to other paths get 404.
     pub check_path: bool,
-    /// The embedded engine, whose HTTP surface shares this listener.
-    pub engine: Option<crate::dev::Engine>,
+    /// Routes served beside the endpoint (the embedded engine's API); holding them keeps
+    /// what answers them running.
+    pub beside: Option<Arc<dyn Beside>>,
+}
+
+/// Routes served beside the Inngest endpoint on the same listener: the API of the engine an
+/// app runs in its own process.
+pub(crate) trait Beside: Send + Sync + 'static {
+    /// Whether a request to `path` is for these routes.
+    fn owns(&self, path: &str) -> bool;
+    /// Answers a request to one of them.
+    fn handle(&self, req: Request<Bytes>) -> BoxFuture<Response<Body>>;
+    /// The routes as `Any` (the edge reads its own type back).
+    #[cfg_attr(not(feature = "engine"), allow(dead_code))]
+    fn as_any(&self) -> &dyn std::any::Any;
 }
 
 impl Inner {
@@ -97,31 +110,16 @@ impl InngestService {
         &self.inner
     }
 
-    /// A reference that does not keep the service alive (the engine's in-process transport
-    /// holds one, so service and engine do not keep each other alive).
+    /// A reference that does not keep the service alive (the embedded engine calls the app
+    /// through one, so service and engine do not keep each other alive).
+    #[cfg_attr(not(feature = "engine"), allow(dead_code))]
     pub(crate) fn downgrade(&self) -> std::sync::Weak<Inner> {
         Arc::downgrade(&self.inner)
     }
 
+    #[cfg_attr(not(feature = "engine"), allow(dead_code))]
     pub(crate) fn from_inner(inner: Arc<Inner>) -> Self {
         InngestService { inner }
-    }
-
-    /// The embedded engine that runs this app's functions, when neither `INNGEST_DEV` nor
-    /// `INNGEST_SIGNING_KEY` is set.
-    pub fn engine(&self) -> Option<&crate::dev::Engine> {
-        self.inner.engine.as_ref()
-    }
-
-    /// Registers this app's functions with `engine`, which then calls them in-process (no
-    /// sockets): a standalone engine in front of this app, as in tests.
-    pub fn register_with(&self, engine: &crate::dev::Engine) -> Result<usize, crate::Error> {
-        let url = format!("http://127.0.0.1{}", self.inner.config.serve_path);
-        let payload = serde_json::json!({ "functions": self.inner.registry.configs(&url) });
-        let transport = Arc::new(crate::dev::InProcessTransport::new(self));
-        engine
-            .register(&payload, transport)
-            .map_err(crate::Error::msg)
     }
 
     /// The app id this service registers as.
@@ -141,18 +139,19 @@ impl InngestService {
         B::Error: Into<BoxError>,
     {
         let inner = &*self.inner;
-        if let Some(engine) = inner
-            .engine
-            .as_ref()
-            .filter(|_| crate::dev::api::owns(req.uri().path()))
-        {
-            return crate::dev::api::answer(
-                engine,
-                req,
+        if let Some(beside) = inner.beside.as_ref().filter(|b| b.owns(req.uri().path())) {
+            let (parts, body) = req.into_parts();
+            return match read_body(
+                &parts,
+                body,
                 inner.config.body_limit,
                 inner.config.body_timeout,
             )
-            .await;
+            .await
+            {
+                Ok(body) => beside.handle(Request::from_parts(parts, body)).await,
+                Err(res) => res,
+            };
         }
         if inner.check_path && req.uri().path() != inner.config.serve_path {
             return response::error_message(

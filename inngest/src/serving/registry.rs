@@ -300,7 +300,7 @@ pub(crate) fn resolve_app_id(
     if let Some(id) = explicit {
         return check_app_id(id, "App::new");
     }
-    if let Some(id) = crate::app::config::var("INNGEST_APP_ID") {
+    if let Some(id) = crate::config::var("INNGEST_APP_ID") {
         return check_app_id(&id, "INNGEST_APP_ID");
     }
     let mut packages: Vec<&str> = registrations.iter().map(|r| r.definition.package).collect();

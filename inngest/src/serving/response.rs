@@ -105,7 +105,7 @@ pub(crate) fn set_retry_after(res: &mut Response<Body>, value: &str) {
 
 /// Signs a response body with the key that verified the request (protocol.md 6.2):
 /// `X-Inngest-Signature: t=<now>&s=<hmac>` over the exact body bytes.
-pub(crate) async fn sign(res: Response<Body>, key: &crate::app::config::Secret) -> Response<Body> {
+pub(crate) async fn sign(res: Response<Body>, key: &crate::config::Secret) -> Response<Body> {
     use http_body_util::BodyExt;
     let (mut parts, body) = res.into_parts();
     let bytes = match body.collect().await {

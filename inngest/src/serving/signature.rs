@@ -7,7 +7,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use inngest_protocol::signature;
 pub(crate) use inngest_protocol::signature::SignatureError;
 
-use crate::app::config::Secret;
+use crate::config::Secret;
 
 /// Checks a request's signature, now, against the keys in order (the signing key, then the
 /// fallback); returns the key that matched.

@@ -6,7 +6,7 @@
 use http::request::Parts;
 use http::{HeaderValue, Response, StatusCode};
 
-use crate::app::config::{var, Config};
+use crate::config::{var, Config};
 use crate::serving::handler::{Auth, Inner};
 use crate::serving::introspection::{capabilities, SDK_LANGUAGE};
 use crate::serving::response::{self, Body, SDK_NAME, X_INNGEST_SERVER_KIND, X_INNGEST_SYNC_KIND};
@@ -198,7 +198,7 @@ pub(crate) fn serve_url(
         url.set_host(o.host_str()).map_err(|e| e.to_string())?;
         url.set_port(o.port()).ok();
     }
-    if config.serve_path != crate::app::config::DEFAULT_SERVE_PATH || from_body.is_none() {
+    if config.serve_path != crate::config::DEFAULT_SERVE_PATH || from_body.is_none() {
         url.set_path(&config.serve_path);
     }
     url.set_query(None);

@@ -10,9 +10,9 @@ use serde::Serialize;
 
 use super::{decode, Step};
 use crate::error::{Error, NonRetriableError, StepError};
+use crate::execution::memo::Memo;
 use crate::execution::{NewStep, StepOpts};
 use crate::function::Function;
-use crate::execution::memo::Memo;
 use crate::timestr;
 
 /// An invocation of the function `F` with its event data, built for

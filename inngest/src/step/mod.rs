@@ -22,8 +22,8 @@ use serde_json::Value;
 
 use crate::client::Client;
 use crate::error::{Error, NonRetriableError, StepError};
-use crate::execution::{lock, CallState, Claim, NewStep, Op, StepOpts, StepOutcome};
 use crate::execution::memo::Memo;
+use crate::execution::{lock, CallState, Claim, NewStep, Op, StepOpts, StepOutcome};
 use inngest_protocol::op::{Opcode, RunOpts};
 use inngest_protocol::step_id::StepId;
 

@@ -10,8 +10,8 @@ use serde_json::Value;
 
 use super::{decode, Step};
 use crate::error::{Error, NonRetriableError, StepError};
-use crate::execution::{NewStep, StepOpts};
 use crate::execution::memo::Memo;
+use crate::execution::{NewStep, StepOpts};
 use crate::timestr::{self, MAX_SLEEP};
 
 /// What to wait for.

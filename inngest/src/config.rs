@@ -29,8 +29,67 @@ pub enum Mode {
     },
     /// Inngest Cloud (or a self-hosted server) with signed requests.
     Cloud,
-    /// Neither `INNGEST_DEV` nor `INNGEST_SIGNING_KEY`: the engine runs in this process.
+    /// The engine runs in this process: `INNGEST_DEV=embedded` or `App::embedded()`, or
+    /// nothing configured in a debug build.
     Embedded,
+}
+
+/// How the program was built: a debug build with nothing configured runs the embedded engine;
+/// a release build refuses to start (a deploy that forgot its signing key must not silently
+/// run an in-memory engine).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Build {
+    Debug,
+    Release,
+}
+
+impl Build {
+    /// This program's build.
+    pub(crate) const CURRENT: Build = if cfg!(debug_assertions) {
+        Build::Debug
+    } else {
+        Build::Release
+    };
+}
+
+/// Whether this build of the SDK has the engine (the `engine` feature).
+pub(crate) const ENGINE_BUILT: bool = cfg!(feature = "engine");
+
+/// The three ways to configure a mode, for the errors that ask for one.
+const CHOICES: &str = "set INNGEST_SIGNING_KEY to serve Inngest Cloud, INNGEST_DEV=1 (or a dev server URL) to use an Inngest dev server, or INNGEST_DEV=embedded (App::embedded()) to run the engine in this process on purpose";
+
+/// The mode from `INNGEST_DEV` (or its override), whether a signing key is set, the build,
+/// and whether the engine is built in.
+pub(crate) fn mode(
+    dev: Option<&str>,
+    signing_key: bool,
+    build: Build,
+    engine_built: bool,
+) -> Result<Mode, Error> {
+    let mode = match dev.map(str::trim) {
+        Some("0" | "false") => Mode::Cloud,
+        Some("1" | "true") => Mode::Dev {
+            origin: DEFAULT_DEV_SERVER.to_owned(),
+        },
+        Some("embedded") => Mode::Embedded,
+        Some(url) => Mode::Dev {
+            origin: parse_origin("INNGEST_DEV", url)?,
+        },
+        None if signing_key => Mode::Cloud,
+        None if build == Build::Release => {
+            return Err(Error::msg(format!(
+                "no Inngest mode is configured, and a release build does not run the in-memory engine unless asked to: {CHOICES}"
+            )))
+        }
+        None => Mode::Embedded,
+    };
+    if mode == Mode::Embedded && !engine_built {
+        return Err(Error::msg(format!(
+            "the embedded engine is not part of this build of inngest (its `engine` feature is off): {}",
+            CHOICES.trim_end_matches(" on purpose").rsplit_once(", or ").map_or(CHOICES, |(cloud_and_dev, _)| cloud_and_dev)
+        )));
+    }
+    Ok(mode)
 }
 
 /// A secret string that never shows in `Debug` output or logs.
@@ -85,6 +144,8 @@ pub(crate) struct Overrides {
     /// The event client steps use (`inngest::testing` captures events).
     pub client: Option<crate::client::Client>,
     pub dev: Option<String>,
+    /// `App::embedded()`.
+    pub embedded: bool,
     pub serve_origin: Option<String>,
     pub serve_path: Option<String>,
     pub port: Option<u16>,
@@ -105,19 +166,16 @@ impl Config {
             .signing_key
             .clone()
             .or_else(|| var("INNGEST_SIGNING_KEY").map(Secret));
-        let mode = match o.dev.clone().or_else(|| var("INNGEST_DEV")) {
-            Some(dev) => match dev.trim() {
-                "0" | "false" => Mode::Cloud,
-                "1" | "true" => Mode::Dev {
-                    origin: DEFAULT_DEV_SERVER.to_owned(),
-                },
-                url => Mode::Dev {
-                    origin: parse_origin("INNGEST_DEV", url)?,
-                },
-            },
-            None if signing_key.is_some() => Mode::Cloud,
-            None => Mode::Embedded,
+        let dev = match o.embedded {
+            true => Some("embedded".to_owned()),
+            false => o.dev.clone().or_else(|| var("INNGEST_DEV")),
         };
+        let mode = mode(
+            dev.as_deref(),
+            signing_key.is_some(),
+            Build::CURRENT,
+            ENGINE_BUILT,
+        )?;
         let base = o
             .base_url
             .clone()
@@ -231,6 +289,44 @@ mod tests {
             .unwrap_err()
             .to_string()
             .starts_with("INNGEST_DEV must be a URL"));
+    }
+
+    #[test]
+    fn modes_by_configuration_and_build() {
+        use Build::{Debug, Release};
+        let dev = |origin: &str| Mode::Dev {
+            origin: origin.to_owned(),
+        };
+        for build in [Debug, Release] {
+            assert_eq!(
+                mode(Some("1"), false, build, true).unwrap(),
+                dev(DEFAULT_DEV_SERVER)
+            );
+            assert_eq!(
+                mode(Some("http://dev:8288/"), true, build, true).unwrap(),
+                dev("http://dev:8288")
+            );
+            assert_eq!(mode(Some("0"), true, build, true).unwrap(), Mode::Cloud);
+            assert_eq!(mode(None, true, build, true).unwrap(), Mode::Cloud);
+            assert_eq!(
+                mode(Some("embedded"), false, build, true).unwrap(),
+                Mode::Embedded
+            );
+            assert_eq!(
+                mode(Some("embedded"), true, build, true).unwrap(),
+                Mode::Embedded
+            );
+        }
+        assert_eq!(mode(None, false, Debug, true).unwrap(), Mode::Embedded);
+        assert_eq!(
+            mode(None, false, Release, true).unwrap_err().to_string(),
+            "no Inngest mode is configured, and a release build does not run the in-memory engine unless asked to: set INNGEST_SIGNING_KEY to serve Inngest Cloud, INNGEST_DEV=1 (or a dev server URL) to use an Inngest dev server, or INNGEST_DEV=embedded (App::embedded()) to run the engine in this process on purpose"
+        );
+        assert_eq!(
+            mode(Some("embedded"), false, Release, false).unwrap_err().to_string(),
+            "the embedded engine is not part of this build of inngest (its `engine` feature is off): set INNGEST_SIGNING_KEY to serve Inngest Cloud, INNGEST_DEV=1 (or a dev server URL) to use an Inngest dev server"
+        );
+        assert!(mode(None, false, Debug, false).is_err());
     }
 
     #[test]

@@ -1,0 +1,71 @@
+//! The sink `inngest::send` uses in embedded mode: the engine the app in this process
+//! starts. An app installs it when it starts its engine; events sent before then wait for it.
+
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::Notify;
+
+use super::EventSink;
+use crate::error::Error;
+use crate::function::BoxFuture;
+
+/// How long an event sent before the app started its engine waits for it.
+const WAIT_FOR_ENGINE: Duration = Duration::from_secs(10);
+
+/// The sink of the app that last started an engine in this process.
+struct Slot {
+    sink: Mutex<Option<Weak<dyn EventSink>>>,
+    installed: Notify,
+}
+
+fn slot() -> &'static Slot {
+    static SLOT: OnceLock<Slot> = OnceLock::new();
+    SLOT.get_or_init(|| Slot {
+        sink: Mutex::new(None),
+        installed: Notify::new(),
+    })
+}
+
+impl Slot {
+    fn current(&self) -> Option<Arc<dyn EventSink>> {
+        self.sink
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .and_then(Weak::upgrade)
+    }
+}
+
+/// Makes `inngest::send` deliver through `sink` (held weakly: once its app is gone, the
+/// next app to start an engine takes its place).
+pub(crate) fn install_local(sink: &Arc<dyn EventSink>) {
+    let slot = slot();
+    *slot.sink.lock().unwrap_or_else(|p| p.into_inner()) = Some(Arc::downgrade(sink));
+    slot.installed.notify_waiters();
+}
+
+/// Delivers to the installed sink, waiting for one to be installed.
+pub(super) struct Deferred;
+
+impl EventSink for Deferred {
+    fn deliver(&self, events: Vec<Value>) -> BoxFuture<Result<Vec<String>, Error>> {
+        Box::pin(async move {
+            let slot = slot();
+            let deadline = tokio::time::Instant::now() + WAIT_FOR_ENGINE;
+            loop {
+                let installed = slot.installed.notified();
+                if let Some(sink) = slot.current() {
+                    return sink.deliver(events).await;
+                }
+                if tokio::time::timeout_at(deadline, installed).await.is_err() {
+                    return Err(Error::msg(format!(
+                        "inngest::send: no app in this process has started the embedded engine within {}s; start serving (inngest::serve() or App::serve()) before or while sending, or set INNGEST_DEV / INNGEST_SIGNING_KEY to send to an Inngest server",
+                        WAIT_FOR_ENGINE.as_secs()
+                    )));
+                }
+            }
+        })
+    }
+}
