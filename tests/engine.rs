@@ -595,3 +595,41 @@ async fn cancel_on_events_cancel_matching_runs_and_run_the_cancel_handler() {
         "the run for o-2 goes on"
     );
 }
+
+#[test]
+fn the_mode_is_chosen_by_the_app_or_its_environment() {
+    let build = |app: inngest::App| app.into_service().unwrap();
+    // A signing key means cloud mode: no engine.
+    let cloud = build(
+        inngest::App::new("modes")
+            .register::<welcome>()
+            .signing_key("signkey-prod-00"),
+    );
+    assert!(cloud.engine().is_none());
+    // `embedded()` runs the engine on purpose, even with a signing key set.
+    let chosen = build(
+        inngest::App::new("modes")
+            .register::<welcome>()
+            .signing_key("signkey-prod-00")
+            .embedded(),
+    );
+    assert!(chosen.engine().is_some());
+    // `INNGEST_DEV=embedded`, from code.
+    let dev_embedded = build(
+        inngest::App::new("modes")
+            .register::<welcome>()
+            .dev("embedded"),
+    );
+    assert_eq!(
+        dev_embedded.engine().unwrap().function_ids(),
+        ["modes-welcome"]
+    );
+    // A dev server URL: no engine.
+    assert!(build(
+        inngest::App::new("modes")
+            .register::<welcome>()
+            .dev("http://127.0.0.1:9")
+    )
+    .engine()
+    .is_none());
+}

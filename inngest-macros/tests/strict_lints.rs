@@ -12,7 +12,8 @@
 #![deny(unreachable_pub, missing_debug_implementations, unused_qualifications)]
 #![deny(clippy::all, clippy::pedantic)]
 
-use inngest::{Context, Error, Function, FunctionCancelled, FunctionFailed, Kind, Trigger};
+use inngest::__private::{Kind, Trigger};
+use inngest::{Context, Error, Function, FunctionCancelled, FunctionFailed};
 use serde::Deserialize;
 
 /// The data of `user/signup`.

@@ -6,22 +6,22 @@ use std::fmt;
 use crate::error::Error;
 
 /// The default dev server address.
-pub const DEFAULT_DEV_SERVER: &str = "http://127.0.0.1:8288";
+pub(crate) const DEFAULT_DEV_SERVER: &str = "http://127.0.0.1:8288";
 /// The default serve path.
-pub const DEFAULT_SERVE_PATH: &str = "/api/inngest";
+pub(crate) const DEFAULT_SERVE_PATH: &str = "/api/inngest";
 /// The default request body limit: the server's 4 MB call bodies with room to spare.
-pub const DEFAULT_BODY_LIMIT: usize = 8 * 1024 * 1024;
+pub(crate) const DEFAULT_BODY_LIMIT: usize = 8 * 1024 * 1024;
 
 /// How long a request body may take to arrive (against bodies trickled in slowly).
-pub const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+pub(crate) const DEFAULT_BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// How long a call may run before the SDK answers with an error: just under the Inngest
 /// server's 2 h HTTP timeout, so the SDK answers before the server gives up.
-pub const DEFAULT_CALL_TIMEOUT: std::time::Duration =
+pub(crate) const DEFAULT_CALL_TIMEOUT: std::time::Duration =
     std::time::Duration::from_secs(2 * 3600 - 5 * 60);
 
 /// Where the app's functions are run from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// An Inngest dev server at this origin, no signatures.
     Dev {
         /// The dev server's origin, e.g. `http://127.0.0.1:8288`.
@@ -94,16 +94,16 @@ pub(crate) fn mode(
 
 /// A secret string that never shows in `Debug` output or logs.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub(crate) struct Secret(String);
 
 impl Secret {
     /// Wraps a secret.
-    pub fn new(value: String) -> Self {
+    pub(crate) fn new(value: String) -> Self {
         Secret(value)
     }
 
     /// The secret's value.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }

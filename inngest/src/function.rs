@@ -138,7 +138,7 @@ pub struct Call {
 
 /// Type-erased entry point: deserializes the events, runs the function, serializes its output
 /// (to JSON text, once: it is sent as it is).
-pub type Runner = fn(Call) -> BoxFuture<Result<Box<RawValue>, Error>>;
+pub(crate) type Runner = fn(Call) -> BoxFuture<Result<Box<RawValue>, Error>>;
 
 /// A function as the registry stores it: what it declared and how to run it.
 #[derive(Clone, Copy)]

@@ -45,6 +45,7 @@
 //! `INNGEST_APP_ID`, `INNGEST_ENV`, and listens on `PORT` (default 3000) at `/api/inngest`.
 
 #![deny(missing_docs)]
+#![warn(unreachable_pub)]
 
 // The layers, bottom up (ARCHITECTURE.md): the shared model of functions, contexts and
 // errors; execution (replay, suspension); the steps; serving (HTTP, sync, signatures,
@@ -53,7 +54,7 @@ mod config;
 mod context;
 mod error;
 mod function;
-pub mod options;
+mod options;
 pub mod timestr;
 
 mod execution;
@@ -95,10 +96,9 @@ mod proptests;
 pub use app::serve::Serve;
 pub use app::{serve, App};
 pub use client::{send, send_many, Client};
-pub use config::{Mode, Secret};
 pub use context::Context;
 pub use error::{Error, NonRetriableError, RetryAfterError, RetryAt, StepError};
-pub use function::{Definition, Function, Kind, Registration, Trigger};
+pub use function::Function;
 pub use inngest_macros::{function, on_cancel, on_failure};
 pub use inngest_protocol::error::SerializedError;
 pub use inngest_protocol::event::{

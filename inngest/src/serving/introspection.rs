@@ -27,10 +27,10 @@ pub(crate) fn capabilities() -> Capabilities {
 pub(crate) fn answer(inner: &Inner, auth: &Auth<'_>) -> Response<Body> {
     match auth {
         Auth::Verified(_) => response::json(StatusCode::OK, &authenticated(inner)),
-        Auth::NotRequired | Auth::Refused(crate::serving::signature::SignatureError::Missing) => {
-            response::json(StatusCode::OK, &unauthenticated(inner, None))
-        }
-        Auth::Refused(_) => response::json(StatusCode::OK, &unauthenticated(inner, Some(false))),
+        Auth::NotRequired => response::json(StatusCode::OK, &unauthenticated(inner, None)),
+        // Cloud mode, not signed with a valid key: nothing an attacker could fingerprint (no
+        // function count, key presence, mode or SDK), as the Go SDK v0.16 answers.
+        Auth::Refused(_) => response::unauthorized(),
     }
 }
 

@@ -14,7 +14,7 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The `X-Inngest-SDK` header value.
 pub const SDK_HEADER_VALUE: &str = concat!("inngest-rs:v", env!("CARGO_PKG_VERSION"));
 /// The register payload's `sdk` field.
-pub const SDK_NAME: &str = concat!("rust:v", env!("CARGO_PKG_VERSION"));
+pub(crate) const SDK_NAME: &str = concat!("rust:v", env!("CARGO_PKG_VERSION"));
 
 pub(crate) const X_INNGEST_SDK: HeaderName = HeaderName::from_static(headers::X_INNGEST_SDK);
 pub(crate) const X_INNGEST_REQ_VERSION: HeaderName =
@@ -31,7 +31,7 @@ const RETRY_AFTER: HeaderName = HeaderName::from_static(headers::RETRY_AFTER);
 const REQ_VERSION_VALUE: &str = "2";
 
 /// The body type of every response.
-pub type Body = Full<Bytes>;
+pub(crate) type Body = Full<Bytes>;
 
 /// A JSON response with the SDK headers.
 pub(crate) fn json<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Response<Body> {
@@ -62,6 +62,17 @@ fn with_headers(status: StatusCode, bytes: Bytes) -> Response<Body> {
         X_INNGEST_REQ_VERSION,
         HeaderValue::from_static(REQ_VERSION_VALUE),
     );
+    res
+}
+
+/// `401 {"message":"Unauthorized"}` with no SDK header: tells nothing about the app.
+pub(crate) fn unauthorized() -> Response<Body> {
+    let mut res = Response::new(Full::new(Bytes::from_static(
+        br#"{"message":"Unauthorized"}"#,
+    )));
+    *res.status_mut() = StatusCode::UNAUTHORIZED;
+    res.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
     res
 }
 

@@ -31,7 +31,7 @@ fn main() {
     assert!(<r#move as Function>::DEFINITION.rust_name.ends_with("::move"));
     assert!(<local as Function>::DEFINITION.rust_name.ends_with("::local"));
 
-    let mut ids: Vec<&str> = inngest::__private::inventory::iter::<inngest::Registration>
+    let mut ids: Vec<&str> = inngest::__private::inventory::iter::<inngest::__private::Registration>
         .into_iter()
         .map(|registration| registration.definition.id)
         .collect();

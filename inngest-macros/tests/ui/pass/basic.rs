@@ -40,7 +40,8 @@ async fn never_run() -> Result<(), Error> {
 }
 
 fn main() {
-    use inngest::{Function, Kind, Trigger};
+    use inngest::__private::{Kind, Trigger};
+    use inngest::Function;
 
     let function = <send_welcome as Function>::DEFINITION;
     assert_eq!(function.id, "send-welcome");
@@ -80,7 +81,7 @@ fn main() {
     assert_eq!(named.retries, None);
 
     // All three are registered for `serve()`.
-    let mut ids: Vec<(&str, bool)> = inngest::__private::inventory::iter::<inngest::Registration>
+    let mut ids: Vec<(&str, bool)> = inngest::__private::inventory::iter::<inngest::__private::Registration>
         .into_iter()
         .map(|r| (r.definition.id, matches!(r.definition.kind, Kind::FailureHandler { .. })))
         .collect();

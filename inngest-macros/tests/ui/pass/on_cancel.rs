@@ -1,6 +1,7 @@
 // A function with both handlers: a failure handler and a cancellation handler, typed or raw,
 // each registered beside it with its own definition.
-use inngest::{Context, Error, Function, FunctionCancelled, FunctionFailed, Kind};
+use inngest::__private::Kind;
+use inngest::{Context, Error, Function, FunctionCancelled, FunctionFailed};
 use serde::Deserialize;
 
 #[derive(Debug, Deserialize)]

@@ -41,7 +41,8 @@ pub mod typed {
 }
 
 fn main() {
-    use inngest::{Function, Kind};
+    use inngest::__private::Kind;
+    use inngest::Function;
     let handler = <ship_order_failed as Function>::DEFINITION;
     assert_eq!(handler.retries, Some(0));
     assert!(matches!(handler.kind, Kind::FailureHandler { target } if target.id == "ship-order"));

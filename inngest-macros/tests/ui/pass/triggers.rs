@@ -1,6 +1,7 @@
 // Several triggers, in each form: events with and without `if`, crons with a time zone and a
 // jitter, and the events Inngest itself sends. The definition keeps them in the order written.
-use inngest::{Context, Error, Function, Trigger};
+use inngest::__private::Trigger;
+use inngest::{Context, Error, Function};
 
 #[inngest::function(
     id = "many-triggers",
