@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 use inngest::{Context, Error};
-use serde_json::{json, Value};
+use serde_json::json;
 use support::{now, sign, CallBody, FakeDevServer, Reply, Served};
 
 const KEY: &str = "signkey-prod-7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d";
