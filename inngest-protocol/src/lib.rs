@@ -15,6 +15,7 @@
 //! | [`timestr`], [`time`] | time strings (`"1h30m"`) and RFC 3339 / HTTP dates |
 //! | [`retry`] | retry defaults, the server's backoff table, `Retry-After` |
 //! | [`limits`] | the server's limits |
+//! | [`cron`] | cron schedules as the server reads them |
 //!
 //! Plain serde types and pure functions: no I/O, no clock, no async runtime. The Inngest SDK
 //! for Rust (`inngest`), its macros and its local engine (`inngest-engine`) all build on it.
@@ -22,6 +23,7 @@
 #![deny(missing_docs)]
 
 pub mod call;
+pub mod cron;
 pub mod error;
 pub mod event;
 pub mod headers;
