@@ -141,8 +141,6 @@ pub(crate) fn var(name: &str) -> Option<String> {
 /// Overrides set in code; `None` falls back to the environment.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Overrides {
-    /// The event client steps use (`inngest::testing` captures events).
-    pub client: Option<crate::client::Client>,
     pub dev: Option<String>,
     /// `App::embedded()`.
     pub embedded: bool,

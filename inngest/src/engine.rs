@@ -27,10 +27,11 @@ use crate::app::{LocalEngine, LocalOptions, LocalRun};
 use crate::client::EventSink;
 use crate::config::var;
 use crate::error::Error;
-use crate::function::BoxFuture;
+use crate::sdk::SDK_NAME;
 use crate::serving::handler::{Beside, Inner, InngestService};
-use crate::serving::response::{Body, SDK_NAME};
+use crate::serving::response::Body;
 use crate::serving::sync::FRAMEWORK;
+use crate::BoxFuture;
 
 pub use inngest_engine::{
     serve, AppView, Engine, EngineConfig, EngineError, Happening, RunStatus, RunView, StepRecord,

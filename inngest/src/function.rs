@@ -2,9 +2,6 @@
 //! the [`Function`] trait, its static [`Definition`] with its [`Options`], and the type-erased
 //! [`Registration`] the registry collects.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -13,15 +10,13 @@ use serde_json::Value;
 use crate::context::Context;
 use crate::error::{Error, NonRetriableError};
 use crate::step::Step;
+use crate::BoxFuture;
 use inngest_protocol::event::Event;
 
 pub use crate::options::{
     BatchEvents, CancelOn, Concurrency, Debounce, Options, Priority, RateLimit, Scope, Singleton,
     SingletonMode, Throttle, Timeouts,
 };
-
-/// A boxed, sendable future, as functions are stored and driven.
-pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;
 
 /// An Inngest function: implemented by the hidden type that `#[inngest::function]` and
 /// `#[inngest::on_failure]` put beside an `async fn`, under the same name.
@@ -168,6 +163,15 @@ impl Registration {
 }
 
 inventory::collect!(Registration);
+
+impl<F: Function> crate::step::Invocable for F {
+    type Event = F::Event;
+    type Output = F::Output;
+
+    fn function_id() -> &'static str {
+        F::DEFINITION.id
+    }
+}
 
 fn run_erased<F: Function>(call: Call) -> BoxFuture<Result<Box<RawValue>, Error>> {
     Box::pin(async move {

@@ -55,6 +55,7 @@ mod context;
 mod error;
 mod function;
 mod options;
+mod sdk;
 pub mod timestr;
 
 mod execution;
@@ -70,6 +71,9 @@ mod app;
 pub mod engine;
 #[cfg(feature = "engine")]
 pub mod testing;
+
+/// A boxed, sendable future, as functions are stored and driven.
+pub type BoxFuture<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'static>>;
 
 /// The embedded engine of this build, if it has one (the feature `engine`).
 fn local_engine() -> Option<&'static dyn app::LocalEngine> {
@@ -105,5 +109,5 @@ pub use inngest_protocol::event::{
     Event, FailureError, FunctionCancelled, FunctionFailed, FUNCTION_CANCELLED_EVENT,
     FUNCTION_FAILED_EVENT,
 };
+pub use sdk::{SDK_HEADER_VALUE, VERSION};
 pub use serving::handler::InngestService;
-pub use serving::response::{SDK_HEADER_VALUE, VERSION};

@@ -13,10 +13,10 @@ pub use ::inventory;
 pub use crate::context::Context;
 pub use crate::error::Error;
 pub use crate::function::{
-    BatchEvents, BoxFuture, CancelOn, Concurrency, Debounce, Definition, Function, Kind, Options,
-    Priority, RateLimit, Registration, Scope, Singleton, SingletonMode, Throttle, Timeouts,
-    Trigger,
+    BatchEvents, CancelOn, Concurrency, Debounce, Definition, Function, Kind, Options, Priority,
+    RateLimit, Registration, Scope, Singleton, SingletonMode, Throttle, Timeouts, Trigger,
 };
+pub use crate::BoxFuture;
 pub use inngest_protocol::event::{FunctionCancelled, FunctionFailed};
 
 /// Boxes a function's future; the `Send` bound is checked here.

@@ -125,6 +125,11 @@ pub async fn read_answer(reader: &mut (impl AsyncReadExt + Unpin)) -> Got {
             match reader.read(&mut chunk).await {
                 Ok(0) => return Err(None),
                 Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                // The server closed while the request was still coming in (a cut-off trickle):
+                // the kernel answers with a reset. That is a close, too.
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset && buf.is_empty() => {
+                    return Err(None)
+                }
                 Err(e) => return Err(Some(e.to_string())),
             }
         }

@@ -37,6 +37,9 @@ pub struct App {
     id: Option<String>,
     explicit: Vec<Registration>,
     overrides: Overrides,
+    /// The event client its steps use, when not the one its mode implies (`inngest::testing`
+    /// captures events).
+    client: Option<Client>,
 }
 
 impl App {
@@ -169,7 +172,7 @@ impl App {
     /// The app with another event client for its steps (for `inngest::testing`).
     #[cfg(feature = "engine")]
     pub(crate) fn with_client(mut self, client: Client) -> Self {
-        self.overrides.client = Some(client);
+        self.client = Some(client);
         self
     }
 
@@ -204,7 +207,7 @@ impl App {
             _ => None,
         };
         let sink = local.as_ref().map(|l| l.sink());
-        let client = match (&self.overrides.client, &sink) {
+        let client = match (&self.client, &sink) {
             (Some(client), _) => client.clone(),
             (None, Some(sink)) => Client::with_sink(sink.clone()),
             (None, None) => Client::from_config(&config),

@@ -11,7 +11,7 @@ use tokio::net::TcpListener;
 use crate::app::App;
 use crate::config::Mode;
 use crate::error::Error;
-use crate::function::BoxFuture;
+use crate::BoxFuture;
 
 /// A server that is not running yet: `.await` it to serve until it fails or shuts down.
 ///

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use crate::config::Secret;
 use crate::error::Error;
-use crate::serving::response::SDK_HEADER_VALUE;
+use crate::sdk::SDK_HEADER_VALUE;
 
 /// The event key the dev server accepts when none is set.
 const DEV_EVENT_KEY: &str = "NO_EVENT_KEY_SET";

@@ -9,7 +9,7 @@ use tokio::sync::Notify;
 
 use super::EventSink;
 use crate::error::Error;
-use crate::function::BoxFuture;
+use crate::BoxFuture;
 
 /// How long an event sent before the app started its engine waits for it.
 const WAIT_FOR_ENGINE: Duration = Duration::from_secs(10);

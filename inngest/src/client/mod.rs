@@ -15,7 +15,7 @@ use serde_json::Value;
 
 use crate::config::{var, Config, Mode, Overrides, Secret};
 use crate::error::Error;
-use crate::function::BoxFuture;
+use crate::BoxFuture;
 
 pub(crate) use local::install_local;
 

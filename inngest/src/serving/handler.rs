@@ -13,12 +13,12 @@ use inngest_protocol::headers;
 
 use crate::config::Config;
 use crate::config::{Mode, Secret};
-use crate::function::BoxFuture;
 use crate::serving::call::{self, CallQuery};
 use crate::serving::registry::Registry;
 use crate::serving::response::{self, Body};
 use crate::serving::signature::{self, SignatureError};
 use crate::step::StepEnv;
+use crate::BoxFuture;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
@@ -72,7 +72,7 @@ impl Inner {
         ];
         let mut attempt = 0;
         loop {
-            let mut req = request().header(headers::X_INNGEST_SDK, response::SDK_HEADER_VALUE);
+            let mut req = request().header(headers::X_INNGEST_SDK, crate::sdk::SDK_HEADER_VALUE);
             if let Some(key) = keys[attempt] {
                 req = req.bearer_auth(crate::serving::signature::hashed_signing_key(key));
             }

@@ -13,9 +13,6 @@ use inngest_protocol::sync::{
     AuthenticatedIntrospection, Capabilities, Introspection, IntrospectionExtra, SCHEMA_VERSION,
 };
 
-/// `sdk_language` of the introspection and in-band sync bodies.
-pub(crate) const SDK_LANGUAGE: &str = "rust";
-
 /// What this SDK supports beyond the basics.
 pub(crate) fn capabilities() -> Capabilities {
     Capabilities {
@@ -39,8 +36,8 @@ fn unauthenticated(inner: &Inner, authentication_succeeded: Option<bool>) -> Int
     Introspection {
         authentication_succeeded,
         extra: IntrospectionExtra {
-            sdk_language: SDK_LANGUAGE.to_owned(),
-            sdk_version: response::VERSION.to_owned(),
+            sdk_language: crate::sdk::SDK_LANGUAGE.to_owned(),
+            sdk_version: crate::sdk::VERSION.to_owned(),
             embedded: false,
         },
         function_count: inner.registry.entries().len(),
@@ -69,8 +66,8 @@ pub(crate) fn authenticated(inner: &Inner) -> AuthenticatedIntrospection {
         has_signing_key_fallback: c.signing_key_fallback.is_some(),
         mode: c.mode_name().to_owned(),
         schema_version: SCHEMA_VERSION.to_owned(),
-        sdk_language: SDK_LANGUAGE.to_owned(),
-        sdk_version: response::VERSION.to_owned(),
+        sdk_language: crate::sdk::SDK_LANGUAGE.to_owned(),
+        sdk_version: crate::sdk::VERSION.to_owned(),
         serve_origin: c.serve_origin.clone(),
         serve_path: c.serve_path.clone(),
         signing_key_hash: c.signing_key.as_ref().map(hashed_signing_key),

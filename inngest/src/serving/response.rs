@@ -9,13 +9,6 @@ use inngest_protocol::headers;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-/// The SDK's version.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-/// The `X-Inngest-SDK` header value.
-pub const SDK_HEADER_VALUE: &str = concat!("inngest-rs:v", env!("CARGO_PKG_VERSION"));
-/// The register payload's `sdk` field.
-pub(crate) const SDK_NAME: &str = concat!("rust:v", env!("CARGO_PKG_VERSION"));
-
 pub(crate) const X_INNGEST_SDK: HeaderName = HeaderName::from_static(headers::X_INNGEST_SDK);
 pub(crate) const X_INNGEST_REQ_VERSION: HeaderName =
     HeaderName::from_static(headers::X_INNGEST_REQ_VERSION);
@@ -57,7 +50,10 @@ fn with_headers(status: StatusCode, bytes: Bytes) -> Response<Body> {
     *res.status_mut() = status;
     let h = res.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    h.insert(X_INNGEST_SDK, HeaderValue::from_static(SDK_HEADER_VALUE));
+    h.insert(
+        X_INNGEST_SDK,
+        HeaderValue::from_static(crate::sdk::SDK_HEADER_VALUE),
+    );
     h.insert(
         X_INNGEST_REQ_VERSION,
         HeaderValue::from_static(REQ_VERSION_VALUE),

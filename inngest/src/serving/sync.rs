@@ -7,9 +7,10 @@ use http::request::Parts;
 use http::{HeaderValue, Response, StatusCode};
 
 use crate::config::{var, Config};
+use crate::sdk::{SDK_LANGUAGE, SDK_NAME};
 use crate::serving::handler::{Auth, Inner};
-use crate::serving::introspection::{capabilities, SDK_LANGUAGE};
-use crate::serving::response::{self, Body, SDK_NAME, X_INNGEST_SERVER_KIND, X_INNGEST_SYNC_KIND};
+use crate::serving::introspection::capabilities;
+use crate::serving::response::{self, Body, X_INNGEST_SERVER_KIND, X_INNGEST_SYNC_KIND};
 use inngest_protocol::headers;
 use inngest_protocol::register::{RegisterRequest, RegisterResponse};
 use inngest_protocol::sync::{InBandSync, SyncRequest, SyncResponse};
@@ -137,7 +138,7 @@ fn in_band(inner: &Inner, url: String) -> Response<Body> {
         platform: None,
         sdk_author: "inngest".to_owned(),
         sdk_language: SDK_LANGUAGE.to_owned(),
-        sdk_version: response::VERSION.to_owned(),
+        sdk_version: crate::sdk::VERSION.to_owned(),
         url,
     };
     let mut res = response::json(StatusCode::OK, &body);

@@ -12,19 +12,35 @@ use super::{decode, Step};
 use crate::error::{Error, NonRetriableError, StepError};
 use crate::execution::memo::Memo;
 use crate::execution::{NewStep, StepOpts};
-use crate::function::Function;
 use crate::timestr;
+
+/// A function a step can invoke: every function declared with `#[inngest::function]` (through
+/// [`Function`](crate::Function)). Typed by its event data and its output.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an Inngest function",
+    label = "not declared with #[inngest::function]",
+    note = "`step.invoke::<f>` takes the name of a function annotated with #[inngest::function]"
+)]
+pub trait Invocable: 'static {
+    /// The type of its triggering event's `data`.
+    type Event;
+    /// What it returns on success.
+    type Output;
+    /// Its id within its app (`"send-welcome"`).
+    #[doc(hidden)]
+    fn function_id() -> &'static str;
+}
 
 /// An invocation of the function `F` with its event data, built for
 /// [`Step::invoke_with`].
 #[derive(Debug)]
-pub struct Invoke<F: Function> {
+pub struct Invoke<F: Invocable> {
     data: F::Event,
     timeout: Option<Duration>,
     _target: PhantomData<fn() -> F>,
 }
 
-impl<F: Function> Invoke<F> {
+impl<F: Invocable> Invoke<F> {
     /// Invokes `F` with this event data.
     pub fn new(data: F::Event) -> Self {
         Invoke {
@@ -52,7 +68,7 @@ impl Step {
     /// If `F` fails, this returns its error as a [`StepError`].
     pub async fn invoke<F>(&self, id: &str, data: F::Event) -> Result<F::Output, Error>
     where
-        F: Function,
+        F: Invocable,
         F::Event: Serialize,
         F::Output: DeserializeOwned,
     {
@@ -62,11 +78,11 @@ impl Step {
     /// [`invoke`](Step::invoke) with options.
     pub async fn invoke_with<F>(&self, id: &str, invoke: Invoke<F>) -> Result<F::Output, Error>
     where
-        F: Function,
+        F: Invocable,
         F::Event: Serialize,
         F::Output: DeserializeOwned,
     {
-        let function_id = format!("{}-{}", self.env.app_id, F::DEFINITION.id);
+        let function_id = format!("{}-{}", self.env.app_id, F::function_id());
         self.invoke_by_id(id, &function_id, invoke.data, invoke.timeout)
             .await
     }

@@ -27,7 +27,7 @@ use crate::execution::{lock, CallState, Claim, NewStep, Op, StepOpts, StepOutcom
 use inngest_protocol::op::{Opcode, RunOpts};
 use inngest_protocol::step_id::StepId;
 
-pub use invoke::Invoke;
+pub use invoke::{Invocable, Invoke};
 pub use race::Either;
 pub use sleep::{SleepFor, SleepUntil};
 pub use wait::WaitForEvent;
