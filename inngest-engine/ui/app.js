@@ -131,7 +131,10 @@ async function runView(id) {
   const handlers = (r.triggeredRuns || []).map((h) => `<tr class="clickable run-row" data-run="${esc(h.id)}">
       <td>${badge(h.status)}</td><td>${esc(h.function.name)}</td><td class="mono">${esc(h.eventName)}</td>
       <td>${dur(between(h.startedAt, h.endedAt))}</td></tr>`).join("");
+  let failure = null;
+  if (r.status === "FAILED" && r.output) { try { failure = JSON.parse(r.output); } catch (_) { failure = null; } }
   const outputBox = r.output == null ? `<p class="muted">${r.status === "RUNNING" ? "Still running…" : "No output."}</p>`
+    : failure && failure.message ? `<div id="run-output">${errorBox(failure)}</div>`
     : `<pre class="json ${r.status === "FAILED" ? "error" : ""}" id="run-output">${esc(pretty(r.output))}</pre>`;
   view.innerHTML = `
     <p><a href="#/runs">← Runs</a></p>
@@ -191,11 +194,13 @@ async function loadOutputs(details) {
     try {
       const d = await gql(`query($id: String!) { runTraceSpanOutputByID(outputID: $id) { data error { name message stack } } }`, { id });
       const o = d.runTraceSpanOutputByID;
-      a.querySelector(".out").innerHTML = o.error
-        ? `<pre class="json error">${esc((o.error.name ? o.error.name + ": " : "") + o.error.message + (o.error.stack ? "\n\n" + o.error.stack : ""))}</pre>`
-        : `<pre class="json">${esc(pretty(o.data))}</pre>`;
+      a.querySelector(".out").innerHTML = o.error ? errorBox(o.error) : `<pre class="json">${esc(pretty(o.data))}</pre>`;
     } catch (e) { a.querySelector(".out").textContent = e.message; }
   }
+}
+function errorBox(e) {
+  const head = `<pre class="json error">${esc((e.name ? e.name + ": " : "") + (e.message || ""))}</pre>`;
+  return e.stack ? head + `<details class="stack"><summary>Stack trace</summary><pre class="json error">${esc(e.stack)}</pre></details>` : head;
 }
 function notice(text, bad) {
   const n = document.getElementById("notice");

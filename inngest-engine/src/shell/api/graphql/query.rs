@@ -364,6 +364,7 @@ impl Query {
     }
 
     /// The output of a span (its `outputID`): `data` as JSON, or its `error`.
+    #[graphql(name = "runTraceSpanOutputByID")]
     async fn run_trace_span_output_by_id(
         &self,
         ctx: &Context<'_>,
