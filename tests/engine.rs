@@ -456,8 +456,10 @@ async fn calls_to_apps_registered_over_http_are_signed() {
         "id": "signed-doubler", "name": "doubler", "triggers": [{"event": "eng/double"}],
         "steps": {"step": {"id": "step", "name": "step", "runtime": {"type": "http", "url": format!("{}?fnId=signed-doubler&stepId=step", app.url())}}},
     }]});
+    // With a signing key the engine's API requires it, as the SDKs send it.
     let res = reqwest::Client::new()
         .post(format!("{engine_url}/fn/register"))
+        .bearer_auth(KEY)
         .json(&payload)
         .send()
         .await

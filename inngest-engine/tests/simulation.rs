@@ -345,3 +345,63 @@ async fn a_sync_replaces_the_apps_functions() {
         "the function id `app-y` is used more than once"
     );
 }
+
+#[tokio::test]
+async fn a_run_too_large_for_a_call_request_is_read_through_the_api() {
+    // Two memoized steps of 2.5 MB: together over the 4 MB of a call request, so the next
+    // call carries `use_api` and no steps (the SDK reads them with GET /v0/runs/{id}/actions),
+    // and the core still keeps them for that API.
+    let big = "x".repeat(2_500_000);
+    let sdk = FakeSdk::default();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = seen.clone();
+    sdk.function("app-big", move |req, _| {
+        log.lock().unwrap().push((
+            req.use_api,
+            req.ctx.use_api,
+            req.steps.len(),
+            req.events.len(),
+        ));
+        let (a, b) = (hash("a"), hash("b"));
+        if req.use_api {
+            return answer(200, json!("read through the API"));
+        }
+        let next = if req.steps.contains_key(&a) {
+            (b, "b")
+        } else {
+            (a, "a")
+        };
+        answer(
+            206,
+            json!([{"id": next.0, "op": "StepRun", "name": next.1, "data": big}]),
+        )
+    });
+    let mut sim = Simulation::new(CoreConfig::default(), start());
+    sim.register(&app(json!([function(
+        "app-big",
+        json!([{"event": "big/go"}])
+    )])))
+    .unwrap();
+    sim.send(vec![json!({"name": "big/go", "data": {}})])
+        .unwrap();
+    sim.run_until_idle(&sdk, 10).await.unwrap();
+    assert_eq!(
+        *seen.lock().unwrap(),
+        vec![
+            (false, false, 0, 1),
+            (false, false, 1, 1),
+            (true, true, 0, 1)
+        ],
+        "the third call carries use_api, without steps but with the event"
+    );
+    let run = sim
+        .core()
+        .runs_iter()
+        .next()
+        .map(|r| (r.memos().len(), r.events().len()));
+    assert_eq!(
+        run,
+        Some((2, 1)),
+        "the API still reads both steps and the event"
+    );
+}

@@ -2,6 +2,7 @@
 //! server that records what the SDK sends it, and call-request bodies.
 #![allow(dead_code)]
 
+pub mod browser;
 pub mod functions;
 pub mod peers;
 

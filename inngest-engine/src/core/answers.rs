@@ -1,11 +1,14 @@
 //! Calls out and answers back: building a call request for a queue item, and reading an SDK's
 //! answer the way the server's HTTP driver does (`httpdriver.go`, `parse.go`).
 
+use std::collections::BTreeMap;
+
 use bytes::Bytes;
 use inngest_protocol::call::{CallContext, CallRequest, CallStack};
 use inngest_protocol::headers::{
     RETRY_AFTER, X_INNGEST_NO_RETRY, X_INNGEST_REQ_VERSION, X_INNGEST_SDK,
 };
+use inngest_protocol::limits::MAX_SDK_REQUEST_BYTES;
 use inngest_protocol::op::{Op, Opcode};
 use inngest_protocol::time::from_unix_millis;
 use serde_json::{json, Value};
@@ -37,29 +40,44 @@ impl Core {
             return None;
         };
         let max_attempts = function.retries + 1;
-        let body = CallRequest {
-            event: &run.event,
-            events: run.events.iter().collect(),
-            steps: &run.steps,
-            version: Some(run.version),
-            use_api: false,
-            ctx: CallContext {
-                fn_id: Some(run.function_id.clone()),
-                run_id: run.id.clone(),
-                env: None,
-                step_id: Some(item.step_id.clone()),
-                attempt: item.attempt,
-                max_attempts: Some(max_attempts),
-                stack: Some(CallStack {
-                    stack: run.stack.clone(),
-                    current: Some(run.stack.len() as i64),
-                }),
-                disable_immediate_execution: run.disable_immediate,
-                use_api: false,
-                qi_id: None,
-            },
-        };
-        let body = Bytes::from(serde_json::to_vec(&body).unwrap_or_default());
+        let no_steps = BTreeMap::new();
+        // As the server's driver: the whole state when it fits in a request, else `use_api`
+        // without the steps (the SDK fetches them with `GET /v0/runs/{id}/actions`), and
+        // without the events too when those alone are too large (`/v0/runs/{id}/batch`).
+        let mut body = Bytes::new();
+        for (with_steps, with_events) in [(true, true), (false, true), (false, false)] {
+            let use_api = !(with_steps && with_events);
+            let request = CallRequest {
+                event: &run.event,
+                events: if with_events {
+                    run.events.iter().collect()
+                } else {
+                    Vec::new()
+                },
+                steps: if with_steps { &run.steps } else { &no_steps },
+                version: Some(run.version),
+                use_api,
+                ctx: CallContext {
+                    fn_id: Some(run.function_id.clone()),
+                    run_id: run.id.clone(),
+                    env: None,
+                    step_id: Some(item.step_id.clone()),
+                    attempt: item.attempt,
+                    max_attempts: Some(max_attempts),
+                    stack: Some(CallStack {
+                        stack: run.stack.clone(),
+                        current: Some(run.stack.len() as i64),
+                    }),
+                    disable_immediate_execution: run.disable_immediate,
+                    use_api,
+                    qi_id: None,
+                },
+            };
+            body = Bytes::from(serde_json::to_vec(&request).unwrap_or_default());
+            if body.len() <= MAX_SDK_REQUEST_BYTES {
+                break;
+            }
+        }
         let call = Call {
             id: CallId(self.next_call),
             app_id: function.app_id.clone(),

@@ -129,6 +129,8 @@ impl Core {
             }
         }
         let name = event["name"].as_str().unwrap_or_default().to_owned();
+        self.event_log
+            .record(&event, now, self.config.max_finished_runs);
         self.tell(Happening::Event {
             id: id.clone(),
             name: name.clone(),

@@ -13,9 +13,11 @@
 
 mod answers;
 mod cron;
+mod event_log;
 mod events;
 mod expr;
 mod ops;
+mod query;
 mod queue;
 mod registry;
 mod runs;
@@ -29,6 +31,7 @@ use inngest_protocol::register::RegisterRequest;
 use inngest_protocol::time::{from_unix_millis, unix_millis};
 use serde_json::Value;
 
+use event_log::EventLog;
 use events::Pauses;
 use expr::Expressions;
 use queue::{QueueItem, Ready};
@@ -36,6 +39,8 @@ use registry::Registry;
 use runs::Run;
 use timers::{Timer, Timers};
 
+pub use event_log::EventRecord;
+pub use query::{CancelError, FunctionRef, JobView, RunRef};
 pub use registry::Synced;
 pub use types::{
     AppView, Call, CallId, CallResponse, EventError, Happening, Output, RegisterError, RunStatus,
@@ -107,6 +112,8 @@ pub struct Core {
     inbox: VecDeque<Value>,
     outputs: VecDeque<Output>,
     expressions: Expressions,
+    /// The events received, for the API and the page.
+    event_log: EventLog,
 }
 
 impl std::fmt::Debug for Core {
@@ -142,6 +149,7 @@ impl Core {
             inbox: VecDeque::new(),
             outputs: VecDeque::new(),
             expressions: Expressions::default(),
+            event_log: EventLog::default(),
         }
     }
 

@@ -63,4 +63,9 @@ impl Ready {
     pub(crate) fn len(&self) -> usize {
         self.items.len()
     }
+
+    /// The items in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &QueueItem> {
+        self.items.iter()
+    }
 }

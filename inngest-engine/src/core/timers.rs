@@ -125,6 +125,19 @@ impl Timers {
         });
     }
 
+    /// The timers of a run, soonest first, with when they are due.
+    pub(crate) fn of_run(&self, run_id: &str) -> Vec<(u64, &Timer)> {
+        let mut timers: Vec<(u64, &Timer)> = self
+            .by_run
+            .get(run_id)
+            .into_iter()
+            .flatten()
+            .filter_map(|key| Some((key.0, self.queue.get(key)?)))
+            .collect();
+        timers.sort_by_key(|(at, _)| *at);
+        timers
+    }
+
     /// How many timers are waiting.
     pub(crate) fn len(&self) -> usize {
         self.queue.len()

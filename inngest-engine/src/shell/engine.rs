@@ -8,7 +8,9 @@ use std::time::{Duration, SystemTime};
 
 use inngest_protocol::register::RegisterRequest;
 use serde_json::Value;
-use tokio::sync::{broadcast, Notify};
+use tokio::sync::{broadcast, watch, Notify};
+
+use super::timeline::Recent;
 
 use super::transport::{HttpTransport, Transport};
 use crate::core::{
@@ -29,6 +31,9 @@ pub struct EngineConfig {
     pub signing_key: Option<String>,
     /// Logs the timeline of runs through `tracing` (target `inngest::engine`).
     pub log_timeline: bool,
+    /// The event keys `POST /e/{key}` accepts (any key when empty), as the dev server's
+    /// `--event-key`.
+    pub event_keys: Vec<String>,
 }
 
 impl Default for EngineConfig {
@@ -38,6 +43,7 @@ impl Default for EngineConfig {
             call_timeout: inngest_protocol::limits::CALL_TIMEOUT,
             signing_key: None,
             log_timeline: true,
+            event_keys: Vec::new(),
         }
     }
 }
@@ -70,6 +76,12 @@ impl EngineConfig {
     /// Turns the timeline log on or off.
     pub fn log_timeline(mut self, on: bool) -> Self {
         self.log_timeline = on;
+        self
+    }
+
+    /// Accepts events on `POST /e/{key}` only with one of these keys.
+    pub fn event_keys(mut self, keys: impl IntoIterator<Item = String>) -> Self {
+        self.event_keys = keys.into_iter().collect();
         self
     }
 }
@@ -119,6 +131,12 @@ struct Shared {
     http: HttpTransport,
     happenings: broadcast::Sender<Happening>,
     log_timeline: bool,
+    /// The latest timeline lines, for the page.
+    recent: Mutex<Recent>,
+    /// The number of the latest timeline line (the page waits on it).
+    seq: watch::Sender<u64>,
+    signing_key: Option<String>,
+    event_keys: Vec<String>,
     /// Whether the driver task runs (it starts on the first Tokio runtime the engine sees).
     driving: std::sync::atomic::AtomicBool,
 }
@@ -148,9 +166,13 @@ impl Engine {
             clock: Clock::start(),
             wake: Arc::new(Notify::new()),
             transports: Mutex::new(HashMap::new()),
-            http: HttpTransport::new(config.call_timeout, config.signing_key),
+            http: HttpTransport::new(config.call_timeout, config.signing_key.clone()),
             happenings,
             log_timeline: config.log_timeline,
+            recent: Mutex::new(Recent::default()),
+            seq: watch::channel(0).0,
+            signing_key: config.signing_key,
+            event_keys: config.event_keys,
             driving: std::sync::atomic::AtomicBool::new(false),
         });
         let engine = Engine { shared };
@@ -223,6 +245,38 @@ impl Engine {
         let ids = self.core().send(events, self.shared.clock.now())?;
         self.changed();
         Ok(ids)
+    }
+
+    /// Runs an input on the core at the engine's time (an API's own inputs: invoking a
+    /// function, re-running a run, a bulk cancellation), then lets the driver act on it.
+    pub fn act<R>(&self, input: impl FnOnce(&mut Core, SystemTime) -> R) -> R {
+        let result = input(&mut self.core(), self.shared.clock.now());
+        self.changed();
+        result
+    }
+
+    /// The key calls to apps are signed with, which the API requires (`Authorization:
+    /// Bearer`), as the dev server's `--signing-key`.
+    pub fn signing_key(&self) -> Option<&str> {
+        self.shared.signing_key.as_deref()
+    }
+
+    /// The event keys `POST /e/{key}` accepts (any key when empty).
+    pub fn event_keys(&self) -> &[String] {
+        &self.shared.event_keys
+    }
+
+    /// The timeline lines numbered above `after` that are still kept (the latest 500), and
+    /// the number of the latest line.
+    pub fn timeline_since(&self, after: u64) -> (u64, Vec<(u64, String)>) {
+        let recent = self.shared.recent.lock().unwrap_or_else(|p| p.into_inner());
+        (recent.seq(), recent.since(after))
+    }
+
+    /// Waits until the timeline has a line numbered above `after`, or `timeout` passes.
+    pub async fn timeline_changed(&self, after: u64, timeout: Duration) {
+        let mut seq = self.shared.seq.subscribe();
+        let _ = tokio::time::timeout(timeout, seq.wait_for(|s| *s > after)).await;
     }
 
     /// Cancels a running run (as `DELETE /v1/runs/{id}` does); `false` if it is not running.
@@ -302,9 +356,16 @@ async fn drive(shared: Weak<Shared>, wake: Arc<Notify>) {
                 match output {
                     Output::Call(call) => spawn_call(&shared, call),
                     Output::Happening(h) => {
+                        let line = super::timeline::line(&h);
                         if shared.log_timeline {
-                            super::timeline::log(&h);
+                            super::timeline::log(&line);
                         }
+                        let seq = shared
+                            .recent
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .push(line);
+                        shared.seq.send_replace(seq);
                         let _ = shared.happenings.send(h);
                     }
                 }

@@ -58,9 +58,45 @@ pub(crate) fn line(h: &Happening) -> String {
     }
 }
 
-/// Logs a happening at `info`.
-pub(crate) fn log(h: &Happening) {
-    tracing::info!(target: "inngest::engine", "{}", line(h));
+/// Logs a timeline line at `info`.
+pub(crate) fn log(line: &str) {
+    tracing::info!(target: "inngest::engine", "{line}");
+}
+
+/// How many timeline lines the page can read back.
+const RECENT_LINES: usize = 500;
+
+/// The latest timeline lines, numbered from 1.
+#[derive(Debug, Default)]
+pub(crate) struct Recent {
+    lines: std::collections::VecDeque<(u64, String)>,
+    seq: u64,
+}
+
+impl Recent {
+    /// Keeps a line; returns its number.
+    pub(crate) fn push(&mut self, line: String) -> u64 {
+        self.seq += 1;
+        self.lines.push_back((self.seq, line));
+        while self.lines.len() > RECENT_LINES {
+            self.lines.pop_front();
+        }
+        self.seq
+    }
+
+    /// The number of the latest line.
+    pub(crate) fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// The kept lines numbered above `after`.
+    pub(crate) fn since(&self, after: u64) -> Vec<(u64, String)> {
+        self.lines
+            .iter()
+            .filter(|(n, _)| *n > after)
+            .cloned()
+            .collect()
+    }
 }
 
 /// The last 6 characters of an id: enough to tell runs apart in a timeline.

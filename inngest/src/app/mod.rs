@@ -229,7 +229,7 @@ impl App {
             local.attach(&service)?;
             crate::client::install_local(&sink);
             crate::app::serve::announce(
-                "running the embedded Inngest engine in this process: send events with inngest::send or to POST /e/<key> on this server; each run is logged as it happens. Set INNGEST_DEV=1 to use an Inngest dev server, or INNGEST_SIGNING_KEY for Inngest Cloud.",
+                "running the embedded Inngest engine in this process: send events with inngest::send or to POST /e/<key> on this server; each run is logged as it happens and shown on the page of runs at / of this server. Set INNGEST_DEV=1 to use an Inngest dev server, or INNGEST_SIGNING_KEY for Inngest Cloud.",
             );
         }
         Ok(service)

@@ -82,7 +82,10 @@ impl Serve {
         let mode = match &inner.config.mode {
             Mode::Dev { origin } => format!("dev mode, Inngest dev server at {origin}"),
             Mode::Cloud => "cloud mode".to_owned(),
-            Mode::Embedded => "embedded engine: events to POST /e/<key> on this server".to_owned(),
+            Mode::Embedded => format!(
+                "embedded engine: runs at http://{}/, events to POST /e/<key> on this server",
+                page_host(local)
+            ),
         };
         announce(&format!(
             "Inngest app `{}` serving {} function(s) at http://{local}{} ({mode})",
@@ -96,6 +99,14 @@ impl Serve {
         let header_timeout = inner.config.body_timeout;
         accept_loop(listener, service, header_timeout, shutdown).await;
         Ok(())
+    }
+}
+
+/// The address to show for the page of runs: a loopback address for an unspecified bind.
+fn page_host(local: SocketAddr) -> String {
+    match local.ip() {
+        ip if ip.is_unspecified() => format!("127.0.0.1:{}", local.port()),
+        _ => local.to_string(),
     }
 }
 
