@@ -33,9 +33,11 @@ pub trait Function: 'static {
     type Event: DeserializeOwned + Send + 'static;
     /// What the function returns on success.
     type Output: Serialize + Send + 'static;
-    /// What the attribute declared.
+    /// What the attribute declared (the macros' data model; not public API).
+    #[doc(hidden)]
     const DEFINITION: &'static Definition;
-    /// Runs the user's `async fn`.
+    /// Runs the user's `async fn` (not public API: call the `async fn` itself).
+    #[doc(hidden)]
     fn call(ctx: Context<Self::Event>) -> BoxFuture<Result<Self::Output, Error>>;
 }
 
