@@ -27,6 +27,11 @@ impl Schedule {
             .map_err(|e| e.to_string())
     }
 
+    /// A `TZ=` zone the engine cannot apply (it fires in UTC then).
+    pub(crate) fn unsupported_zone(&self) -> Option<&str> {
+        None
+    }
+
     /// The first time the schedule fires after `after_ms` (ms since the epoch).
     pub(crate) fn next_after(&self, after_ms: u64) -> Option<u64> {
         let after = UNIX_EPOCH + Duration::from_millis(after_ms);
@@ -47,4 +52,24 @@ mod tests {
         assert_eq!(s.next_after(60_000 * 10 + 5), Some(60_000 * 11));
         assert!(Schedule::parse("61 * * * *").is_err());
     }
+}
+
+/// The jitter of a cron tick, in ms: between 1 s and `max_ms`, the same for the same tick
+/// (server `DeterministicJitter`, seeded by the tick's job).
+pub(crate) fn jitter(function: &str, schedule: &str, at_ms: u64, max_ms: u64) -> u64 {
+    const MIN_MS: u64 = 1_000;
+    if max_ms <= MIN_MS {
+        return if max_ms == 0 { 0 } else { MIN_MS };
+    }
+    // FNV-1a over the tick's identity.
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in function
+        .bytes()
+        .chain(schedule.bytes())
+        .chain(at_ms.to_be_bytes())
+    {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    MIN_MS + hash % (max_ms - MIN_MS)
 }

@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 
 use inngest_protocol::event::{FUNCTION_INVOKED_EVENT, SCHEDULED_TIMER_EVENT};
+use inngest_protocol::limits::{ABSOLUTE_MAX_EVENT_BYTES, INTERNAL_EVENT_PREFIX};
 use serde_json::{json, Value};
 
-use super::types::{Happening, RunStatus};
+use super::types::{EventError, Happening, RunStatus};
 use super::Core;
 
 /// What a pause resumes or does.
@@ -109,17 +110,59 @@ impl Pauses {
     }
 }
 
+/// The earliest `ts` the server accepts (1980-01-01, ms since the epoch).
+const MIN_TS: u64 = 315_532_800_000;
+/// The latest `ts` the server accepts (2100-01-01).
+const MAX_TS: u64 = 4_102_444_800_000;
+
+/// Checks an event sent from outside as the server's event API does (`NormalizeInbound`,
+/// `Event.Validate`), and strips what only Inngest may set (`data._inngest`).
+pub(crate) fn check_inbound(index: usize, event: &mut Value) -> Result<(), EventError> {
+    let size = serde_json::to_vec(&*event).map_or(0, |b| b.len());
+    if size > ABSOLUTE_MAX_EVENT_BYTES {
+        return Err(EventError::TooLarge { index, size });
+    }
+    let Value::Object(map) = event else {
+        return Err(EventError::NotAnObject { index });
+    };
+    let name = map.get("name").and_then(Value::as_str).unwrap_or_default();
+    if name.to_ascii_lowercase().starts_with(INTERNAL_EVENT_PREFIX) {
+        return Err(EventError::Reserved {
+            index,
+            name: name.to_owned(),
+        });
+    }
+    if name.is_empty() {
+        return Err(EventError::NoName { index });
+    }
+    if let Some(Value::Object(data)) = map.get_mut("data") {
+        data.remove("_inngest");
+    }
+    match map.get("ts").and_then(Value::as_f64) {
+        Some(ts) if ts != 0.0 && ts < MIN_TS as f64 => Err(EventError::TsBefore1980 { index }),
+        Some(ts) if ts > MAX_TS as f64 => Err(EventError::TsAfter2100 { index }),
+        _ => Ok(()),
+    }
+}
+
 impl Core {
-    /// Receives one event (already checked to be an object with a name); returns its id.
+    /// Receives one event (already checked): it gets an internal id (its `id`, when it has
+    /// none), resumes what it matches and starts the runs it triggers. Returns the internal
+    /// id.
     pub(crate) fn receive(&mut self, mut event: Value) -> String {
-        let id = match event["id"].as_str().filter(|id| !id.is_empty()) {
-            Some(id) => id.to_owned(),
-            None => self.new_id(),
-        };
+        let internal = self.new_id();
         let now = self.now;
         if let Some(map) = event.as_object_mut() {
-            map.insert("id".into(), Value::from(id.clone()));
-            map.entry("ts").or_insert_with(|| Value::from(now));
+            if map
+                .get("id")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+            {
+                map.insert("id".into(), Value::from(internal.clone()));
+            }
+            if map.get("ts").and_then(Value::as_u64).unwrap_or(0) == 0 {
+                map.insert("ts".into(), Value::from(now));
+            }
             map.entry("user").or_insert_with(|| json!({}));
             match map.get("data") {
                 Some(Value::Object(_)) => {}
@@ -130,12 +173,12 @@ impl Core {
         }
         let name = event["name"].as_str().unwrap_or_default().to_owned();
         self.tell(Happening::Event {
-            id: id.clone(),
+            id: internal.clone(),
             name: name.clone(),
         });
         self.match_pauses(&name, &event);
-        self.trigger(&name, &event);
-        id
+        self.trigger(&name, &event, &internal);
+        internal
     }
 
     /// Resumes the waits and invokes `event` matches and cancels the runs it cancels.
@@ -144,7 +187,7 @@ impl Core {
             let Some(run) = self.runs.get(&pause.run_id) else {
                 continue;
             };
-            if run.status != RunStatus::Running {
+            if !run.status.is_active() {
                 continue;
             }
             let matches = match &pause.kind {
@@ -178,8 +221,9 @@ impl Core {
         }
     }
 
-    /// Starts the runs `event` triggers.
-    fn trigger(&mut self, name: &str, event: &Value) {
+    /// Starts the runs `event` triggers: each function once, by a trigger whose name
+    /// matches (wildcards included) and whose expression holds.
+    fn trigger(&mut self, name: &str, event: &Value, internal: &str) {
         if name == SCHEDULED_TIMER_EVENT {
             return; // cron runs are started by their schedules
         }
@@ -190,9 +234,13 @@ impl Core {
             if self.registry.functions.contains_key(fn_id) {
                 vec![fn_id.to_owned()]
             } else {
+                // The server fails the invoker at once (`InvokeFailHandler`).
+                let message = format!("could not find function with ID: {fn_id}");
+                self.invoke_failed(event, &message);
                 Vec::new()
             }
         } else {
+            let patterns = matching_patterns(name);
             let candidates: Vec<(String, Option<String>)> = self
                 .registry
                 .functions
@@ -200,7 +248,7 @@ impl Core {
                 .flat_map(|f| {
                     f.events
                         .iter()
-                        .filter(|(n, _)| n == name)
+                        .filter(|(n, _)| patterns.iter().any(|p| p == n))
                         .map(|(_, x)| (f.config.id.clone(), x.clone()))
                 })
                 .collect();
@@ -219,9 +267,26 @@ impl Core {
             targets
         };
         for function in targets {
-            self.start_run(&function, event);
+            self.initialize(&function, event, internal);
         }
     }
+}
+
+/// The trigger names an event name matches (server `GenerateMatchingPatterns`): itself, then
+/// `a/*` for each `/` and `a.*` for each `.`.
+pub(crate) fn matching_patterns(name: &str) -> Vec<String> {
+    let mut patterns = vec![name.to_owned()];
+    for (i, c) in name.char_indices() {
+        if c == '/' {
+            patterns.push(format!("{}/*", &name[..i]));
+        }
+    }
+    for (i, c) in name.char_indices() {
+        if c == '.' {
+            patterns.push(format!("{}.*", &name[..i]));
+        }
+    }
+    patterns
 }
 
 /// What an invoke resumes with (server `GetResumeData`): `{"error"}` when the invoked run
@@ -232,5 +297,23 @@ fn invoke_memo(finished: &Value) -> Value {
         (Some(error), _) if !error.is_null() => json!({ "error": error }),
         (_, Some(result)) => json!({ "data": result }),
         _ => data.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matching_patterns;
+
+    #[test]
+    fn wildcards_as_the_server_generates_them() {
+        assert_eq!(
+            matching_patterns("app/user.created"),
+            ["app/user.created", "app/*", "app/user.*"]
+        );
+        assert_eq!(
+            matching_patterns("api/v1/users"),
+            ["api/v1/users", "api/*", "api/v1/*"]
+        );
+        assert_eq!(matching_patterns("simple"), ["simple"]);
     }
 }

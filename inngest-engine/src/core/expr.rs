@@ -69,6 +69,25 @@ impl Expressions {
         })
     }
 
+    /// The value of `expression` with `event` bound (a key, a priority). A field the event
+    /// lacks is `null`, as in the server's dialect.
+    pub(crate) fn evaluate(&mut self, expression: &str, event: &Value) -> Result<Value, String> {
+        let program = self.compile(expression)?;
+        let mut ctx = cel::Context::default();
+        ctx.add_variable("event", event.clone())
+            .map_err(|e| e.to_string())?;
+        match program.execute(&ctx) {
+            Ok(value) => Ok(value.json().unwrap_or(Value::Null)),
+            Err(cel::ExecutionError::NoSuchKey(_)) => Ok(Value::Null),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Whether `expression` compiles (the check at sync).
+    pub(crate) fn check(&mut self, expression: &str) -> Result<(), String> {
+        self.compile(expression).map(|_| ())
+    }
+
     /// Whether `expression` holds, logging (once per call) an expression that does not
     /// compile and counting it as false.
     pub(crate) fn holds_or_false(

@@ -144,8 +144,9 @@ fn send_events(engine: &Engine, body: &Bytes) -> Response<Full<Bytes>> {
         Ok(one @ Value::Object(_)) => vec![one],
         _ => return events_refused(EngineError::Event(crate::core::EventError::NotEvents)),
     };
-    match engine.send(events) {
-        Ok(ids) => json_response(
+    // As the server: the events before a refused one are received, and their ids returned.
+    match engine.send_partial(events) {
+        (ids, None) => json_response(
             StatusCode::OK,
             &SendEventsResponse {
                 ids,
@@ -153,15 +154,19 @@ fn send_events(engine: &Engine, body: &Bytes) -> Response<Full<Bytes>> {
                 error: None,
             },
         ),
-        Err(e) => events_refused(e),
+        (ids, Some(e)) => events_refused_after(ids, EngineError::Event(e)),
     }
 }
 
 fn events_refused(e: EngineError) -> Response<Full<Bytes>> {
+    events_refused_after(Vec::new(), e)
+}
+
+fn events_refused_after(ids: Vec<String>, e: EngineError) -> Response<Full<Bytes>> {
     json_response(
         StatusCode::BAD_REQUEST,
         &SendEventsResponse {
-            ids: Vec::new(),
+            ids,
             status: 400,
             error: Some(e.to_string()),
         },

@@ -225,6 +225,14 @@ impl Engine {
         Ok(ids)
     }
 
+    /// Receives events as `POST /e/{key}` does: in order, up to the first one refused.
+    /// Returns the internal ids of the events received, and the error.
+    pub fn send_partial(&self, events: Vec<Value>) -> (Vec<String>, Option<EventError>) {
+        let result = self.core().send_partial(events, self.shared.clock.now());
+        self.changed();
+        result
+    }
+
     /// Cancels a running run (as `DELETE /v1/runs/{id}` does); `false` if it is not running.
     pub fn cancel(&self, run_id: &str) -> bool {
         let cancelled = self.core().cancel(run_id, self.shared.clock.now());
