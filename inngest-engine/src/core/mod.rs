@@ -170,9 +170,6 @@ impl Core {
         let (app_id, app, functions) =
             self.registry
                 .prepare(request, self.now, &mut self.expressions)?;
-        for f in &functions {
-            f.warn_unenforced();
-        }
         let crons: Vec<(String, u64, String, Option<u64>)> = functions
             .iter()
             .flat_map(|f| {

@@ -322,20 +322,3 @@ fn triggers(
     }
     (events, crons)
 }
-
-impl Function {
-    /// Logs, at sync, every option of the function the engine does not enforce as the
-    /// server does, naming the function and the option (nothing is ignored silently).
-    pub(crate) fn warn_unenforced(&self) {
-        for c in &self.crons {
-            if let Some(zone) = c.schedule.unsupported_zone() {
-                tracing::warn!(
-                    function = %self.config.id,
-                    option = "cron",
-                    "the cron schedule {:?} names the time zone {zone:?}, which the local engine does not know: it fires in UTC",
-                    c.spec
-                );
-            }
-        }
-    }
-}

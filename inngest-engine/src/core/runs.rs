@@ -130,7 +130,9 @@ impl Core {
                 state_bytes: 0,
             },
         );
-        let at = at?;
+        let Some(at) = at else {
+            return Some(run_id); // skipped: it never starts
+        };
         if !batch {
             // The server creates cancellation pauses and the start timeout for runs that are
             // not batches.
