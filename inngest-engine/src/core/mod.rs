@@ -321,6 +321,7 @@ impl Core {
 
     fn advance_clock(&mut self, now: SystemTime) {
         self.now = self.now.max(unix_millis(now));
+        self.expressions.now_ms = self.now;
     }
 
     /// A new ULID at the core's time, from its randomness.
