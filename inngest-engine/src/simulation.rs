@@ -94,6 +94,43 @@ impl Simulation {
         &self.happenings
     }
 
+    /// Runs until `at` (or until nothing is under way, if sooner): makes each call the core
+    /// asks for and fires each timer due by then, then sets the clock to `at`. What is due
+    /// later waits (to send an event at a given time between others).
+    pub async fn run_until<T: Transport + ?Sized>(
+        &mut self,
+        transport: &T,
+        at: SystemTime,
+        max_calls: usize,
+    ) -> Result<(), TooManyCalls> {
+        loop {
+            while let Some(output) = self.core.poll_output() {
+                match output {
+                    Output::Call(call) => {
+                        self.calls += 1;
+                        if self.calls > max_calls {
+                            return Err(TooManyCalls { calls: self.calls });
+                        }
+                        let answer = transport.call(&call).await;
+                        self.core.call_finished(call.id, answer, self.now);
+                    }
+                    Output::Happening(h) => self.happenings.push(h),
+                }
+            }
+            match self.core.next_deadline() {
+                Some(due) if due <= at => {
+                    self.now = self.now.max(due);
+                    self.core.tick(self.now);
+                }
+                _ if self.now >= at => return Ok(()),
+                _ => {
+                    self.now = at;
+                    self.core.tick(self.now);
+                }
+            }
+        }
+    }
+
     /// Runs until nothing is under way (cron schedules aside): makes each call the core asks
     /// for through `transport`, and moves the clock to the next timer whenever there is
     /// nothing else to do. Stops with an error after `max_calls` calls.

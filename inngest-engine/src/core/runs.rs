@@ -463,6 +463,11 @@ impl Core {
         self.runs.get(run_id).map(view)
     }
 
+    /// The events a run was started with (`ctx.events`: a batch has many).
+    pub fn run_events(&self, run_id: &str) -> Option<Vec<Value>> {
+        self.runs.get(run_id).map(|r| r.events.clone())
+    }
+
     /// The steps of a run, in the order they happened.
     pub fn run_history(&self, run_id: &str) -> Option<Vec<StepRecord>> {
         self.runs.get(run_id).map(|r| r.history.clone())

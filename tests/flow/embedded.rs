@@ -1,0 +1,171 @@
+//! The embedded engine over HTTP, on real time: overlap under a concurrency limit, the event
+//! API's checks, the validation at sync, and a race that ends in about a second.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::support::Served;
+
+async fn served() -> Served {
+    Served::start(inngest::App::new("flow").retry_interval(Duration::from_millis(20))).await
+}
+
+/// Sends events over `POST /e` and returns their ids.
+async fn send(s: &Served, events: Value) -> Vec<String> {
+    let res = s
+        .client
+        .post(format!("http://{}/e/key", s.addr))
+        .json(&events)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    body["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|id| id.as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Waits (with a deadline) until the event's run has ended, through `GET /v1/events/{id}/runs`.
+pub async fn ended_run(s: &Served, event_id: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let runs: Value = s
+            .client
+            .get(format!("http://{}/v1/events/{event_id}/runs", s.addr))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if let Some(run) = runs["data"]
+            .as_array()
+            .and_then(|r| r.first())
+            .filter(|r| !matches!(r["status"].as_str(), Some("Running" | "Queued")))
+        {
+            return run.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the run of {event_id} ends within 30 s: {runs}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrency_one_never_overlaps_steps_on_real_time() {
+    let s = served().await;
+    let events: Vec<Value> = (0..3)
+        .map(|_| json!({"name": "flow/one-at-a-time", "data": {"ms": 150}}))
+        .collect();
+    let ids = send(&s, json!(events)).await;
+    let mut spans = Vec::new();
+    for id in &ids {
+        let run = ended_run(&s, id).await;
+        assert_eq!(run["status"], "Completed", "{run}");
+        spans.push((
+            run["output"]["start"].as_u64().unwrap(),
+            run["output"]["end"].as_u64().unwrap(),
+        ));
+    }
+    spans.sort();
+    for pair in spans.windows(2) {
+        assert!(pair[0].1 <= pair[1].0, "steps overlap: {spans:?}");
+    }
+}
+
+#[tokio::test]
+async fn post_e_refuses_reserved_names_and_returns_the_engines_ids() {
+    let s = served().await;
+    let base = format!("http://{}", s.addr);
+    let res = s
+        .client
+        .post(format!("{base}/e/key"))
+        .json(&json!([
+            {"name": "flow/ok", "id": "my-id", "data": {}},
+            {"name": "inngest/function.failed", "data": {"function_id": "x"}}
+        ]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["status"], 400);
+    assert_eq!(
+        body["error"],
+        "event name is reserved for internal use: inngest/function.failed"
+    );
+    let ids = body["ids"].as_array().unwrap();
+    assert_eq!(
+        ids.len(),
+        1,
+        "the event before the refused one was received"
+    );
+    assert_ne!(ids[0], "my-id", "the engine's own id");
+    assert_eq!(ids[0].as_str().unwrap().len(), 26);
+    let many: Vec<Value> = (0..5001).map(|_| json!({"name": "flow/ok"})).collect();
+    let res = s
+        .client
+        .post(format!("{base}/e/key"))
+        .json(&many)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(
+        body["error"],
+        "Cannot have more than 5000 events in a batch"
+    );
+}
+
+#[tokio::test]
+async fn an_invalid_function_is_refused_at_sync_with_the_servers_message() {
+    let s = served().await;
+    let payload = json!({"appName": "bad-app", "url": "http://127.0.0.1:1/api", "functions": [{
+        "id": "bad-app-f", "name": "f", "triggers": [{"event": "x", "expression": "event.data.a =="}],
+        "debounce": {"period": "0s"},
+        "steps": {"step": {"id": "step", "name": "step", "runtime": {"type": "http", "url": "http://127.0.0.1:1/api?fnId=bad-app-f&stepId=step"}}}
+    }]});
+    let res = s
+        .client
+        .post(format!("http://{}/fn/register", s.addr))
+        .json(&payload)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 400);
+    let body: Value = res.json().await.unwrap();
+    let error = body["error"].as_str().unwrap();
+    assert!(
+        error.starts_with(
+            "At least one function is invalid: bad-app-f: invalid trigger expression on 'x': "
+        ),
+        "{error}"
+    );
+    assert!(
+        error.ends_with("The debounce period of '0s' is less than the min of: 1s"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn a_race_of_a_second_against_a_week_ends_in_about_a_second() {
+    let s = served().await;
+    let start = Instant::now();
+    let ids = send(&s, json!({"name": "flow/race", "data": {}})).await;
+    let run = ended_run(&s, &ids[0]).await;
+    assert_eq!(run["status"], "Completed");
+    assert_eq!(run["output"], "the sleep won");
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+}
