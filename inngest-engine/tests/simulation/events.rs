@@ -138,3 +138,41 @@ async fn cron_ticks_fire_with_the_servers_jitter() {
         "fires 1-30 s after its tick: {jitter}"
     );
 }
+
+#[tokio::test]
+async fn a_cancel_on_timeout_may_be_an_rfc3339_time() {
+    let sdk = FakeSdk::default();
+    sdk.function("app-c", sleeper("1h"));
+    // The cancellation listens until 10 minutes after the start, given as a time.
+    let until = inngest_protocol::time::rfc3339(start() + std::time::Duration::from_secs(600));
+    let mut sim = sim(json!([with(
+        "app-c",
+        "c/go",
+        json!({"cancel": [{"event": "c/stop", "timeout": until}]})
+    )]));
+    let early = send(&mut sim, json!({"name": "c/go", "data": {}}));
+    let late = send(&mut sim, json!({"name": "c/go", "data": {}}));
+    let calls = sim.take_calls();
+    answer_calls(&mut sim, &sdk, calls).await;
+    sim.advance(std::time::Duration::from_secs(60));
+    send(&mut sim, json!({"name": "c/stop"}));
+    assert_eq!(
+        run_of(&mut sim, &early).status,
+        inngest_engine::RunStatus::Cancelled
+    );
+    assert_eq!(
+        run_of(&mut sim, &late).status,
+        inngest_engine::RunStatus::Cancelled
+    );
+    let again = send(&mut sim, json!({"name": "c/go", "data": {}}));
+    let calls = sim.take_calls();
+    answer_calls(&mut sim, &sdk, calls).await;
+    sim.advance(std::time::Duration::from_secs(900));
+    send(&mut sim, json!({"name": "c/stop"}));
+    sim.run_until_idle(&sdk, 10).await.unwrap();
+    assert_eq!(
+        run_of(&mut sim, &again).status,
+        inngest_engine::RunStatus::Completed,
+        "the rule stopped listening at its time"
+    );
+}
