@@ -169,3 +169,37 @@ async fn a_race_of_a_second_against_a_week_ends_in_about_a_second() {
         "{took:?}"
     );
 }
+
+#[tokio::test]
+async fn a_request_sent_again_with_its_event_id_seed_starts_nothing_twice() {
+    let s = served().await;
+    let post = || {
+        s.client
+            .post(format!("http://{}/e/key", s.addr))
+            .header("x-inngest-event-id-seed", "1743130137367,eii2YKXRVTJPuA==")
+            .json(&json!([{"name": "flow/idempotent", "data": {"user": "seeded", "n": 1}}]))
+            .send()
+    };
+    let first: Value = post().await.unwrap().json().await.unwrap();
+    let again: Value = post().await.unwrap().json().await.unwrap();
+    assert_eq!(
+        first["ids"], again["ids"],
+        "the same ids for the same request"
+    );
+    let run = ended_run(&s, first["ids"][0].as_str().unwrap()).await;
+    assert_eq!(run["status"], "Completed");
+    let runs: Value = s
+        .client
+        .get(format!(
+            "http://{}/v1/events/{}/runs",
+            s.addr,
+            first["ids"][0].as_str().unwrap()
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(runs["data"].as_array().unwrap().len(), 1, "one run: {runs}");
+}

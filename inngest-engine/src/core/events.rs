@@ -149,8 +149,13 @@ impl Core {
     /// Receives one event (already checked): it gets an internal id (its `id`, when it has
     /// none), resumes what it matches and starts the runs it triggers. Returns the internal
     /// id.
-    pub(crate) fn receive(&mut self, mut event: Value) -> String {
+    pub(crate) fn receive(&mut self, event: Value) -> String {
         let internal = self.new_id();
+        self.receive_as(event, internal)
+    }
+
+    /// Receives one event under the internal id `internal`.
+    pub(crate) fn receive_as(&mut self, mut event: Value, internal: String) -> String {
         let now = self.now;
         if let Some(map) = event.as_object_mut() {
             if map
@@ -272,6 +277,30 @@ impl Core {
     }
 }
 
+/// The internal id an event-id seed gives the event at `position` of a request (header
+/// `X-Inngest-Event-Id-Seed: <unix ms>,<base64 of 10 bytes>`, server `SeededIDFromString`):
+/// a client that sends the same request again gets the same ids, so its events are not
+/// received twice.
+pub(crate) fn seeded_id(seed: &str, position: usize) -> Option<String> {
+    use base64::Engine;
+    let (ms, entropy) = seed.split_once(',')?;
+    let ms: u64 = ms.trim().parse().ok().filter(|ms| *ms > 0)?;
+    let mut bytes = base64::engine::general_purpose::STANDARD
+        .decode(entropy.trim())
+        .ok()?;
+    if bytes.len() != 10 {
+        return None;
+    }
+    // The server adds the event's index (from 1) to the last four bytes.
+    let index = u32::try_from(position + 1).ok()?;
+    let tail = u32::from_be_bytes([bytes[6], bytes[7], bytes[8], bytes[9]]).wrapping_add(index);
+    bytes[6..10].copy_from_slice(&tail.to_be_bytes());
+    let random = bytes
+        .iter()
+        .fold(0u128, |acc, b| (acc << 8) | u128::from(*b));
+    Some(ulid::Ulid::from_parts(ms, random).to_string())
+}
+
 /// The trigger names an event name matches (server `GenerateMatchingPatterns`): itself, then
 /// `a/*` for each `/` and `a.*` for each `.`.
 pub(crate) fn matching_patterns(name: &str) -> Vec<String> {
@@ -303,6 +332,17 @@ fn invoke_memo(finished: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::matching_patterns;
+
+    #[test]
+    fn seeded_ids_are_the_same_for_the_same_request() {
+        let seed = "1743130137367,eii2YKXRVTJPuA==";
+        let first = super::seeded_id(seed, 0).unwrap();
+        assert_eq!(Some(first.clone()), super::seeded_id(seed, 0));
+        assert_ne!(Some(first.clone()), super::seeded_id(seed, 1));
+        assert_eq!(first.len(), 26);
+        assert_eq!(super::seeded_id("nope", 0), None);
+        assert_eq!(super::seeded_id("1,AAAA", 0), None);
+    }
 
     #[test]
     fn wildcards_as_the_server_generates_them() {

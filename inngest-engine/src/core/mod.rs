@@ -223,6 +223,17 @@ impl Core {
         events: Vec<Value>,
         now: SystemTime,
     ) -> (Vec<String>, Option<EventError>) {
+        self.send_seeded(events, None, now)
+    }
+
+    /// [`Core::send_partial`] with the client's event-id seed (`X-Inngest-Event-Id-Seed`):
+    /// the internal ids come from it, so a request sent again is not received twice.
+    pub fn send_seeded(
+        &mut self,
+        events: Vec<Value>,
+        seed: Option<&str>,
+        now: SystemTime,
+    ) -> (Vec<String>, Option<EventError>) {
         self.advance_clock(now);
         let max = inngest_protocol::limits::MAX_EVENTS_PER_REQUEST;
         if events.len() > max {
@@ -235,7 +246,9 @@ impl Core {
                 error = Some(e);
                 break;
             }
-            ids.push(self.receive(event));
+            let seeded = seed.and_then(|s| events::seeded_id(s, index));
+            let internal = seeded.unwrap_or_else(|| self.new_id());
+            ids.push(self.receive_as(event, internal));
         }
         self.settle();
         (ids, error)

@@ -61,7 +61,11 @@ impl EngineService {
             Ok(body) => body,
             Err(res) => return res,
         };
-        route(&self.engine, &parts.method, parts.uri.path(), &body)
+        let seed = parts
+            .headers
+            .get(inngest_protocol::headers::X_INNGEST_EVENT_ID_SEED)
+            .and_then(|v| v.to_str().ok());
+        route(&self.engine, &parts.method, parts.uri.path(), &body, seed)
     }
 }
 
@@ -99,10 +103,16 @@ where
     }
 }
 
-fn route(engine: &Engine, method: &Method, path: &str, body: &Bytes) -> Response<Full<Bytes>> {
+fn route(
+    engine: &Engine,
+    method: &Method,
+    path: &str,
+    body: &Bytes,
+    seed: Option<&str>,
+) -> Response<Full<Bytes>> {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     match (method, parts.as_slice()) {
-        (&Method::POST, ["e", _key]) => send_events(engine, body),
+        (&Method::POST, ["e", _key]) => send_events(engine, body, seed),
         (&Method::POST, ["fn", "register"]) => register(engine, body),
         (&Method::GET, ["health"]) => {
             json_response(StatusCode::OK, &json!({"status": 200, "message": "OK"}))
@@ -138,14 +148,14 @@ fn route(engine: &Engine, method: &Method, path: &str, body: &Bytes) -> Response
     }
 }
 
-fn send_events(engine: &Engine, body: &Bytes) -> Response<Full<Bytes>> {
+fn send_events(engine: &Engine, body: &Bytes, seed: Option<&str>) -> Response<Full<Bytes>> {
     let events = match serde_json::from_slice::<Value>(body) {
         Ok(Value::Array(events)) => events,
         Ok(one @ Value::Object(_)) => vec![one],
         _ => return events_refused(EngineError::Event(crate::core::EventError::NotEvents)),
     };
     // As the server: the events before a refused one are received, and their ids returned.
-    match engine.send_partial(events) {
+    match engine.send_seeded(events, seed) {
         (ids, None) => json_response(
             StatusCode::OK,
             &SendEventsResponse {

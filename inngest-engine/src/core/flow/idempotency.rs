@@ -16,6 +16,11 @@ pub(crate) struct Keys {
 }
 
 impl Keys {
+    /// Whether `key` holds at `now`.
+    pub(crate) fn holds(&self, key: &str, now: u64) -> bool {
+        self.expires.get(key).is_some_and(|at| *at > now)
+    }
+
     /// Claims `key` at `now`: `true` if it was free (and now holds for 24 hours).
     pub(crate) fn claim(&mut self, key: String, now: u64) -> bool {
         if self.expires.get(&key).is_some_and(|at| *at > now) {

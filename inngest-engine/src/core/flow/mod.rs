@@ -244,8 +244,20 @@ impl Core {
         let Some(first) = request.events.first().cloned() else {
             return;
         };
+        // The run's idempotency key: the event's `id` (else its internal id), a batch's id.
+        let run_key = match (&request.idempotency_key, request.event_ids.len()) {
+            (Some(k), _) if !k.is_empty() => k.clone(),
+            (_, 1) => request.event_ids[0].clone(),
+            _ => request.batch_id.clone().unwrap_or_default(),
+        };
+        let run_key = format!("{}\u{0}{run_key}", request.function);
+        // A run that exists already is not rate limited again (the server's rate limiter
+        // remembers the run keys it admitted): it is skipped below, silently.
+        let seen = self.flow.idempotency.holds(&run_key, self.now);
         // 1. The rate limit (and `idempotency`, which the server turns into one).
-        if let (Some(rate), false) = (&flow.rate_limit, request.prevent_rate_limit) {
+        if let (Some(rate), false, false) =
+            (&flow.rate_limit, request.prevent_rate_limit, seen)
+        {
             let key = match &rate.key {
                 None => Some(String::new()),
                 Some(expression) => match self.expressions.evaluate(expression, &first) {
@@ -307,16 +319,7 @@ impl Core {
             }
         }
         // 5. Run idempotency.
-        let key = match (&request.idempotency_key, request.event_ids.len()) {
-            (Some(k), _) if !k.is_empty() => k.clone(),
-            (_, 1) => request.event_ids[0].clone(),
-            _ => request.batch_id.clone().unwrap_or_default(),
-        };
-        if !self
-            .flow
-            .idempotency
-            .claim(format!("{}\u{0}{key}", request.function), self.now)
-        {
+        if !self.flow.idempotency.claim(run_key, self.now) {
             return; // a run for this key exists: the server skips silently
         }
         // 6. The run, queued at its start time.
