@@ -63,17 +63,12 @@ pub(crate) fn jitter(function: &str, schedule: &str, at_ms: u64, max_ms: u64) ->
     if max_ms <= MIN_MS {
         return if max_ms == 0 { 0 } else { MIN_MS };
     }
-    // FNV-1a over the tick's identity.
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in function
+    let seed: Vec<u8> = function
         .bytes()
         .chain(schedule.bytes())
         .chain(at_ms.to_be_bytes())
-    {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    MIN_MS + hash % (max_ms - MIN_MS)
+        .collect();
+    MIN_MS + super::flow::fnv1a(&seed) % (max_ms - MIN_MS)
 }
 
 #[cfg(test)]

@@ -92,6 +92,13 @@ pub(crate) struct SingletonSpec {
     pub mode: SingletonMode,
 }
 
+/// FNV-1a, a stable 64-bit hash (keys kept as hashes; cron jitter seeds).
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
 /// The bounds of a priority factor, in seconds (`consts.PriorityFactorMin`/`Max`).
 pub(crate) const PRIORITY_FACTOR_BOUND: i64 = 12 * 3600;
 
@@ -255,9 +262,7 @@ impl Core {
         // remembers the run keys it admitted): it is skipped below, silently.
         let seen = self.flow.idempotency.holds(&run_key, self.now);
         // 1. The rate limit (and `idempotency`, which the server turns into one).
-        if let (Some(rate), false, false) =
-            (&flow.rate_limit, request.prevent_rate_limit, seen)
-        {
+        if let (Some(rate), false, false) = (&flow.rate_limit, request.prevent_rate_limit, seen) {
             let key = match &rate.key {
                 None => Some(String::new()),
                 Some(expression) => match self.expressions.evaluate(expression, &first) {
