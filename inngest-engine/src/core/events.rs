@@ -118,7 +118,7 @@ const MAX_TS: u64 = 4_102_444_800_000;
 /// Checks an event sent from outside as the server's event API does (`NormalizeInbound`,
 /// `Event.Validate`), and strips what only Inngest may set (`data._inngest`).
 pub(crate) fn check_inbound(index: usize, event: &mut Value) -> Result<(), EventError> {
-    let size = serde_json::to_vec(&*event).map_or(0, |b| b.len());
+    let size = super::limits::json_size(event);
     if size > ABSOLUTE_MAX_EVENT_BYTES {
         return Err(EventError::TooLarge { index, size });
     }

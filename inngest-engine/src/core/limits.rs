@@ -12,6 +12,23 @@ use serde_json::{json, Value};
 use super::types::RunStatus;
 use super::Core;
 
+/// The size of a value as JSON, without building the text.
+pub(crate) fn json_size(value: &Value) -> usize {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0 += buf.len();
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    let _ = serde_json::to_writer(&mut count, value);
+    count.0
+}
+
 /// The message of an SDK answer over the 8 MiB limit (`syscode.CodeOutputTooLarge`).
 pub(crate) const OUTPUT_TOO_LARGE: &str = "output_too_large";
 const OUTPUT_TOO_LARGE_MESSAGE: &str =
@@ -58,10 +75,7 @@ pub(crate) fn max_sleep_ms() -> u64 {
 /// Why an op of a 206 answer is over a limit: its output (or input) is over 4 MiB
 /// (`GeneratorOpcode.Validate`), an error that is retried.
 pub(crate) fn check_op(op: &Op) -> Result<(), Value> {
-    let size = |v: &Option<Value>| {
-        v.as_ref()
-            .map_or(0, |v| serde_json::to_vec(v).map_or(0, |b| b.len()))
-    };
+    let size = |v: &Option<Value>| v.as_ref().map_or(0, json_size);
     let over = if size(&op.data).max(size(&op.error)) > MAX_STEP_OUTPUT_BYTES {
         Some("step output size is greater than the limit")
     } else {
@@ -109,7 +123,7 @@ impl Core {
     /// Counts a saved step and its output against the run's state limit; fails the run
     /// (`InngestErrStateOverflowed`) past it. `false` when the run ended.
     pub(crate) fn account_step(&mut self, run_id: &str, memo: &Value) -> bool {
-        let size = serde_json::to_vec(memo).map_or(0, |b| b.len());
+        let size = json_size(memo);
         let Some(run) = self.runs.get_mut(run_id) else {
             return false;
         };

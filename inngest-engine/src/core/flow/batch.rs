@@ -66,7 +66,7 @@ impl Core {
             self.expressions.evaluate(k, event).unwrap_or(Value::Null)
         });
         let key = format!("{function}\u{0}{key_value}");
-        let size = serde_json::to_vec(event).map_or(0, |b| b.len());
+        let size = super::super::limits::json_size(event);
         if !self.flow.batches.open.contains_key(&key) {
             let id = self.new_id();
             self.timers.add(
