@@ -203,3 +203,85 @@ async fn a_request_sent_again_with_its_event_id_seed_starts_nothing_twice() {
         .unwrap();
     assert_eq!(runs["data"].as_array().unwrap().len(), 1, "one run: {runs}");
 }
+
+/// The runs of events, once each has one that ended, through the REST API.
+async fn ended_runs(s: &Served, ids: &[String]) -> Vec<Value> {
+    let mut runs = Vec::new();
+    for id in ids {
+        runs.push(ended_run(s, id).await);
+    }
+    runs
+}
+
+#[tokio::test]
+async fn over_http_a_debounce_runs_once_with_the_last_event() {
+    let s = served().await;
+    let ids = send(
+        &s,
+        json!([
+            {"name": "flow/quick-debounce", "data": {"user": "a", "n": 1}},
+            {"name": "flow/quick-debounce", "data": {"user": "a", "n": 2}}
+        ]),
+    )
+    .await;
+    let run = ended_run(&s, &ids[1]).await;
+    assert_eq!(run["output"], 2);
+    let first: Value = s
+        .client
+        .get(format!("http://{}/v1/events/{}/runs", s.addr, ids[0]))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["data"], json!([]), "the first event started no run");
+}
+
+#[tokio::test]
+async fn over_http_a_throttle_spaces_starts() {
+    let s = served().await;
+    let ids = send(
+        &s,
+        json!([{"name": "flow/quick-throttle"}, {"name": "flow/quick-throttle"}]),
+    )
+    .await;
+    let runs = ended_runs(&s, &ids).await;
+    let mut starts: Vec<u64> = runs.iter().map(|r| r["output"].as_u64().unwrap()).collect();
+    starts.sort();
+    assert!(starts[1] - starts[0] >= 900, "a second apart: {starts:?}");
+}
+
+#[tokio::test]
+async fn over_http_batches_and_rate_limits() {
+    let s = served().await;
+    let ids = send(
+        &s,
+        json!([
+            {"name": "flow/quick-batch", "data": {"user": "a", "n": 1}},
+            {"name": "flow/quick-batch", "data": {"user": "a", "n": 2}},
+            {"name": "flow/quick-batch", "data": {"user": "a", "n": 3}},
+            {"name": "flow/rate-limited", "data": {"user": "http", "n": 1}},
+            {"name": "flow/rate-limited", "data": {"user": "http", "n": 2}}
+        ]),
+    )
+    .await;
+    let runs = ended_runs(&s, &ids).await;
+    assert_eq!(runs[0]["output"], json!([1, 2]));
+    assert_eq!(runs[2]["output"], json!([3]), "cut by its 1 s timeout");
+    assert_eq!(runs[3]["status"], "Completed");
+    assert_eq!(runs[4]["status"], "Skipped");
+}
+
+#[tokio::test]
+async fn over_http_a_finish_timeout_cancels_and_wildcards_trigger() {
+    let s = served().await;
+    let ids = send(
+        &s,
+        json!([{"name": "flow/quick-timeout"}, {"name": "flow/wild.card"}]),
+    )
+    .await;
+    let runs = ended_runs(&s, &ids).await;
+    assert_eq!(runs[0]["status"], "Cancelled");
+    assert_eq!(runs[1]["output"], "flow/wild.card");
+}

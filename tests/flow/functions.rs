@@ -117,3 +117,58 @@ pub fn now_ms() -> u128 {
         .unwrap_or_default()
         .as_millis()
 }
+
+/// A throttle with a priority: when starts wait, the higher priority goes first.
+#[inngest::function(
+    id = "prioritized",
+    event = "flow/prioritized",
+    throttle(limit = 1, period = "1m"),
+    priority(run = "event.data.n"),
+    timeouts(start = "150s")
+)]
+pub async fn prioritized(ctx: Context<Keyed>) -> Result<u32, Error> {
+    Ok(ctx.event.data.n)
+}
+
+/// Short periods, for the engine on real time.
+#[inngest::function(
+    id = "quick-debounce",
+    event = "flow/quick-debounce",
+    debounce(period = "1s")
+)]
+pub async fn quick_debounce(ctx: Context<Keyed>) -> Result<u32, Error> {
+    Ok(ctx.event.data.n)
+}
+
+#[inngest::function(
+    id = "quick-throttle",
+    event = "flow/quick-throttle",
+    throttle(limit = 1, period = "1s")
+)]
+pub async fn quick_throttle(_ctx: Context) -> Result<u128, Error> {
+    Ok(now_ms())
+}
+
+#[inngest::function(
+    id = "quick-batch",
+    event = "flow/quick-batch",
+    batch_events(max_size = 2, timeout = "1s")
+)]
+pub async fn quick_batch(ctx: Context<Keyed>) -> Result<Vec<u32>, Error> {
+    Ok(ctx.events.iter().map(|e| e.data.n).collect())
+}
+
+#[inngest::function(
+    id = "quick-timeout",
+    event = "flow/quick-timeout",
+    timeouts(finish = "1s")
+)]
+pub async fn quick_timeout(ctx: Context) -> Result<&'static str, Error> {
+    ctx.step.sleep("too-long", "1h").await?;
+    Ok("finished")
+}
+
+#[inngest::function(id = "wildcard", event = "flow/wild.*")]
+pub async fn wildcard(ctx: Context) -> Result<String, Error> {
+    Ok(ctx.event.name.clone())
+}

@@ -130,3 +130,26 @@ async fn a_race_ends_with_its_first_branch() {
         .await;
     assert_eq!(outcome.output, Some(json!("the sleep won")));
 }
+
+#[tokio::test]
+async fn waiting_starts_go_by_priority_and_a_start_timeout_cancels_the_last() {
+    let events = [1, 2, 3, 4]
+        .map(|n| (Duration::ZERO, keyed("flow/prioritized", "a", n)))
+        .to_vec();
+    let runs = TestEngine::new::<prioritized>().run_events(events).await;
+    let got: Vec<(RunStatus, Option<serde_json::Value>, u64)> = runs
+        .iter()
+        .map(|r| (r.status, r.output.clone(), r.started_after.as_secs()))
+        .collect();
+    // One start a minute; the priority (`event.data.n` seconds) puts 4 before 2 and 3;
+    // the last one waiting is past its 150 s start timeout.
+    assert_eq!(
+        got,
+        [
+            (RunStatus::Completed, Some(json!(1)), 0),
+            (RunStatus::Cancelled, None, 0),
+            (RunStatus::Completed, Some(json!(3)), 120),
+            (RunStatus::Completed, Some(json!(4)), 60),
+        ]
+    );
+}
