@@ -63,6 +63,12 @@ impl Simulation {
         self.core.send(events, self.now)
     }
 
+    /// Receives events as Inngest itself sends them ([`Core::inject`]: its own `inngest/`
+    /// names allowed).
+    pub fn inject(&mut self, events: Vec<Value>) -> Result<Vec<String>, EventError> {
+        self.core.inject(events, self.now)
+    }
+
     /// Moves the virtual clock forward by `by`, firing the timers due by then (the calls they
     /// cause wait for [`Simulation::run_until_idle`] or [`Simulation::take_calls`]).
     pub fn advance(&mut self, by: Duration) {

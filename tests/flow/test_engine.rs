@@ -153,3 +153,19 @@ async fn waiting_starts_go_by_priority_and_a_start_timeout_cancels_the_last() {
         ]
     );
 }
+
+#[tokio::test]
+async fn a_failure_handler_can_be_tested_with_inngests_own_event() {
+    let outcome = TestEngine::new::<crate::support::functions::all_failures>()
+        .run(Event::new(
+            "inngest/function.failed",
+            json!({
+                "function_id": "app-f", "run_id": "r",
+                "error": {"name": "E", "message": "m"},
+                "event": {"name": "app/x", "data": {}}
+            }),
+        ))
+        .await;
+    assert_eq!(outcome.status, RunStatus::Completed, "{outcome:?}");
+    assert_eq!(outcome.output.unwrap()["event_name"], "app/x");
+}

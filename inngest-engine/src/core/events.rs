@@ -118,6 +118,17 @@ const MAX_TS: u64 = 4_102_444_800_000;
 /// Checks an event sent from outside as the server's event API does (`NormalizeInbound`,
 /// `Event.Validate`), and strips what only Inngest may set (`data._inngest`).
 pub(crate) fn check_inbound(index: usize, event: &mut Value) -> Result<(), EventError> {
+    check_event(index, event, true)
+}
+
+/// [`check_inbound`], or, with `from_outside` false, the checks of an event Inngest itself
+/// could send (a test standing in for it): its own `inngest/` names and `data._inngest`
+/// allowed.
+pub(crate) fn check_event(
+    index: usize,
+    event: &mut Value,
+    from_outside: bool,
+) -> Result<(), EventError> {
     let size = super::limits::json_size(event);
     if size > ABSOLUTE_MAX_EVENT_BYTES {
         return Err(EventError::TooLarge { index, size });
@@ -126,7 +137,7 @@ pub(crate) fn check_inbound(index: usize, event: &mut Value) -> Result<(), Event
         return Err(EventError::NotAnObject { index });
     };
     let name = map.get("name").and_then(Value::as_str).unwrap_or_default();
-    if name.to_ascii_lowercase().starts_with(INTERNAL_EVENT_PREFIX) {
+    if from_outside && name.to_ascii_lowercase().starts_with(INTERNAL_EVENT_PREFIX) {
         return Err(EventError::Reserved {
             index,
             name: name.to_owned(),
@@ -135,7 +146,7 @@ pub(crate) fn check_inbound(index: usize, event: &mut Value) -> Result<(), Event
     if name.is_empty() {
         return Err(EventError::NoName { index });
     }
-    if let Some(Value::Object(data)) = map.get_mut("data") {
+    if let (true, Some(Value::Object(data))) = (from_outside, map.get_mut("data")) {
         data.remove("_inngest");
     }
     match map.get("ts").and_then(Value::as_f64) {

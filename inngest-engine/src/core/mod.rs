@@ -226,6 +226,24 @@ impl Core {
         self.send_seeded(events, None, now)
     }
 
+    /// Receives events as Inngest itself sends them (a test standing in for Inngest): the
+    /// event API's checks but for the reserved `inngest/` names, so that a test can send
+    /// `inngest/function.failed` to a failure handler.
+    pub fn inject(
+        &mut self,
+        events: Vec<Value>,
+        now: SystemTime,
+    ) -> Result<Vec<String>, EventError> {
+        self.advance_clock(now);
+        let mut ids = Vec::with_capacity(events.len());
+        for (index, mut event) in events.into_iter().enumerate() {
+            events::check_event(index, &mut event, false)?;
+            ids.push(self.receive(event));
+        }
+        self.settle();
+        Ok(ids)
+    }
+
     /// [`Core::send_partial`] with the client's event-id seed (`X-Inngest-Event-Id-Seed`):
     /// the internal ids come from it, so a request sent again is not received twice.
     pub fn send_seeded(
