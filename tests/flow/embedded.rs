@@ -285,3 +285,49 @@ async fn over_http_a_finish_timeout_cancels_and_wildcards_trigger() {
     assert_eq!(runs[0]["status"], "Cancelled");
     assert_eq!(runs[1]["output"], "flow/wild.card");
 }
+
+#[tokio::test]
+async fn a_call_to_an_app_that_never_answers_is_cut_at_the_call_timeout() {
+    use inngest::engine::{Engine, EngineConfig, RunStatus};
+    // An app that accepts connections and never answers.
+    let hanging = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api", hanging.local_addr().unwrap());
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = hanging.accept().await {
+            held.push(socket);
+        }
+    });
+    let engine = Engine::start(
+        EngineConfig::default()
+            .call_timeout(Duration::from_millis(300))
+            .retry_interval(Duration::from_millis(10))
+            .log_timeline(false),
+    )
+    .unwrap();
+    let request = serde_json::from_value(json!({"appName": "hang", "url": url, "functions": [{
+        "id": "hang-f", "name": "f", "triggers": [{"event": "hang/go"}],
+        "steps": {"step": {"id": "step", "name": "step",
+            "runtime": {"type": "http", "url": format!("{url}?fnId=hang-f&stepId=step")},
+            "retries": {"attempts": 1}}}
+    }]}))
+    .unwrap();
+    engine.register_http(&request).unwrap();
+    let start = Instant::now();
+    let ids = engine.send(vec![json!({"name": "hang/go"})]).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let run = loop {
+        let run = engine.runs_for_event(&ids[0]).pop();
+        if let Some(run) = run.filter(|r| r.status == RunStatus::Failed) {
+            break run;
+        }
+        assert!(Instant::now() < deadline, "the run fails within 20 s");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let message = run.output.unwrap()["message"].as_str().unwrap().to_owned();
+    assert!(message.contains("timed out"), "{message}");
+    assert!(
+        start.elapsed() >= Duration::from_millis(600),
+        "two attempts of 300 ms"
+    );
+}
