@@ -375,10 +375,9 @@ impl Core {
                         ConcurrencyScope::Fn => function,
                         _ => "",
                     };
-                    format!(
-                        "{}\u{0}{scope_id}\u{0}{expression}\u{0}{value}",
-                        scope.as_str()
-                    )
+                    // The server's key: the scope, its id and the value
+                    // (`util.ConcurrencyKey`), not the expression.
+                    format!("{}\u{0}{scope_id}\u{0}{value}", scope.as_str())
                 }
             };
             limits.push(Limit {
