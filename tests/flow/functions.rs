@@ -123,7 +123,7 @@ pub fn now_ms() -> u128 {
     id = "prioritized",
     event = "flow/prioritized",
     throttle(limit = 1, period = "1m"),
-    priority(run = "event.data.n"),
+    priority(run = "int(event.data.n)"),
     timeouts(start = "150s")
 )]
 pub async fn prioritized(ctx: Context<Keyed>) -> Result<u32, Error> {

@@ -313,7 +313,7 @@ async fn a_higher_priority_starts_first_when_runs_wait() {
     let mut sim = sim(json!([with(
         "app-p",
         "p/go",
-        json!({"concurrency": 1, "priority": {"run": "event.data.priority"}})
+        json!({"concurrency": 1, "priority": {"run": "int(event.data.priority)"}})
     )]));
     let events = [(0, 0), (1, 0), (2, 600), (3, -600), (4, 100_000)]
         .map(|(n, priority)| json!({"name": "p/go", "data": {"n": n, "priority": priority}}));
@@ -386,4 +386,42 @@ async fn a_future_event_ts_starts_the_run_then() {
     assert_eq!(run_of(&mut sim, &id).status, RunStatus::Queued);
     sim.run_until_idle(&sdk, 100).await.unwrap();
     assert_eq!(secs(&sim), 90);
+}
+
+#[tokio::test]
+async fn a_priority_that_is_not_an_integer_counts_as_zero() {
+    let sdk = FakeSdk::default();
+    sdk.function("app-pd", echo);
+    // The event's numbers are doubles, as on the server: without `int(...)`, no priority.
+    let mut sim = sim(json!([with(
+        "app-pd",
+        "pd/go",
+        json!({"concurrency": 1, "priority": {"run": "event.data.priority"}})
+    )]));
+    let events = [(0, 0), (1, 0), (2, 600)]
+        .map(|(n, priority)| json!({"name": "pd/go", "data": {"n": n, "priority": priority}}));
+    sim.send(events.to_vec()).unwrap();
+    sim.run_until_idle(&sdk, 100).await.unwrap();
+    let order: Vec<Value> = ended(&sim).into_iter().map(|e| e.2["n"].clone()).collect();
+    assert_eq!(order, [json!(0), json!(1), json!(2)]);
+}
+
+#[tokio::test]
+async fn a_rate_limit_keyed_by_a_missing_field_does_not_apply() {
+    let sdk = FakeSdk::default();
+    sdk.function("app-rm", echo);
+    let mut sim = sim(json!([with(
+        "app-rm",
+        "rm/go",
+        json!({"rateLimit": {"limit": 1, "period": "1h", "key": "event.data.user"}})
+    )]));
+    for _ in 0..3 {
+        send(&mut sim, json!({"name": "rm/go", "data": {}}));
+    }
+    sim.run_until_idle(&sdk, 100).await.unwrap();
+    assert_eq!(
+        ended(&sim).len(),
+        3,
+        "the server's key evaluates to false: no limit"
+    );
 }

@@ -146,11 +146,14 @@ impl Expressions {
         })
     }
 
-    /// The value of `expression` with `event` bound (a key, a priority): a missing field is
-    /// `null`; an error is an error.
+    /// The value of `expression` with `event` bound (a key, a priority); an error is an
+    /// error. An expression that is only a missing field is `false`, as the server's
+    /// evaluation returns it (`eval` in `cel.go`): a rate limit or singleton keyed by a field
+    /// the event lacks does not apply.
     pub(crate) fn evaluate(&mut self, expression: &str, event: &Value) -> Result<Value, String> {
         self.run(expression, event, None, |v| match v {
             Val::Error(e) => Err(e),
+            Val::Unknown => Ok(Value::Bool(false)),
             v => Ok(v.to_json()),
         })?
     }

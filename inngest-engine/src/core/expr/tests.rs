@@ -126,7 +126,8 @@ fn keys_and_priorities_are_values() {
     let mut x = Expressions::default();
     let e = event();
     assert_eq!(x.evaluate("event.data.user.id", &e), Ok(json!("u-1")));
-    assert_eq!(x.evaluate("event.data.missing", &e), Ok(Value::Null));
+    assert_eq!(x.evaluate("event.data.missing", &e), Ok(json!(false)));
+    assert_eq!(x.evaluate("event.data.nothing", &e), Ok(Value::Null));
     assert_eq!(
         x.evaluate("event.data.limit - 3", &e),
         Err("no such overload".into())

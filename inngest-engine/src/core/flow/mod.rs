@@ -388,15 +388,14 @@ impl Core {
         limits
     }
 
-    /// The run priority factor for `event`: an integer, bounded to +-12 hours (else 0).
+    /// The run priority factor for `event`: an integer, bounded to +-12 hours; anything else
+    /// is 0, as on the server (`RunPriorityFactor`), where a number of the event's data is a
+    /// double and so counts only through `int(...)`.
     fn priority_factor(&mut self, expression: &str, event: &Value) -> i64 {
         match self.expressions.evaluate(expression, event) {
-            Ok(Value::Number(n)) => n
-                .as_i64()
-                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64))
-                .map_or(0, |f| {
-                    f.clamp(-PRIORITY_FACTOR_BOUND, PRIORITY_FACTOR_BOUND)
-                }),
+            Ok(Value::Number(n)) => n.as_i64().map_or(0, |f| {
+                f.clamp(-PRIORITY_FACTOR_BOUND, PRIORITY_FACTOR_BOUND)
+            }),
             _ => 0,
         }
     }
