@@ -7,7 +7,7 @@
 use std::future::IntoFuture;
 use std::time::{Duration, Instant};
 
-use inngest::engine::{Engine, EngineConfig, Happening};
+use inngest::engine::{Engine, EngineConfig};
 use inngest::{Context, Error};
 use serde_json::json;
 
@@ -19,30 +19,72 @@ async fn three_steps(ctx: Context) -> Result<u64, Error> {
     Ok(a + b + c)
 }
 
+/// The same, with a concurrency limit in force (10 steps at once).
+#[inngest::function(id = "limited", event = "bench/limited", concurrency = 10)]
+async fn limited(ctx: Context) -> Result<u64, Error> {
+    three(&ctx).await
+}
+
+/// The same, with a throttle in force (at most 100,000 starts a second).
+#[inngest::function(
+    id = "throttled",
+    event = "bench/throttled",
+    throttle(limit = 100000, period = "1s")
+)]
+async fn throttled(ctx: Context) -> Result<u64, Error> {
+    three(&ctx).await
+}
+
+async fn three(ctx: &Context) -> Result<u64, Error> {
+    let a: u64 = ctx.step.run("a", || async { Ok(1) }).await?;
+    let b: u64 = ctx.step.run("b", || async { Ok(a + 1) }).await?;
+    let c: u64 = ctx.step.run("c", || async { Ok(b + 1) }).await?;
+    Ok(a + b + c)
+}
+
 /// Sends `n` events and waits until `n` runs have ended; returns runs per second.
 async fn measure(engine: &Engine, n: usize) -> f64 {
-    let mut happenings = engine.subscribe();
+    measure_event(engine, "bench/three", n).await
+}
+
+/// Sends `n` events named `name` and waits until `n` runs have ended; returns runs per
+/// second.
+async fn measure_event(engine: &Engine, name: &str, n: usize) -> f64 {
     let start = Instant::now();
+    let mut ids = Vec::with_capacity(n);
     for chunk in (0..n).collect::<Vec<_>>().chunks(100) {
-        engine
-            .send(
-                chunk
-                    .iter()
-                    .map(|i| json!({"name": "bench/three", "data": {"i": i}}))
-                    .collect(),
-            )
-            .expect("the events are valid");
+        ids.extend(
+            engine
+                .send(
+                    chunk
+                        .iter()
+                        .map(|i| json!({"name": name, "data": {"i": i}}))
+                        .collect(),
+                )
+                .expect("the events are valid"),
+        );
     }
-    let mut ended = 0;
-    while ended < n {
-        match tokio::time::timeout(Duration::from_secs(120), happenings.recv()).await {
-            Ok(Ok(Happening::RunEnded { .. })) => ended += 1,
-            Ok(Ok(_)) => {}
-            Ok(Err(tokio::sync::broadcast::error::RecvError::Lagged(_))) => {
-                // Too many happenings to follow: count what is kept instead.
-                ended = n.min(engine.runs_kept());
-            }
-            _ => panic!("runs did not end in time ({ended}/{n})"),
+    // Wait until the run of every event has ended (runs end about in order).
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut done = 0;
+    while done < ids.len() {
+        let ended = engine.inspect(|core| {
+            ids[done..]
+                .iter()
+                .take_while(|id| {
+                    core.runs_for_event(id)
+                        .first()
+                        .is_some_and(|r| !matches!(r.status.as_str(), "Queued" | "Running"))
+                })
+                .count()
+        });
+        done += ended;
+        assert!(
+            Instant::now() < deadline,
+            "runs did not end in time ({done}/{n})"
+        );
+        if done < ids.len() {
+            tokio::time::sleep(Duration::from_millis(2)).await;
         }
     }
     n as f64 / start.elapsed().as_secs_f64()
@@ -69,6 +111,8 @@ async fn main() -> Result<(), Error> {
     let engine = Engine::start(config()).map_err(Error::new)?;
     let app = inngest::App::new("bench")
         .register::<three_steps>()
+        .register::<limited>()
+        .register::<throttled>()
         .dev("http://127.0.0.1:9")
         .into_service()?;
     app.register_with(&engine)?;
@@ -81,6 +125,23 @@ async fn main() -> Result<(), Error> {
     println!(
         "memory:            {:>8.0} KiB per 1000 finished runs ({kept} runs kept, RSS {before} -> {after} KiB)",
         (after.saturating_sub(before)) as f64 * 1000.0 / n as f64
+    );
+    let concurrency = measure_event(&engine, "bench/limited", n).await;
+    println!("with concurrency=10: {concurrency:>6.0} runs/s");
+    let throttle = measure_event(&engine, "bench/throttled", n).await;
+    println!("with a throttle:   {throttle:>8.0} runs/s (100,000 a second)");
+
+    // Memory after 100,000 finished runs, with the default of 10,000 finished runs kept.
+    let engine = Engine::start(EngineConfig::default()).map_err(Error::new)?;
+    app.register_with(&engine)?;
+    let before = rss_kib();
+    for _ in 0..20 {
+        measure(&engine, 5_000).await;
+    }
+    println!(
+        "after 100,000 runs: RSS {before} -> {} KiB ({} runs kept, the default limit)",
+        rss_kib(),
+        engine.runs_kept()
     );
 
     // Over loopback HTTP: the engine served on its own, the app registered like with the dev server.

@@ -143,7 +143,7 @@ async fn events_are_received_up_to_a_bad_one_with_seeded_ids() {
         .await;
     assert_eq!(status, 400);
     assert_eq!(body["status"], 400);
-    assert_eq!(body["error"], "event 1 has no name");
+    assert_eq!(body["error"], "event name is empty", "the server's message");
     let ids = body["ids"].as_array().unwrap();
     assert_eq!(
         ids.len(),

@@ -3,12 +3,15 @@
 //! sleeps for a day, retries with Inngest's backoff or waits for an event that never comes
 //! ends in as long as its calls take.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use inngest_protocol::register::RegisterRequest;
 use serde_json::Value;
 
-use crate::core::{Core, CoreConfig, EventError, Happening, Output, RegisterError, Synced};
+use crate::core::{
+    Call, CallId, CallResponse, Core, CoreConfig, EventError, Happening, Output, RegisterError,
+    Synced, TransportError,
+};
 use crate::shell::Transport;
 
 /// The core, driven on virtual time.
@@ -60,9 +63,78 @@ impl Simulation {
         self.core.send(events, self.now)
     }
 
+    /// Receives events as Inngest itself sends them ([`Core::inject`]: its own `inngest/`
+    /// names allowed).
+    pub fn inject(&mut self, events: Vec<Value>) -> Result<Vec<String>, EventError> {
+        self.core.inject(events, self.now)
+    }
+
+    /// Moves the virtual clock forward by `by`, firing the timers due by then (the calls they
+    /// cause wait for [`Simulation::run_until_idle`] or [`Simulation::take_calls`]).
+    pub fn advance(&mut self, by: Duration) {
+        self.now += by;
+        self.core.tick(self.now);
+    }
+
+    /// The calls the core asks for now, without making them (to answer them one by one with
+    /// [`Simulation::finish_call`], or to see how many are out at once).
+    pub fn take_calls(&mut self) -> Vec<Call> {
+        let mut calls = Vec::new();
+        while let Some(output) = self.core.poll_output() {
+            match output {
+                Output::Call(call) => calls.push(call),
+                Output::Happening(h) => self.happenings.push(h),
+            }
+        }
+        calls
+    }
+
+    /// Hands back the answer to a call taken with [`Simulation::take_calls`].
+    pub fn finish_call(&mut self, id: CallId, answer: Result<CallResponse, TransportError>) {
+        self.calls += 1;
+        self.core.call_finished(id, answer, self.now);
+    }
+
     /// Everything that happened so far.
     pub fn happenings(&self) -> &[Happening] {
         &self.happenings
+    }
+
+    /// Runs until `at` (or until nothing is under way, if sooner): makes each call the core
+    /// asks for and fires each timer due by then, then sets the clock to `at`. What is due
+    /// later waits (to send an event at a given time between others).
+    pub async fn run_until<T: Transport + ?Sized>(
+        &mut self,
+        transport: &T,
+        at: SystemTime,
+        max_calls: usize,
+    ) -> Result<(), TooManyCalls> {
+        loop {
+            while let Some(output) = self.core.poll_output() {
+                match output {
+                    Output::Call(call) => {
+                        self.calls += 1;
+                        if self.calls > max_calls {
+                            return Err(TooManyCalls { calls: self.calls });
+                        }
+                        let answer = transport.call(&call).await;
+                        self.core.call_finished(call.id, answer, self.now);
+                    }
+                    Output::Happening(h) => self.happenings.push(h),
+                }
+            }
+            match self.core.next_deadline() {
+                Some(due) if due <= at => {
+                    self.now = self.now.max(due);
+                    self.core.tick(self.now);
+                }
+                _ if self.now >= at => return Ok(()),
+                _ => {
+                    self.now = at;
+                    self.core.tick(self.now);
+                }
+            }
+        }
     }
 
     /// Runs until nothing is under way (cron schedules aside): makes each call the core asks

@@ -167,6 +167,9 @@ pub const SCHEDULED_TIMER_EVENT: &str = "inngest/scheduled.timer";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 pub enum RunStatus {
+    /// Scheduled, waiting to start: delayed by a throttle, a concurrency limit, its start time
+    /// (an event `ts` in the future, a cron jitter) or a priority (never in a lifecycle event).
+    Queued,
     /// Still going (never in a lifecycle event).
     Running,
     /// Returned a value.
@@ -175,16 +178,26 @@ pub enum RunStatus {
     Failed,
     /// Cancelled.
     Cancelled,
+    /// Never started: skipped by a rate limit, an idempotency key or a singleton (never in a
+    /// lifecycle event).
+    Skipped,
 }
 
 impl RunStatus {
-    /// `"Running"`, `"Completed"`, `"Failed"` or `"Cancelled"`.
+    /// Whether the run has not ended (queued or running).
+    pub fn is_active(self) -> bool {
+        matches!(self, RunStatus::Queued | RunStatus::Running)
+    }
+
+    /// `"Queued"`, `"Running"`, `"Completed"`, `"Failed"`, `"Cancelled"` or `"Skipped"`.
     pub fn as_str(self) -> &'static str {
         match self {
+            RunStatus::Queued => "Queued",
             RunStatus::Running => "Running",
             RunStatus::Completed => "Completed",
             RunStatus::Failed => "Failed",
             RunStatus::Cancelled => "Cancelled",
+            RunStatus::Skipped => "Skipped",
         }
     }
 }

@@ -206,7 +206,7 @@ pub struct ConcurrencyConfig {
 }
 
 /// Reads `concurrency` in every form the server reads: a number, one object, an array, or
-/// `{"fn": [...], "step": [...]}` (only the function limits are kept).
+/// `{"fn": [...], "step": [...]}` (the step limits, then the function limits).
 fn concurrency_any<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ConcurrencyConfig>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
@@ -217,6 +217,8 @@ fn concurrency_any<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ConcurrencyCon
         Split {
             #[serde(default, rename = "fn")]
             function: Vec<ConcurrencyConfig>,
+            #[serde(default)]
+            step: Vec<ConcurrencyConfig>,
         },
         Null(()),
     }
@@ -228,7 +230,8 @@ fn concurrency_any<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<ConcurrencyCon
             scope: None,
         }],
         Any::One(c) => vec![c],
-        Any::Many(cs) | Any::Split { function: cs } => cs,
+        Any::Many(cs) => cs,
+        Any::Split { function, step } => step.into_iter().chain(function).collect(),
     })
 }
 

@@ -29,7 +29,7 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use inngest_engine::core::CoreConfig;
@@ -99,6 +99,11 @@ pub struct Outcome {
     pub retry_after: Vec<String>,
     /// The outcome of the `#[on_failure]` handler, when the run failed and it has one.
     pub failure_handler: Option<Box<Outcome>>,
+    /// The events the run received (`ctx.events`: a batch has many).
+    pub events: Vec<Value>,
+    /// When the run started, on the virtual clock, from the first event sent (a debounce, a
+    /// throttle or a start time delays it).
+    pub started_after: Duration,
 }
 
 type Mock = Arc<dyn Fn(&StepCall) -> Result<Value, SerializedError> + Send + Sync>;
@@ -180,10 +185,32 @@ impl TestEngine {
     /// Runs the function with `event` until it completes or fails for good (and, when it
     /// fails, its failure handler), on virtual time.
     pub async fn run<E: Serialize>(&self, event: Event<E>) -> Outcome {
-        let event = match serde_json::to_value(event) {
-            Ok(event) => event,
-            Err(e) => return failed_outcome(format!("the event does not serialize: {e}")),
-        };
+        let mut runs = self.run_events(vec![(Duration::ZERO, event)]).await;
+        if runs.is_empty() {
+            let fn_id = format!("test-{}", self.function.definition.id);
+            return failed_outcome(format!("the event did not start `{fn_id}`"));
+        }
+        runs.remove(0)
+    }
+
+    /// Sends `events` on virtual time, each `(delay, event)` the delay after the one before,
+    /// and runs until everything is done: the outcomes of every run of the function, in the
+    /// order they started, with the function's flow control in force (a debounce of 30 s,
+    /// a throttle of a minute or a batch timeout take no wall time). A run skipped by a rate
+    /// limit or a singleton is there with the status `Skipped`.
+    pub async fn run_events<E: Serialize>(
+        &self,
+        events: Vec<(Duration, Event<E>)>,
+    ) -> Vec<Outcome> {
+        let mut values = Vec::with_capacity(events.len());
+        for (delay, event) in events {
+            match serde_json::to_value(event) {
+                Ok(v) => values.push((delay, v)),
+                Err(e) => {
+                    return vec![failed_outcome(format!("the event does not serialize: {e}"))]
+                }
+            }
+        }
         let captured = Arc::new(Capture::default());
         let mut app = App::new("test")
             .dev("http://127.0.0.1:9")
@@ -194,53 +221,89 @@ impl TestEngine {
         }
         let service = match app.into_service() {
             Ok(s) => s,
-            Err(e) => return failed_outcome(format!("the function could not be served: {e}")),
+            Err(e) => {
+                return vec![failed_outcome(format!(
+                    "the function could not be served: {e}"
+                ))]
+            }
         };
-        let mut sim = Simulation::new(CoreConfig::default(), SystemTime::now());
+        // A whole second, so that the times runs show (whole seconds) are exact offsets.
+        let wall = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
+        let start = UNIX_EPOCH + Duration::from_secs(wall.as_secs());
+        let mut sim = Simulation::new(CoreConfig::default(), start);
         if let Err(e) = sim.register(&service.register_request()) {
-            return failed_outcome(format!("the function could not be synced: {e}"));
+            return vec![failed_outcome(format!(
+                "the function could not be synced: {e}"
+            ))];
         }
         let transport = Intercept {
             sdk: ServiceTransport::new(service.clone()),
             test: Arc::new(self.clone()),
             seen: Arc::default(),
         };
-        let event_id = match sim.send(vec![event]) {
-            Ok(mut ids) => ids.remove(0),
-            Err(e) => return failed_outcome(format!("the event was refused: {e}")),
-        };
+        let mut at = start;
+        for (delay, event) in values {
+            at += delay;
+            if let Err(e) = sim.run_until(&transport, at, self.max_calls).await {
+                return vec![failed_outcome(e.to_string())];
+            }
+            // The test stands in for Inngest: it may send Inngest's own events too.
+            if let Err(e) = sim.inject(vec![event]) {
+                return vec![failed_outcome(format!("the event was refused: {e}"))];
+            }
+        }
         if let Err(e) = sim.run_until_idle(&transport, self.max_calls).await {
-            return failed_outcome(e.to_string());
+            return vec![failed_outcome(e.to_string())];
         }
         let fn_id = format!("test-{}", self.function.definition.id);
-        let Some(run) = sim
-            .core()
-            .runs_for_event(&event_id)
-            .into_iter()
-            .find(|r| r.function_id == fn_id)
-        else {
-            return failed_outcome(format!("the event did not start `{fn_id}`"));
-        };
-        let seen = lock(&transport.seen);
-        let mut outcome = outcome(&mut sim, &run.run_id, &seen, &captured);
         let handler_id = format!("{fn_id}-failure");
-        let handler_run = sim.happenings().iter().find_map(|h| match h {
-            Happening::RunStarted {
-                run_id,
-                function_id,
-                ..
-            } if *function_id == handler_id => Some(run_id.clone()),
-            _ => None,
-        });
-        if let Some(handler_run) = handler_run {
-            outcome.failure_handler = Some(Box::new(outcome_of(
-                &mut sim,
-                &handler_run,
-                &seen,
-                &captured,
-            )));
+        let (mut runs, mut handlers) = (Vec::new(), Vec::new());
+        for h in sim.happenings() {
+            let (run_id, function_id) = match h {
+                Happening::RunStarted {
+                    run_id,
+                    function_id,
+                    ..
+                }
+                | Happening::RunEnded {
+                    run_id,
+                    function_id,
+                    ..
+                } => (run_id, function_id),
+                _ => continue,
+            };
+            let list = if *function_id == fn_id {
+                &mut runs
+            } else if *function_id == handler_id {
+                &mut handlers
+            } else {
+                continue;
+            };
+            if !list.contains(run_id) {
+                list.push(run_id.clone());
+            }
         }
-        outcome
+        let seen = lock(&transport.seen);
+        runs.iter()
+            .map(|run_id| {
+                let mut outcome = outcome(&mut sim, run_id, &seen, &captured, start);
+                // The failure handler of this run: the one whose event names it.
+                let handler = handlers.iter().find(|h| {
+                    sim.core()
+                        .run_events(h)
+                        .and_then(|e| e.first().cloned())
+                        .is_some_and(|e| e["data"]["run_id"].as_str() == Some(run_id))
+                });
+                if let Some(handler) = handler {
+                    outcome.failure_handler = Some(Box::new(outcome_of(
+                        &mut sim, handler, &seen, &captured, start,
+                    )));
+                }
+                outcome
+            })
+            .collect()
     }
 }
 
@@ -386,11 +449,23 @@ impl EventSink for Capture {
 }
 
 /// How one run ended, with its steps.
-fn outcome_of(sim: &mut Simulation, run_id: &str, seen: &Seen, captured: &Capture) -> Outcome {
-    outcome(sim, run_id, seen, captured)
+fn outcome_of(
+    sim: &mut Simulation,
+    run_id: &str,
+    seen: &Seen,
+    captured: &Capture,
+    start: SystemTime,
+) -> Outcome {
+    outcome(sim, run_id, seen, captured, start)
 }
 
-fn outcome(sim: &mut Simulation, run_id: &str, seen: &Seen, captured: &Capture) -> Outcome {
+fn outcome(
+    sim: &mut Simulation,
+    run_id: &str,
+    seen: &Seen,
+    captured: &Capture,
+    start: SystemTime,
+) -> Outcome {
     let core = sim.core();
     let Some(run) = core.run(run_id) else {
         return failed_outcome(format!("the run `{run_id}` was not kept"));
@@ -418,6 +493,7 @@ fn outcome(sim: &mut Simulation, run_id: &str, seen: &Seen, captured: &Capture) 
             }
         })
         .collect();
+    let events = core.run_events(run_id).unwrap_or_default();
     let (output, error) = match run.status {
         RunStatus::Completed => (run.output, None),
         _ => (
@@ -441,6 +517,10 @@ fn outcome(sim: &mut Simulation, run_id: &str, seen: &Seen, captured: &Capture) 
         events_sent: lock(&captured.0).clone(),
         retry_after: seen.retry_after.get(run_id).cloned().unwrap_or_default(),
         failure_handler: None,
+        events,
+        started_after: inngest_protocol::time::parse_rfc3339(&run.run_started_at)
+            .and_then(|t| t.duration_since(start).ok())
+            .unwrap_or_default(),
     }
 }
 
@@ -463,5 +543,7 @@ fn failed_outcome(message: String) -> Outcome {
         events_sent: Vec::new(),
         retry_after: Vec::new(),
         failure_handler: None,
+        events: Vec::new(),
+        started_after: Duration::ZERO,
     }
 }

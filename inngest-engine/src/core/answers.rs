@@ -13,16 +13,42 @@ use inngest_protocol::op::{Op, Opcode};
 use inngest_protocol::time::from_unix_millis;
 use serde_json::{json, Value};
 
+use std::collections::HashSet;
+
+use super::limits;
 use super::queue::QueueItem;
+use super::timers::Timer;
 use super::types::{Call, CallId, CallResponse, Output, RunStatus, TransportError};
 use super::Core;
 
 impl Core {
-    /// Turns the ready queue items into calls.
+    /// Turns the ready queue items into calls, backlog by backlog in the order of their first
+    /// items: a backlog whose concurrency is full waits for a call to end, one that is
+    /// throttled waits for its time.
     pub(crate) fn dispatch(&mut self) {
-        while let Some(item) = self.ready.pop() {
+        let mut blocked = HashSet::new();
+        while let Some((backlog, gate)) = self.ready.first_open(&blocked) {
+            if !self.flow.concurrency.has_capacity(&gate.limits) {
+                blocked.insert(backlog);
+                continue;
+            }
+            if let Some((key, rate)) = &gate.throttle {
+                if let Err(retry_at) = self.flow.throttle.admit(key, self.now, *rate) {
+                    if self.wakes.insert(retry_at) {
+                        self.timers.add(retry_at, Timer::Wake);
+                    }
+                    blocked.insert(backlog);
+                    continue;
+                }
+            }
+            let Some(item) = self.ready.pop_from(&backlog) else {
+                blocked.insert(backlog);
+                continue;
+            };
             if let Some(call) = self.call_for(&item) {
-                self.in_flight.insert(call.id, item);
+                self.flow.concurrency.take(&gate.limits);
+                self.mark_started(&item.run_id);
+                self.in_flight.insert(call.id, (item, gate.limits));
                 self.outputs.push_back(Output::Call(call));
             }
         }
@@ -30,8 +56,11 @@ impl Core {
 
     /// The call request for a queue item, from the run's state now.
     fn call_for(&mut self, item: &QueueItem) -> Option<Call> {
+        if self.over_step_limit(&item.run_id) {
+            return None;
+        }
         let run = self.runs.get(&item.run_id)?;
-        if run.status != RunStatus::Running {
+        if !run.status.is_active() {
             return None;
         }
         let Some(function) = self.registry.functions.get(&run.function_id) else {
@@ -95,11 +124,14 @@ impl Core {
 
     /// Reads the answer to a call.
     pub(crate) fn answer(&mut self, item: QueueItem, answer: Result<CallResponse, TransportError>) {
-        if !self.is_running(&item.run_id) {
+        if !self.is_active(&item.run_id) {
             return; // the run ended while the call was out
         }
         let res = match answer {
             Ok(res) => res,
+            Err(e) if e.message.starts_with(limits::OUTPUT_TOO_LARGE) => {
+                return self.retry_or_fail(item, limits::output_too_large(), None, false);
+            }
             Err(e) => {
                 let error = json!({"name": "Error", "message": e.message, "error": e.message});
                 return self.retry_or_fail(item, error, None, false);
@@ -143,7 +175,15 @@ impl Core {
                 self.finish(&item.run_id, RunStatus::Completed, output);
             }
             206 => match parse_ops(&res.body) {
-                Ok(ops) => self.apply_ops(item, ops, no_retry, retry_after),
+                Ok(ops) => {
+                    if let Some(error) = ops.iter().find_map(|op| limits::check_op(op).err()) {
+                        return self.retry_or_fail(item, error, retry_after, no_retry);
+                    }
+                    if self.too_many_ops(&item.run_id, &ops) {
+                        return;
+                    }
+                    self.apply_ops(item, ops, no_retry, retry_after)
+                }
                 Err(message) => {
                     let error = json!({"name": "Error", "message": message, "error": message});
                     self.retry_or_fail(item, error, retry_after, no_retry);
@@ -159,10 +199,17 @@ impl Core {
                 };
                 if let Some(map) = error.as_object_mut() {
                     map.entry("name").or_insert_with(|| Value::from("Error"));
-                    map.insert(
-                        "error".into(),
-                        Value::from(format!("invalid status code: {status}")),
-                    );
+                    // The server's `error.error`: the body's own `error` text, else the
+                    // driver's error: "NonRetriableError" when the SDK said not to retry,
+                    // else the status (`httpdriver.go`, `StandardError`).
+                    if !map.get("error").is_some_and(Value::is_string) {
+                        let text = if no_retry {
+                            "NonRetriableError".to_owned()
+                        } else {
+                            format!("invalid status code: {status}")
+                        };
+                        map.insert("error".into(), Value::from(text));
+                    }
                 }
                 self.retry_or_fail(item, error, retry_after, no_retry);
             }

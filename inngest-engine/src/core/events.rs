@@ -5,9 +5,10 @@
 use std::collections::HashMap;
 
 use inngest_protocol::event::{FUNCTION_INVOKED_EVENT, SCHEDULED_TIMER_EVENT};
+use inngest_protocol::limits::{ABSOLUTE_MAX_EVENT_BYTES, INTERNAL_EVENT_PREFIX};
 use serde_json::{json, Value};
 
-use super::types::{Happening, RunStatus};
+use super::types::{EventError, Happening, RunStatus};
 use super::Core;
 
 /// What a pause resumes or does.
@@ -109,17 +110,75 @@ impl Pauses {
     }
 }
 
+/// The earliest `ts` the server accepts (1980-01-01, ms since the epoch).
+const MIN_TS: u64 = 315_532_800_000;
+/// The latest `ts` the server accepts (2100-01-01).
+const MAX_TS: u64 = 4_102_444_800_000;
+
+/// Checks an event sent from outside as the server's event API does (`NormalizeInbound`,
+/// `Event.Validate`), and strips what only Inngest may set (`data._inngest`).
+pub(crate) fn check_inbound(index: usize, event: &mut Value) -> Result<(), EventError> {
+    check_event(index, event, true)
+}
+
+/// [`check_inbound`], or, with `from_outside` false, the checks of an event Inngest itself
+/// could send (a test standing in for it): its own `inngest/` names and `data._inngest`
+/// allowed.
+pub(crate) fn check_event(
+    index: usize,
+    event: &mut Value,
+    from_outside: bool,
+) -> Result<(), EventError> {
+    let size = super::limits::json_size(event);
+    if size > ABSOLUTE_MAX_EVENT_BYTES {
+        return Err(EventError::TooLarge { index, size });
+    }
+    let Value::Object(map) = event else {
+        return Err(EventError::NotAnObject { index });
+    };
+    let name = map.get("name").and_then(Value::as_str).unwrap_or_default();
+    if from_outside && name.to_ascii_lowercase().starts_with(INTERNAL_EVENT_PREFIX) {
+        return Err(EventError::Reserved {
+            index,
+            name: name.to_owned(),
+        });
+    }
+    if name.is_empty() {
+        return Err(EventError::NoName { index });
+    }
+    if let (true, Some(Value::Object(data))) = (from_outside, map.get_mut("data")) {
+        data.remove("_inngest");
+    }
+    match map.get("ts").and_then(Value::as_f64) {
+        Some(ts) if ts != 0.0 && ts < MIN_TS as f64 => Err(EventError::TsBefore1980 { index }),
+        Some(ts) if ts > MAX_TS as f64 => Err(EventError::TsAfter2100 { index }),
+        _ => Ok(()),
+    }
+}
+
 impl Core {
-    /// Receives one event (already checked to be an object with a name); returns its id.
-    pub(crate) fn receive(&mut self, mut event: Value) -> String {
-        let id = match event["id"].as_str().filter(|id| !id.is_empty()) {
-            Some(id) => id.to_owned(),
-            None => self.new_id(),
-        };
+    /// Receives one event (already checked): it gets an internal id (its `id`, when it has
+    /// none), resumes what it matches and starts the runs it triggers. Returns the internal
+    /// id.
+    pub(crate) fn receive(&mut self, event: Value) -> String {
+        let internal = self.new_id();
+        self.receive_as(event, internal)
+    }
+
+    /// Receives one event under the internal id `internal`.
+    pub(crate) fn receive_as(&mut self, mut event: Value, internal: String) -> String {
         let now = self.now;
         if let Some(map) = event.as_object_mut() {
-            map.insert("id".into(), Value::from(id.clone()));
-            map.entry("ts").or_insert_with(|| Value::from(now));
+            if map
+                .get("id")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+            {
+                map.insert("id".into(), Value::from(internal.clone()));
+            }
+            if map.get("ts").and_then(Value::as_u64).unwrap_or(0) == 0 {
+                map.insert("ts".into(), Value::from(now));
+            }
             map.entry("user").or_insert_with(|| json!({}));
             match map.get("data") {
                 Some(Value::Object(_)) => {}
@@ -132,12 +191,12 @@ impl Core {
         self.event_log
             .record(&event, now, self.config.max_finished_runs);
         self.tell(Happening::Event {
-            id: id.clone(),
+            id: internal.clone(),
             name: name.clone(),
         });
         self.match_pauses(&name, &event);
-        self.trigger(&name, &event);
-        id
+        self.trigger(&name, &event, &internal);
+        internal
     }
 
     /// Resumes the waits and invokes `event` matches and cancels the runs it cancels.
@@ -146,7 +205,7 @@ impl Core {
             let Some(run) = self.runs.get(&pause.run_id) else {
                 continue;
             };
-            if run.status != RunStatus::Running {
+            if !run.status.is_active() {
                 continue;
             }
             let matches = match &pause.kind {
@@ -180,8 +239,9 @@ impl Core {
         }
     }
 
-    /// Starts the runs `event` triggers.
-    fn trigger(&mut self, name: &str, event: &Value) {
+    /// Starts the runs `event` triggers: each function once, by a trigger whose name
+    /// matches (wildcards included) and whose expression holds.
+    fn trigger(&mut self, name: &str, event: &Value, internal: &str) {
         if name == SCHEDULED_TIMER_EVENT {
             return; // cron runs are started by their schedules
         }
@@ -192,9 +252,13 @@ impl Core {
             if self.registry.functions.contains_key(fn_id) {
                 vec![fn_id.to_owned()]
             } else {
+                // The server fails the invoker at once (`InvokeFailHandler`).
+                let message = format!("could not find function with ID: {fn_id}");
+                self.invoke_failed(event, &message);
                 Vec::new()
             }
         } else {
+            let patterns = matching_patterns(name);
             let candidates: Vec<(String, Option<String>)> = self
                 .registry
                 .functions
@@ -202,7 +266,7 @@ impl Core {
                 .flat_map(|f| {
                     f.events
                         .iter()
-                        .filter(|(n, _)| n == name)
+                        .filter(|(n, _)| patterns.iter().any(|p| p == n))
                         .map(|(_, x)| (f.config.id.clone(), x.clone()))
                 })
                 .collect();
@@ -221,9 +285,50 @@ impl Core {
             targets
         };
         for function in targets {
-            self.start_run(&function, event);
+            self.initialize(&function, event, internal);
         }
     }
+}
+
+/// The internal id an event-id seed gives the event at `position` of a request (header
+/// `X-Inngest-Event-Id-Seed: <unix ms>,<base64 of 10 bytes>`, server `SeededIDFromString`):
+/// a client that sends the same request again gets the same ids, so its events are not
+/// received twice.
+pub(crate) fn seeded_id(seed: &str, position: usize) -> Option<String> {
+    use base64::Engine;
+    let (ms, entropy) = seed.split_once(',')?;
+    let ms: u64 = ms.trim().parse().ok().filter(|ms| *ms > 0)?;
+    let mut bytes = base64::engine::general_purpose::STANDARD
+        .decode(entropy.trim())
+        .ok()?;
+    if bytes.len() != 10 {
+        return None;
+    }
+    // The server adds the event's index (from 1) to the last four bytes.
+    let index = u32::try_from(position + 1).ok()?;
+    let tail = u32::from_be_bytes([bytes[6], bytes[7], bytes[8], bytes[9]]).wrapping_add(index);
+    bytes[6..10].copy_from_slice(&tail.to_be_bytes());
+    let random = bytes
+        .iter()
+        .fold(0u128, |acc, b| (acc << 8) | u128::from(*b));
+    Some(ulid::Ulid::from_parts(ms, random).to_string())
+}
+
+/// The trigger names an event name matches (server `GenerateMatchingPatterns`): itself, then
+/// `a/*` for each `/` and `a.*` for each `.`.
+pub(crate) fn matching_patterns(name: &str) -> Vec<String> {
+    let mut patterns = vec![name.to_owned()];
+    for (i, c) in name.char_indices() {
+        if c == '/' {
+            patterns.push(format!("{}/*", &name[..i]));
+        }
+    }
+    for (i, c) in name.char_indices() {
+        if c == '.' {
+            patterns.push(format!("{}.*", &name[..i]));
+        }
+    }
+    patterns
 }
 
 /// What an invoke resumes with (server `GetResumeData`): `{"error"}` when the invoked run
@@ -234,5 +339,34 @@ fn invoke_memo(finished: &Value) -> Value {
         (Some(error), _) if !error.is_null() => json!({ "error": error }),
         (_, Some(result)) => json!({ "data": result }),
         _ => data.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::matching_patterns;
+
+    #[test]
+    fn seeded_ids_are_the_same_for_the_same_request() {
+        let seed = "1743130137367,eii2YKXRVTJPuA==";
+        let first = super::seeded_id(seed, 0).unwrap();
+        assert_eq!(Some(first.clone()), super::seeded_id(seed, 0));
+        assert_ne!(Some(first.clone()), super::seeded_id(seed, 1));
+        assert_eq!(first.len(), 26);
+        assert_eq!(super::seeded_id("nope", 0), None);
+        assert_eq!(super::seeded_id("1,AAAA", 0), None);
+    }
+
+    #[test]
+    fn wildcards_as_the_server_generates_them() {
+        assert_eq!(
+            matching_patterns("app/user.created"),
+            ["app/user.created", "app/*", "app/user.*"]
+        );
+        assert_eq!(
+            matching_patterns("api/v1/users"),
+            ["api/v1/users", "api/*", "api/v1/*"]
+        );
+        assert_eq!(matching_patterns("simple"), ["simple"]);
     }
 }

@@ -16,6 +16,8 @@ mod cron;
 mod event_log;
 mod events;
 mod expr;
+mod flow;
+mod limits;
 mod ops;
 mod query;
 mod queue;
@@ -23,6 +25,7 @@ mod registry;
 mod runs;
 mod timers;
 mod types;
+mod validate;
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, SystemTime};
@@ -32,8 +35,11 @@ use inngest_protocol::time::{from_unix_millis, unix_millis};
 use serde_json::Value;
 
 use event_log::EventLog;
+pub(crate) use events::seeded_id;
 use events::Pauses;
 use expr::Expressions;
+use flow::concurrency::Limit;
+use flow::FlowState;
 use queue::{QueueItem, Ready};
 use registry::Registry;
 use runs::Run;
@@ -105,7 +111,12 @@ pub struct Core {
     pauses: Pauses,
     timers: Timers,
     ready: Ready,
-    in_flight: HashMap<CallId, QueueItem>,
+    /// Calls out, with the concurrency limits they hold.
+    in_flight: HashMap<CallId, (QueueItem, Vec<Limit>)>,
+    /// Flow-control state: plain data.
+    flow: FlowState,
+    /// When wake-ups for throttled backlogs are due (one timer per time).
+    wakes: std::collections::BTreeSet<u64>,
     next_call: u64,
     /// Events the core emitted itself (lifecycle, invocations), processed in order after the
     /// input that caused them: nothing recurses.
@@ -125,6 +136,8 @@ impl std::fmt::Debug for Core {
             .field("timers", &self.timers.len())
             .field("ready", &self.ready.len())
             .field("in_flight", &self.in_flight.len())
+            .field("debounces", &self.flow.debounces.len())
+            .field("batches", &self.flow.batches.len())
             .finish_non_exhaustive()
     }
 }
@@ -145,6 +158,8 @@ impl Core {
             timers: Timers::default(),
             ready: Ready::default(),
             in_flight: HashMap::new(),
+            flow: FlowState::default(),
+            wakes: std::collections::BTreeSet::new(),
             next_call: 0,
             inbox: VecDeque::new(),
             outputs: VecDeque::new(),
@@ -161,16 +176,18 @@ impl Core {
         now: SystemTime,
     ) -> Result<Synced, RegisterError> {
         self.advance_clock(now);
-        let (app_id, app, functions) = self.registry.prepare(request, self.now)?;
+        let (app_id, app, functions) =
+            self.registry
+                .prepare(request, self.now, &mut self.expressions)?;
         let crons: Vec<(String, u64, String, Option<u64>)> = functions
             .iter()
             .flat_map(|f| {
-                f.crons.iter().map(|(spec, schedule)| {
+                f.crons.iter().map(|c| {
                     (
                         f.config.id.clone(),
                         f.generation,
-                        spec.clone(),
-                        schedule.next_after(self.now),
+                        c.spec.clone(),
+                        c.schedule.next_after(self.now),
                     )
                 })
             })
@@ -196,26 +213,72 @@ impl Core {
         self.registry.remove_app(app_id)
     }
 
-    /// Receives events (`POST /e/{key}`): each starts the runs it triggers, resumes the waits
-    /// it matches and cancels the runs it cancels. Returns their ids in order; nothing is
-    /// received when one of them is refused.
+    /// Receives events (`POST /e/{key}`, `inngest::send`): each is checked as the server's
+    /// event API checks it, then starts the runs it triggers, resumes the waits it matches and
+    /// cancels the runs it cancels. Returns their internal ids (the server's, not the events'
+    /// own `id`s). A refused event is an error; the events before it were received, as on
+    /// the server ([`Core::send_partial`] tells which).
     pub fn send(&mut self, events: Vec<Value>, now: SystemTime) -> Result<Vec<String>, EventError> {
-        self.advance_clock(now);
-        for (index, event) in events.iter().enumerate() {
-            let Value::Object(map) = event else {
-                return Err(EventError::NotAnObject { index });
-            };
-            if map
-                .get("name")
-                .and_then(Value::as_str)
-                .is_none_or(|n| n.trim().is_empty())
-            {
-                return Err(EventError::NoName { index });
-            }
+        match self.send_partial(events, now) {
+            (_, Some(e)) => Err(e),
+            (ids, None) => Ok(ids),
         }
-        let ids = events.into_iter().map(|e| self.receive(e)).collect();
+    }
+
+    /// Receives events as the server's event API does: in order, up to the first one refused
+    /// (the ones before it are received). Returns the internal ids received and the error.
+    pub fn send_partial(
+        &mut self,
+        events: Vec<Value>,
+        now: SystemTime,
+    ) -> (Vec<String>, Option<EventError>) {
+        self.send_seeded(events, None, now)
+    }
+
+    /// Receives events as Inngest itself sends them (a test standing in for Inngest): the
+    /// event API's checks but for the reserved `inngest/` names, so that a test can send
+    /// `inngest/function.failed` to a failure handler.
+    pub fn inject(
+        &mut self,
+        events: Vec<Value>,
+        now: SystemTime,
+    ) -> Result<Vec<String>, EventError> {
+        self.advance_clock(now);
+        let mut ids = Vec::with_capacity(events.len());
+        for (index, mut event) in events.into_iter().enumerate() {
+            events::check_event(index, &mut event, false)?;
+            ids.push(self.receive(event));
+        }
         self.settle();
         Ok(ids)
+    }
+
+    /// [`Core::send_partial`] with the client's event-id seed (`X-Inngest-Event-Id-Seed`):
+    /// the internal ids come from it, so a request sent again is not received twice.
+    pub fn send_seeded(
+        &mut self,
+        events: Vec<Value>,
+        seed: Option<&str>,
+        now: SystemTime,
+    ) -> (Vec<String>, Option<EventError>) {
+        self.advance_clock(now);
+        let max = inngest_protocol::limits::MAX_EVENTS_PER_REQUEST;
+        if events.len() > max {
+            return (Vec::new(), Some(EventError::TooMany { max }));
+        }
+        let mut ids = Vec::with_capacity(events.len());
+        let mut error = None;
+        for (index, mut event) in events.into_iter().enumerate() {
+            if let Err(e) = events::check_inbound(index, &mut event) {
+                error = Some(e);
+                break;
+            }
+            let seeded = seed.and_then(|s| events::seeded_id(s, index));
+            let internal = seeded.unwrap_or_else(|| self.new_id());
+            ids.push(self.receive_as(event, internal));
+        }
+        self.settle();
+        (ids, error)
     }
 
     /// Hands back the answer to a call the core asked for. An answer for a run that has
@@ -227,7 +290,8 @@ impl Core {
         now: SystemTime,
     ) {
         self.advance_clock(now);
-        if let Some(item) = self.in_flight.remove(&id) {
+        if let Some((item, limits)) = self.in_flight.remove(&id) {
+            self.flow.concurrency.release(&limits);
             self.answer(item, answer);
         }
         self.settle();
@@ -239,13 +303,15 @@ impl Core {
         while let Some(timer) = self.timers.pop_due(self.now) {
             self.fire(timer);
         }
+        let now = self.now;
+        self.wakes.retain(|at| *at > now);
         self.settle();
     }
 
     /// Cancels a running run (`DELETE /v1/runs/{id}`); `false` if it is not running.
     pub fn cancel(&mut self, run_id: &str, now: SystemTime) -> bool {
         self.advance_clock(now);
-        let running = self.is_running(run_id);
+        let running = self.is_active(run_id);
         if running {
             self.finish(run_id, RunStatus::Cancelled, Value::Null);
         }
@@ -295,6 +361,7 @@ impl Core {
 
     fn advance_clock(&mut self, now: SystemTime) {
         self.now = self.now.max(unix_millis(now));
+        self.expressions.now_ms = self.now;
     }
 
     /// A new ULID at the core's time, from its randomness.
@@ -314,10 +381,22 @@ impl Core {
     fn fire(&mut self, timer: Timer) {
         match timer {
             Timer::Enqueue(item) => {
-                if self.is_running(&item.run_id) {
-                    self.ready.push(item);
+                if self.is_active(&item.run_id) {
+                    self.enqueue(item);
                 }
             }
+            Timer::StartTimeout { run_id } => {
+                let waiting = self.runs.get(&run_id).is_some_and(|r| r.started.is_none());
+                if waiting {
+                    self.finish(&run_id, RunStatus::Cancelled, Value::Null);
+                }
+            }
+            Timer::FinishTimeout { run_id } => {
+                self.finish(&run_id, RunStatus::Cancelled, Value::Null);
+            }
+            Timer::Wake => {} // the dispatch after every input tries the backlogs again
+            Timer::Debounce { key } => self.debounce_due(&key),
+            Timer::Batch { key, id } => self.flush_batch(&key, Some(&id)),
             Timer::Resume { run_id, step, memo } => self.resume(&run_id, &step, memo),
             Timer::ExpirePause { pause, .. } => self.pauses.remove(pause),
             Timer::Cron {
@@ -328,10 +407,8 @@ impl Core {
         }
     }
 
-    fn is_running(&self, run_id: &str) -> bool {
-        self.runs
-            .get(run_id)
-            .is_some_and(|r| r.status == RunStatus::Running)
+    fn is_active(&self, run_id: &str) -> bool {
+        self.runs.get(run_id).is_some_and(|r| r.status.is_active())
     }
 
     fn tell(&mut self, happening: Happening) {

@@ -4,11 +4,14 @@
 use std::time::Duration;
 
 use inngest_protocol::event::{InvokeMeta, FUNCTION_FINISHED_EVENT, FUNCTION_INVOKED_EVENT};
-use inngest_protocol::op::{InvokeFunctionOpts, Op, Opcode, SleepOpts, WaitForEventOpts};
-use inngest_protocol::time::{from_unix_millis, parse_rfc3339, unix_millis};
+use inngest_protocol::op::{
+    InvokeFunctionOpts, Op, Opcode, SleepOpts, WaitForEventOpts, PARALLEL_MODE_RACE,
+};
+use inngest_protocol::time::{from_unix_millis, parse_http_date, parse_rfc3339, unix_millis};
 use serde_json::{json, Value};
 
 use super::events::PauseKind;
+use super::limits;
 use super::queue::QueueItem;
 use super::runs::millis;
 use super::timers::Timer;
@@ -32,64 +35,99 @@ impl Core {
             }
         }
         let mut discover = real == 0; // `[]`: call again (server `restartDiscovery`)
+        let mut raced = false;
         let mut done: Option<Value> = None;
         let mut failed_step: Option<Value> = None;
+        let run_id = item.run_id.clone();
         for op in ops {
             if op.op == Opcode::None {
                 continue;
             }
             self.record(&item, &op);
             let id = op.id.clone();
-            match op.op {
-                Opcode::StepRun => {
-                    let memo = json!({ "data": op.data.unwrap_or(Value::Null) });
-                    discover |= self.memoize(&item.run_id, &id, memo);
+            if is_race(&op) {
+                if let Some(run) = self.runs.get_mut(&run_id) {
+                    run.racing.insert(id.clone());
                 }
-                Opcode::Step => {
-                    discover |= self.memoize(&item.run_id, &id, op.data.unwrap_or(Value::Null));
-                }
-                Opcode::StepFailed => {
-                    let memo = json!({ "error": op.error.unwrap_or(Value::Null) });
-                    discover |= self.memoize(&item.run_id, &id, memo);
-                }
+            }
+            let memo = match op.op {
+                Opcode::StepRun => Some(json!({ "data": op.data.unwrap_or(Value::Null) })),
+                Opcode::Step => Some(op.data.unwrap_or(Value::Null)),
+                Opcode::StepFailed => Some(json!({ "error": op.error.unwrap_or(Value::Null) })),
                 Opcode::StepError if last_attempt => {
-                    let memo = json!({ "error": op.error.unwrap_or(Value::Null) });
-                    discover |= self.memoize(&item.run_id, &id, memo);
+                    Some(json!({ "error": op.error.unwrap_or(Value::Null) }))
                 }
-                Opcode::StepError => failed_step = Some(op.error.unwrap_or(Value::Null)),
+                Opcode::StepError => {
+                    failed_step = Some(op.error.unwrap_or(Value::Null));
+                    None
+                }
                 Opcode::StepPlanned => {
-                    self.set_pending(&item.run_id, &id);
-                    self.ready.push(QueueItem::step(&item.run_id, &id));
+                    self.set_pending(&run_id, &id);
+                    self.enqueue(QueueItem::step(&run_id, &id));
+                    None
                 }
-                Opcode::Sleep => self.sleep(&item.run_id, &op),
-                Opcode::WaitForEvent => self.wait_for_event(&item.run_id, &op),
-                Opcode::InvokeFunction => self.invoke(&item.run_id, &op),
+                Opcode::Sleep | Opcode::WaitForEvent => {
+                    let paused = if op.op == Opcode::Sleep {
+                        self.sleep(&run_id, &op)
+                    } else {
+                        self.wait_for_event(&run_id, &op)
+                    };
+                    match paused {
+                        Ok(()) => None,
+                        Err(OpFailure::FailEarly(error)) => {
+                            return self.finish(&run_id, RunStatus::Failed, error);
+                        }
+                        Err(OpFailure::Retry(error)) => {
+                            return self.retry_or_fail(item, error, retry_after, no_retry);
+                        }
+                    }
+                }
+                Opcode::InvokeFunction => {
+                    self.invoke(&run_id, &op);
+                    None
+                }
                 Opcode::RunComplete | Opcode::SyncRunComplete => {
                     done = Some(op.data.unwrap_or(Value::Null));
+                    None
                 }
-                Opcode::DiscoveryRequest => discover = true,
+                Opcode::DiscoveryRequest => {
+                    discover = true;
+                    None
+                }
                 other => {
                     // Not spoken by this engine yet: the step fails (the SDK raises a step
                     // error) rather than the run hanging.
                     let message = format!("the local engine does not support the {other} op yet");
-                    let memo = json!({"error": {"name": "UnsupportedOpcode", "message": message}});
-                    discover |= self.memoize(&item.run_id, &id, memo);
+                    Some(json!({"error": {"name": "UnsupportedOpcode", "message": message}}))
                 }
+            };
+            if let Some(memo) = memo {
+                if !self.account_step(&run_id, &memo) {
+                    return; // over the state limit: the run failed
+                }
+                raced |= self.memoize(&run_id, &id, memo);
+                discover = true;
             }
         }
         if let Some(output) = done {
-            return self.finish(&item.run_id, RunStatus::Completed, output);
+            return self.finish(&run_id, RunStatus::Completed, output);
         }
         if let Some(error) = failed_step {
             return self.retry(item, &error, retry_after);
         }
-        let Some(run) = self.runs.get_mut(&item.run_id) else {
+        let Some(run) = self.runs.get_mut(&run_id) else {
             return;
         };
-        if discover && run.pending.is_empty() {
-            // Request version 2: one discovery once every parallel branch is done.
-            run.disable_immediate = false;
-            self.ready.push(QueueItem::discovery(&item.run_id));
+        if !run.status.is_active() {
+            return;
+        }
+        if discover && (run.pending.is_empty() || raced) {
+            // Request version 2: one discovery once every parallel branch is done, or as soon
+            // as a race branch is (server `shouldEnqueueDiscovery`).
+            if run.pending.is_empty() {
+                run.disable_immediate = false;
+            }
+            self.enqueue(QueueItem::discovery(&run_id));
         }
     }
 
@@ -118,7 +156,8 @@ impl Core {
         });
     }
 
-    /// Stores a step's memo; `true` when the run should be discovered again.
+    /// Stores a step's memo; `true` when the step was a race branch (the run discovers at
+    /// once).
     fn memoize(&mut self, run_id: &str, step: &str, memo: Value) -> bool {
         let Some(run) = self.runs.get_mut(run_id) else {
             return false;
@@ -126,7 +165,7 @@ impl Core {
         run.steps.insert(step.to_owned(), memo);
         run.stack.push(step.to_owned());
         run.pending.remove(step);
-        true
+        run.racing.remove(step)
     }
 
     fn set_pending(&mut self, run_id: &str, step: &str) {
@@ -135,10 +174,21 @@ impl Core {
         }
     }
 
-    fn sleep(&mut self, run_id: &str, op: &Op) {
+    /// A sleep: until its duration passes or its time comes (server `SleepDuration`).
+    fn sleep(&mut self, run_id: &str, op: &Op) -> Result<(), OpFailure> {
         let opts: SleepOpts = op.opts_as().unwrap_or_default();
         let spec = opts.duration.as_deref().unwrap_or(&op.name);
-        let until = self.until(spec);
+        let until = if spec.is_empty() {
+            self.now
+        } else {
+            self.until(spec).ok_or_else(|| {
+                let message = format!("the sleep {spec:?} is neither a time string nor a time");
+                OpFailure::Retry(json!({"name": "Error", "message": message, "error": message}))
+            })?
+        };
+        if until.saturating_sub(self.now) > limits::max_sleep_ms() {
+            return Err(OpFailure::FailEarly(limits::timeout_too_long(true, spec)));
+        }
         self.set_pending(run_id, &op.id);
         self.timers.add(
             until,
@@ -148,12 +198,33 @@ impl Core {
                 memo: Value::Null,
             },
         );
+        Ok(())
     }
 
-    fn wait_for_event(&mut self, run_id: &str, op: &Op) {
+    /// A wait for an event: a pause, and its timeout. An `if` that does not compile fails
+    /// the run, as does a timeout past a year.
+    fn wait_for_event(&mut self, run_id: &str, op: &Op) -> Result<(), OpFailure> {
         let opts: WaitForEventOpts = op.opts_as().unwrap_or_default();
         let event = opts.event.unwrap_or_else(|| op.name.clone());
-        let until = opts.timeout.as_deref().map_or(self.now, |t| self.until(t));
+        if let Some(expression) = &opts.if_expression {
+            if let Err(e) = self.expressions.check(expression) {
+                let message = "Wait for event If expression failed to compile";
+                let mut error = limits::fail_early("InvalidExpression", message.to_owned());
+                error["stack"] = Value::from(e);
+                return Err(OpFailure::FailEarly(error));
+            }
+        }
+        let until = match opts.timeout.as_deref().filter(|t| !t.is_empty()) {
+            None => self.now,
+            Some(t) => self.until(t).ok_or_else(|| {
+                let message = format!("unable to parse wait for event expires: {t:?}");
+                OpFailure::Retry(json!({"name": "Error", "message": message, "error": message}))
+            })?,
+        };
+        if until.saturating_sub(self.now) > limits::max_sleep_ms() {
+            let raw = opts.timeout.as_deref().unwrap_or_default();
+            return Err(OpFailure::FailEarly(limits::timeout_too_long(false, raw)));
+        }
         self.set_pending(run_id, &op.id);
         let pause = self.pauses.add(
             run_id,
@@ -174,6 +245,7 @@ impl Core {
                 memo: Value::Null,
             },
         );
+        Ok(())
     }
 
     fn invoke(&mut self, run_id: &str, op: &Op) {
@@ -186,8 +258,8 @@ impl Core {
             return self.resume(run_id, &op.id, memo);
         }
         let correlation = format!("{run_id}.{}", op.id);
-        let until = match opts.timeout.as_deref() {
-            Some(t) => self.until(t),
+        let until = match opts.timeout.as_deref().and_then(|t| self.until(t)) {
+            Some(t) => t,
             None => self
                 .now
                 .saturating_add(millis(inngest_protocol::limits::DEFAULT_INVOKE_TIMEOUT)),
@@ -243,12 +315,33 @@ impl Core {
         self.inbox.push_back(invoked);
     }
 
-    /// When a sleep or timeout ends: a time string from now, or an RFC 3339 time (a past
-    /// time, or one that does not parse, is now).
-    fn until(&self, spec: &str) -> u64 {
-        if let Ok(d) = inngest_protocol::timestr::parse(spec) {
-            return self.now.saturating_add(millis(d));
+    /// When a sleep or timeout ends: a time string from now, or a time (RFC 3339, or an
+    /// HTTP date); a past time is now. `None` when it is neither.
+    fn until(&self, spec: &str) -> Option<u64> {
+        if spec.len() >= 10 {
+            if let Some(t) = parse_rfc3339(spec).or_else(|| parse_http_date(spec)) {
+                return Some(unix_millis(t).max(self.now));
+            }
         }
-        parse_rfc3339(spec).map_or(self.now, |t| unix_millis(t).max(self.now))
+        inngest_protocol::timestr::parse(spec)
+            .ok()
+            .map(|d| self.now.saturating_add(millis(d)))
     }
+}
+
+/// How an op that cannot be carried out ends the call.
+enum OpFailure {
+    /// The run fails at once, without retries (the server's "fail early").
+    FailEarly(Value),
+    /// The call is an error, retried as any.
+    Retry(Value),
+}
+
+/// Whether an op is a branch of a race (`opts.parallelMode: "race"`).
+fn is_race(op: &Op) -> bool {
+    op.opts
+        .as_ref()
+        .and_then(|o| o.get("parallelMode"))
+        .and_then(Value::as_str)
+        == Some(PARALLEL_MODE_RACE)
 }

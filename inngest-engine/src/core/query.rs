@@ -60,7 +60,7 @@ impl<'a> RunRef<'a> {
     }
     /// When it started.
     pub fn started_at(&self) -> SystemTime {
-        from_unix_millis(self.run.started_at)
+        from_unix_millis(self.run.started.unwrap_or(self.run.created_at))
     }
     /// When it ended.
     pub fn ended_at(&self) -> Option<SystemTime> {
@@ -200,6 +200,7 @@ impl Core {
         let mut in_flight: Vec<&super::queue::QueueItem> = self
             .in_flight
             .values()
+            .map(|(item, _)| item)
             .filter(|i| i.run_id == run_id)
             .collect();
         in_flight.sort_by(|a, b| a.step_id.cmp(&b.step_id));
@@ -231,9 +232,8 @@ impl Core {
                     attempt: 0,
                     step_id: step.clone(),
                 },
-                super::timers::Timer::ExpirePause { .. } | super::timers::Timer::Cron { .. } => {
-                    continue
-                }
+                // Not calls of the run: a cancellation rule expiring, timeouts, flow control.
+                _ => continue,
             });
         }
         jobs
@@ -305,11 +305,24 @@ impl Core {
             run.event.clone(),
             run.events.clone(),
         );
-        let new = self.start_run(&function_id, &event)?;
-        if let Some(run) = self.runs.get_mut(&new) {
-            run.events = events;
-        }
+        let _ = event;
+        // A new run of the same events: its own idempotency key, past debounce and rate limit.
+        let key = self.new_id();
+        let event_ids = self
+            .runs
+            .get(run_id)
+            .map(|r| r.event_ids.clone())
+            .unwrap_or_default();
+        let new = self.schedule(super::flow::ScheduleRequest {
+            events,
+            event_ids,
+            idempotency_key: Some(key),
+            prevent_debounce: true,
+            prevent_rate_limit: true,
+            ..super::flow::ScheduleRequest::empty(&function_id)
+        });
         self.settle();
+        let new = new?;
         Some(new)
     }
 
@@ -341,8 +354,8 @@ impl Core {
             .filter(|r| {
                 r.function_id == function_id
                     && r.status == RunStatus::Running
-                    && r.started_at >= after
-                    && r.started_at <= before
+                    && r.started.unwrap_or(r.created_at) >= after
+                    && r.started.unwrap_or(r.created_at) <= before
             })
             .map(|r| (r.id.clone(), r.event.clone()))
             .collect();

@@ -1,13 +1,23 @@
-//! Queue items: the calls a run needs, in order. Each call request Inngest makes (a
-//! discovery, a planned step, a retry) is one queue item with its own attempt count, as on the
-//! server (protocol.md 3.3).
+//! Queue items: the calls a run needs. Each call request Inngest makes (a discovery, a planned
+//! step, a retry) is one queue item with its own attempt count, as on the server (protocol.md
+//! 3.3).
+//!
+//! Ready items wait in backlogs, one per set of constraints (the server's backlogs: function,
+//! throttle key for runs not started yet, concurrency keys), each ordered by score: the run's
+//! creation time less its priority factor, so that older runs go first and a higher priority
+//! goes earlier (`queue/item.go` `Score`). A backlog whose constraints are full waits while
+//! the others go on.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use inngest_protocol::call::DISCOVERY_STEP_ID;
+use serde::{Deserialize, Serialize};
+
+use super::flow::concurrency::Limit;
+use super::flow::gcra::Rate;
 
 /// One call to make for a run.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct QueueItem {
     /// The run.
     pub run_id: String,
@@ -41,31 +51,163 @@ impl QueueItem {
     }
 }
 
-/// The items ready to be called, in order.
+/// What a backlog's items are held to before they are called.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Gate {
+    /// Concurrency limits.
+    pub limits: Vec<Limit>,
+    /// The throttle, for runs that have not started.
+    pub throttle: Option<(String, Rate)>,
+}
+
+impl Gate {
+    fn key(&self) -> String {
+        let mut key = String::new();
+        for l in &self.limits {
+            key.push_str(&l.key);
+            key.push('\u{1}');
+        }
+        if let Some((t, _)) = &self.throttle {
+            key.push('\u{2}');
+            key.push_str(t);
+        }
+        key
+    }
+}
+
+/// Ordered by score, then by the order of insertion.
+type Position = (i64, u64);
+
+#[derive(Debug, Default)]
+struct Backlog {
+    items: BTreeMap<Position, QueueItem>,
+    gate: Gate,
+}
+
+/// The items ready to be called, in backlogs.
 #[derive(Debug, Default)]
 pub(crate) struct Ready {
-    items: VecDeque<QueueItem>,
+    seq: u64,
+    backlogs: HashMap<String, Backlog>,
+    /// The first item of each backlog.
+    heads: BTreeSet<(Position, String)>,
+    /// Where each run's items are.
+    by_run: HashMap<String, Vec<(String, Position)>>,
 }
 
 impl Ready {
-    pub(crate) fn push(&mut self, item: QueueItem) {
-        self.items.push_back(item);
+    /// Adds an item with its run's gate and score.
+    pub(crate) fn push(&mut self, item: QueueItem, gate: Gate, score: i64) {
+        self.seq += 1;
+        let position = (score, self.seq);
+        let key = gate.key();
+        self.by_run
+            .entry(item.run_id.clone())
+            .or_default()
+            .push((key.clone(), position));
+        let backlog = self.backlogs.entry(key.clone()).or_insert_with(|| Backlog {
+            items: BTreeMap::new(),
+            gate,
+        });
+        let old_head = backlog.items.keys().next().copied();
+        backlog.items.insert(position, item);
+        if old_head.is_none_or(|h| position < h) {
+            if let Some(h) = old_head {
+                self.heads.remove(&(h, key.clone()));
+            }
+            self.heads.insert((position, key));
+        }
     }
 
-    pub(crate) fn pop(&mut self) -> Option<QueueItem> {
-        self.items.pop_front()
+    /// The first backlog, in the order of their first items, that is not `blocked`.
+    pub(crate) fn first_open(&self, blocked: &HashSet<String>) -> Option<(String, Gate)> {
+        self.heads
+            .iter()
+            .find(|(_, key)| !blocked.contains(key))
+            .and_then(|(_, key)| Some((key.clone(), self.backlogs.get(key)?.gate.clone())))
     }
 
+    /// Takes the first item of a backlog.
+    pub(crate) fn pop_from(&mut self, key: &str) -> Option<QueueItem> {
+        let backlog = self.backlogs.get_mut(key)?;
+        let (position, item) = backlog.items.pop_first()?;
+        self.heads.remove(&(position, key.to_owned()));
+        match backlog.items.keys().next() {
+            Some(next) => {
+                self.heads.insert((*next, key.to_owned()));
+            }
+            None => {
+                self.backlogs.remove(key);
+            }
+        }
+        if let Some(places) = self.by_run.get_mut(&item.run_id) {
+            places.retain(|(k, p)| !(k == key && *p == position));
+            if places.is_empty() {
+                self.by_run.remove(&item.run_id);
+            }
+        }
+        Some(item)
+    }
+
+    /// Drops every item of a run.
     pub(crate) fn remove_run(&mut self, run_id: &str) {
-        self.items.retain(|i| i.run_id != run_id);
+        for (key, position) in self.by_run.remove(run_id).unwrap_or_default() {
+            let Some(backlog) = self.backlogs.get_mut(&key) else {
+                continue;
+            };
+            let was_head = backlog.items.keys().next() == Some(&position);
+            backlog.items.remove(&position);
+            if was_head {
+                self.heads.remove(&(position, key.clone()));
+                match backlog.items.keys().next() {
+                    Some(next) => {
+                        self.heads.insert((*next, key));
+                    }
+                    None => {
+                        self.backlogs.remove(&key);
+                    }
+                }
+            }
+        }
+    }
+
+    /// How many items wait.
+    /// The items of every backlog.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &QueueItem> {
+        self.backlogs.values().flat_map(|b| b.items.values())
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.items.len()
+        self.backlogs.values().map(|b| b.items.len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gate(key: &str) -> Gate {
+        Gate {
+            limits: vec![Limit {
+                key: key.into(),
+                limit: 1,
+            }],
+            throttle: None,
+        }
     }
 
-    /// The items in order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &QueueItem> {
-        self.items.iter()
+    #[test]
+    fn backlogs_in_score_order_and_a_blocked_one_lets_others_go() {
+        let mut r = Ready::default();
+        r.push(QueueItem::discovery("a"), gate("x"), 10);
+        r.push(QueueItem::discovery("b"), gate("x"), 5);
+        r.push(QueueItem::discovery("c"), gate("y"), 7);
+        let (first, _) = r.first_open(&HashSet::new()).unwrap();
+        assert_eq!(r.pop_from(&first).unwrap().run_id, "b");
+        let blocked: HashSet<String> = [gate("x").key()].into();
+        let (open, _) = r.first_open(&blocked).unwrap();
+        assert_eq!(r.pop_from(&open).unwrap().run_id, "c");
+        r.remove_run("a");
+        assert_eq!((r.len(), r.first_open(&HashSet::new())), (0, None));
     }
 }

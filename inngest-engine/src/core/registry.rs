@@ -7,7 +7,10 @@ use std::time::Duration;
 use inngest_protocol::register::{FunctionConfig, RegisterRequest};
 
 use super::cron::Schedule;
+use super::expr::Expressions;
+use super::flow::FlowConfig;
 use super::types::RegisterError;
+use super::validate;
 
 /// A synced app.
 #[derive(Debug, Clone)]
@@ -33,12 +36,25 @@ pub(crate) struct Function {
     pub retries: u32,
     /// Event triggers: the name and the optional expression.
     pub events: Vec<(String, Option<String>)>,
-    /// Cron triggers: the schedule as written, parsed.
-    pub crons: Vec<(String, Schedule)>,
+    /// Cron triggers.
+    pub crons: Vec<CronTrigger>,
+    /// Flow control.
+    pub flow: FlowConfig,
     /// Cancellation rules: event, expression, until when a run listens.
     pub cancel: Vec<(String, Option<String>, CancelUntil)>,
     /// Which sync this is; cron ticks of an older one are dropped.
     pub generation: u64,
+}
+
+/// A cron trigger.
+#[derive(Debug)]
+pub(crate) struct CronTrigger {
+    /// The schedule as written.
+    pub spec: String,
+    /// Parsed.
+    pub schedule: Schedule,
+    /// The most jitter, in ms (runs start between 1 s and this after the tick).
+    pub jitter_ms: u64,
 }
 
 /// Until when a cancellation rule listens.
@@ -75,6 +91,7 @@ impl Registry {
         &mut self,
         request: &RegisterRequest,
         now: u64,
+        expressions: &mut Expressions,
     ) -> Result<(String, App, Vec<Function>), RegisterError> {
         let app_id = request.app_name.trim().to_owned();
         if app_id.is_empty() {
@@ -91,7 +108,7 @@ impl Registry {
             if !seen.insert(slug.clone()) {
                 return Err(RegisterError::DuplicateFunction(slug));
             }
-            functions.push(self.function(&app_id, config, slug, now)?);
+            functions.push(self.function(&app_id, config, slug, now, expressions)?);
         }
         let app = App {
             url: request.url.clone(),
@@ -107,51 +124,50 @@ impl Registry {
         config: &FunctionConfig,
         slug: String,
         now: u64,
+        expressions: &mut Expressions,
     ) -> Result<Function, RegisterError> {
-        let invalid = |reason: String| RegisterError::InvalidFunction {
-            function: slug.clone(),
-            reason,
-        };
         let url = config
             .step()
             .map(|s| s.runtime.url.trim().to_owned())
             .filter(|u| !u.is_empty())
             .ok_or_else(|| RegisterError::NoStepUrl(slug.clone()))?;
-        let mut events = Vec::new();
-        let mut crons = Vec::new();
-        for trigger in &config.triggers {
-            match (&trigger.event, &trigger.cron) {
-                (Some(event), _) => events.push((event.clone(), trigger.expression.clone())),
-                (None, Some(cron)) => {
-                    let schedule = Schedule::parse(cron).map_err(|e| {
-                        invalid(format!("the cron schedule `{cron}` is invalid: {e}"))
-                    })?;
-                    crons.push((cron.clone(), schedule));
-                }
-                (None, None) => {
-                    return Err(invalid("a trigger has neither an event nor a cron".into()))
-                }
-            }
+        let mut reasons = Vec::new();
+        if config.name.is_empty() {
+            reasons.push("A function name is required".to_owned());
         }
+        match url::Url::parse(&url).map(|u| u.scheme().to_owned()) {
+            Ok(scheme) if ["http", "https", "ws", "wss"].contains(&scheme.as_str()) => {}
+            Ok(scheme) => reasons.push(format!("Non-supported step schema: {scheme}")),
+            Err(_) => reasons.push("Steps must have a valid URI".to_owned()),
+        }
+        let (events, crons) = triggers(config, expressions, &mut reasons);
+        let flow = validate::flow_config(config, expressions, &mut reasons);
         let mut cancel = Vec::new();
         for rule in &config.cancel {
             let timeout = match rule.timeout.as_deref() {
                 None => CancelUntil::For(inngest_protocol::limits::CANCEL_TIMEOUT),
                 Some(t) => match inngest_protocol::timestr::parse(t) {
                     Ok(d) => CancelUntil::For(d),
-                    Err(e) => match inngest_protocol::time::parse_rfc3339(t) {
+                    Err(e) => match inngest_protocol::time::parse_rfc3339(t)
+                        .or_else(|| inngest_protocol::time::parse_http_date(t))
+                    {
                         Some(at) => {
                             CancelUntil::At(inngest_protocol::time::unix_millis(at).max(now))
                         }
                         None => {
-                            return Err(invalid(format!(
-                                "the cancellation timeout is invalid: {e}"
-                            )))
+                            reasons.push(format!("error parsing cancel timeout: {e}"));
+                            continue;
                         }
                     },
                 },
             };
             cancel.push((rule.event.clone(), rule.if_expression.clone(), timeout));
+        }
+        if !reasons.is_empty() {
+            return Err(RegisterError::InvalidFunction {
+                function: slug,
+                reasons,
+            });
         }
         Ok(Function {
             config: FunctionConfig {
@@ -163,6 +179,7 @@ impl Registry {
             retries: config.retries(),
             events,
             crons,
+            flow,
             cancel,
             generation: self.generation,
         })
@@ -215,4 +232,93 @@ impl Registry {
         }
         true
     }
+}
+
+/// The event and cron triggers of a function, checked as the server checks them
+/// (`MultipleTriggers.Validate`).
+#[allow(clippy::type_complexity)]
+fn triggers(
+    config: &FunctionConfig,
+    expressions: &mut Expressions,
+    reasons: &mut Vec<String>,
+) -> (Vec<(String, Option<String>)>, Vec<CronTrigger>) {
+    use inngest_protocol::limits::{
+        MAX_CRON_JITTER, MAX_CRON_LENGTH, MAX_TRIGGERS, MAX_TRIGGER_EVENT_NAME_LENGTH,
+        MIN_CRON_JITTER,
+    };
+    let mut events = Vec::new();
+    let mut crons = Vec::new();
+    if config.triggers.len() > MAX_TRIGGERS {
+        reasons.push(format!(
+            "This function exceeds the max number of triggers: {MAX_TRIGGERS}"
+        ));
+    }
+    let mut seen = HashSet::new();
+    for trigger in &config.triggers {
+        let name = match (&trigger.event, &trigger.cron) {
+            (Some(e), _) => format!("event: {e}"),
+            (None, Some(c)) => format!("cron: {c}"),
+            (None, None) => "Unknown".to_owned(),
+        };
+        if !seen.insert(serde_json::to_string(trigger).unwrap_or_default()) {
+            reasons.push(format!("duplicate trigger {name}"));
+        }
+        match (&trigger.event, &trigger.cron) {
+            (Some(_), Some(_)) => {
+                reasons.push("A trigger cannot have both an event and a cron trigger".into())
+            }
+            (None, None) => {
+                reasons.push("A trigger must supply an event name or a cron schedule".into())
+            }
+            (Some(event), None) => {
+                if event.is_empty() {
+                    reasons.push("An event trigger must specify an event name".into());
+                }
+                if event.len() > MAX_TRIGGER_EVENT_NAME_LENGTH {
+                    reasons.push(format!("event name is too long. maximum length is {MAX_TRIGGER_EVENT_NAME_LENGTH} characters"));
+                }
+                if let Some(e) = trigger
+                    .expression
+                    .as_deref()
+                    .and_then(|x| expressions.check(x).err())
+                {
+                    reasons.push(format!("invalid trigger expression on '{event}': {e}"));
+                }
+                events.push((event.clone(), trigger.expression.clone()));
+            }
+            (None, Some(cron)) => {
+                if cron.len() > MAX_CRON_LENGTH {
+                    reasons.push(format!(
+                        "cron is too long. maximum length is {MAX_CRON_LENGTH} characters"
+                    ));
+                }
+                let jitter = match trigger.jitter.as_deref().map(str::trim) {
+                    None | Some("") => Ok(Duration::ZERO),
+                    Some(j) => inngest_protocol::timestr::parse(j)
+                        .map_err(|_| format!("'{j}' isn't a valid jitter duration")),
+                };
+                match &jitter {
+                    Err(e) => reasons.push(e.clone()),
+                    Ok(j) if !j.is_zero() && *j < MIN_CRON_JITTER => reasons.push(format!(
+                        "cron jitter must be at least {}",
+                        validate::go_duration(MIN_CRON_JITTER)
+                    )),
+                    Ok(j) if *j > MAX_CRON_JITTER => reasons.push(format!(
+                        "cron jitter must be less than or equal to {}",
+                        validate::go_duration(MAX_CRON_JITTER)
+                    )),
+                    Ok(_) => {}
+                }
+                match Schedule::parse(cron) {
+                    Ok(schedule) => crons.push(CronTrigger {
+                        spec: cron.clone(),
+                        schedule,
+                        jitter_ms: jitter.map_or(0, super::runs::millis),
+                    }),
+                    Err(_) => reasons.push(format!("'{cron}' isn't a valid cron schedule")),
+                }
+            }
+        }
+    }
+    (events, crons)
 }

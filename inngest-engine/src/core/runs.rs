@@ -12,7 +12,8 @@ use inngest_protocol::time::{from_unix_millis, rfc3339};
 use serde_json::{json, Value};
 
 use super::events::PauseKind;
-use super::queue::QueueItem;
+use super::flow::{RunFlow, ScheduleRequest};
+use super::queue::{Gate, QueueItem};
 use super::registry::CancelUntil;
 use super::timers::Timer;
 use super::types::{Happening, RunStatus, RunView, StepRecord};
@@ -26,19 +27,26 @@ pub(crate) struct Run {
     pub function_id: String,
     /// The first triggering event.
     pub event: Value,
-    /// Every triggering event.
+    /// Every triggering event (a batch has many).
     pub events: Vec<Value>,
+    /// The internal ids of the triggering events.
+    pub event_ids: Vec<String>,
     /// Memos by hashed step id.
     pub steps: BTreeMap<String, Value>,
     /// Hashed ids of memoized steps in the order they finished.
     pub stack: Vec<String>,
     pub status: RunStatus,
     pub output: Option<Value>,
-    pub started_at: u64,
+    /// When it was scheduled (ms since the epoch): its queue score.
+    pub created_at: u64,
+    /// When its first call went out.
+    pub started: Option<u64>,
     pub ended_at: Option<u64>,
     /// Steps Inngest is still doing (planned steps, sleeps, waits, invokes): request version
     /// 2 coalesces discovery until none are.
     pub pending: HashSet<String>,
+    /// Race branches still out: one that ends discovers at once (`parallelMode: "race"`).
+    pub racing: HashSet<String>,
     pub disable_immediate: bool,
     /// The request version the SDK answered with first (`-1` until then).
     pub version: i64,
@@ -51,13 +59,30 @@ pub(crate) struct Run {
     pub history: Vec<StepRecord>,
     /// The pauses the run owns.
     pub pauses: Vec<u64>,
+    /// What flow control holds it to.
+    pub flow: RunFlow,
+    /// How many steps it saved (the server's step count).
+    pub step_count: usize,
+    /// The bytes of its memoized outputs (the server's state size).
+    pub state_bytes: usize,
 }
 
 impl Core {
-    /// Starts a run of `function_id` for `event`.
-    pub(crate) fn start_run(&mut self, function_id: &str, event: &Value) -> Option<String> {
-        let cancel = self.registry.functions.get(function_id)?.cancel.clone();
+    /// Creates a run from a schedule request that passed flow control: queued to start at
+    /// `at` (ms since the epoch), or, with `at` of `None`, a skipped run that never starts.
+    pub(crate) fn create_run(
+        &mut self,
+        request: ScheduleRequest,
+        flow: RunFlow,
+        at: Option<u64>,
+    ) -> Option<String> {
+        let (cancel, start_timeout) = {
+            let f = self.registry.functions.get(&request.function)?;
+            (f.cancel.clone(), f.flow.start_timeout_ms)
+        };
+        let event = request.events.first()?.clone();
         let run_id = self.new_id();
+        let function_id = request.function.clone();
         let name = event["name"].as_str().unwrap_or_default().to_owned();
         let internal = matches!(
             name.as_str(),
@@ -70,83 +95,175 @@ impl Core {
                     .map(str::to_owned)
             })
             .flatten();
-        let event_id = event["id"].as_str().unwrap_or_default().to_owned();
-        self.event_runs
-            .entry(event_id)
-            .or_default()
-            .push(run_id.clone());
+        for event_id in &request.event_ids {
+            self.event_runs
+                .entry(event_id.clone())
+                .or_default()
+                .push(run_id.clone());
+        }
+        let batch = request.batch_id.is_some();
         self.runs.insert(
             run_id.clone(),
             Run {
                 id: run_id.clone(),
-                function_id: function_id.to_owned(),
+                function_id: function_id.clone(),
                 event: event.clone(),
-                events: vec![event.clone()],
+                events: request.events,
+                event_ids: request.event_ids,
                 steps: BTreeMap::new(),
                 stack: Vec::new(),
-                status: RunStatus::Running,
+                status: RunStatus::Queued,
                 output: None,
-                started_at: self.now,
+                created_at: self.now,
+                started: None,
                 ended_at: None,
                 pending: HashSet::new(),
+                racing: HashSet::new(),
                 disable_immediate: false,
                 version: -1,
                 correlation_id,
                 internal,
                 history: Vec::new(),
                 pauses: Vec::new(),
+                flow,
+                step_count: 0,
+                state_bytes: 0,
             },
         );
-        for (cancel_event, expression, until) in cancel {
-            let expires = match until {
-                CancelUntil::For(d) => self.now.saturating_add(millis(d)),
-                CancelUntil::At(at) => at,
-            };
-            let pause = self
-                .pauses
-                .add(&run_id, cancel_event, expression, PauseKind::Cancel);
-            if let Some(run) = self.runs.get_mut(&run_id) {
-                run.pauses.push(pause);
+        let Some(at) = at else {
+            return Some(run_id); // skipped: it never starts
+        };
+        if !batch {
+            // The server creates cancellation pauses and the start timeout for runs that are
+            // not batches.
+            for (cancel_event, expression, until) in cancel {
+                let expires = match until {
+                    CancelUntil::For(d) => self.now.saturating_add(millis(d)),
+                    CancelUntil::At(at) => at,
+                };
+                let pause = self
+                    .pauses
+                    .add(&run_id, cancel_event, expression, PauseKind::Cancel);
+                if let Some(run) = self.runs.get_mut(&run_id) {
+                    run.pauses.push(pause);
+                }
+                self.timers.add(
+                    expires,
+                    Timer::ExpirePause {
+                        run_id: run_id.clone(),
+                        pause,
+                    },
+                );
             }
-            self.timers.add(
-                expires,
-                Timer::ExpirePause {
-                    run_id: run_id.clone(),
-                    pause,
-                },
-            );
+            if let Some(timeout) = start_timeout {
+                self.timers.add(
+                    self.now.saturating_add(timeout),
+                    Timer::StartTimeout {
+                        run_id: run_id.clone(),
+                    },
+                );
+            }
         }
         self.tell(Happening::RunStarted {
             run_id: run_id.clone(),
-            function_id: function_id.to_owned(),
+            function_id,
             event: name,
         });
-        self.ready.push(QueueItem::discovery(&run_id));
+        if at > self.now {
+            self.timers
+                .add(at, Timer::Enqueue(QueueItem::discovery(&run_id)));
+        } else {
+            self.enqueue(QueueItem::discovery(&run_id));
+        }
         Some(run_id)
+    }
+
+    /// Puts a queue item in its run's backlog.
+    pub(crate) fn enqueue(&mut self, item: QueueItem) {
+        let Some(run) = self.runs.get(&item.run_id) else {
+            return;
+        };
+        let gate = Gate {
+            limits: run.flow.limits.clone(),
+            throttle: run
+                .started
+                .is_none()
+                .then(|| run.flow.throttle_rate())
+                .flatten()
+                .map(|(k, r)| (k.to_owned(), r)),
+        };
+        let base = if item.attempt == 0 {
+            run.created_at
+        } else {
+            self.now
+        };
+        let score = i64::try_from(base).unwrap_or(i64::MAX) - run.flow.priority * 1000;
+        self.ready.push(item, gate, score);
+    }
+
+    /// A run's first call goes out: it is running, and its finish timeout starts.
+    pub(crate) fn mark_started(&mut self, run_id: &str) {
+        let now = self.now;
+        let finish_timeout = self
+            .runs
+            .get(run_id)
+            .and_then(|r| self.registry.functions.get(&r.function_id))
+            .and_then(|f| f.flow.finish_timeout_ms);
+        let Some(run) = self.runs.get_mut(run_id) else {
+            return;
+        };
+        if run.started.is_some() {
+            return;
+        }
+        run.started = Some(now);
+        if run.status == RunStatus::Queued {
+            run.status = RunStatus::Running;
+        }
+        if let Some(timeout) = finish_timeout {
+            self.timers.add(
+                now.saturating_add(timeout),
+                Timer::FinishTimeout {
+                    run_id: run_id.to_owned(),
+                },
+            );
+        }
     }
 
     /// A cron tick: a run with `inngest/scheduled.timer`, and the next tick.
     pub(crate) fn cron_tick(&mut self, function_id: &str, generation: u64, schedule: String) {
-        let Some(next) = self
+        let Some((next, jitter)) = self
             .registry
             .functions
             .get(function_id)
             .filter(|f| f.generation == generation)
-            .and_then(|f| f.crons.iter().find(|(spec, _)| *spec == schedule))
-            .map(|(_, s)| s.next_after(self.now))
+            .and_then(|f| f.crons.iter().find(|c| c.spec == schedule))
+            .map(|c| (c.schedule.next_after(self.now), c.jitter_ms))
         else {
             return;
         };
-        let id = self.new_id();
+        let scheduled_at = self.now;
+        let fire_at =
+            scheduled_at + super::cron::jitter(function_id, &schedule, scheduled_at, jitter);
+        let key = rfc3339(from_unix_millis(scheduled_at));
         let event = json!({
-            "id": id, "name": SCHEDULED_TIMER_EVENT, "data": {"cron": schedule},
-            "user": {}, "ts": self.now,
+            "id": key, "name": SCHEDULED_TIMER_EVENT,
+            "data": {
+                "cron": schedule,
+                "scheduledAt": key,
+                "fireAt": rfc3339(from_unix_millis(fire_at)),
+            },
+            "user": {}, "ts": fire_at,
         });
+        let internal_id = self.new_id();
         self.tell(Happening::Event {
-            id,
+            id: internal_id.clone(),
             name: SCHEDULED_TIMER_EVENT.to_owned(),
         });
-        self.start_run(function_id, &event);
+        self.schedule(ScheduleRequest {
+            idempotency_key: Some(key),
+            at: Some(fire_at),
+            ..ScheduleRequest::new(function_id, event, internal_id)
+        });
         if let Some(at) = next {
             self.timers.add(
                 at,
@@ -163,12 +280,18 @@ impl Core {
     /// discovers once no other step is out.
     pub(crate) fn resume(&mut self, run_id: &str, step: &str, memo: Value) {
         let now = self.now;
+        let waiting = self
+            .runs
+            .get(run_id)
+            .is_some_and(|r| r.status.is_active() && r.pending.contains(step));
+        if !waiting || !self.account_step(run_id, &memo) {
+            return;
+        }
         let Some(run) = self.runs.get_mut(run_id) else {
             return;
         };
-        if run.status != RunStatus::Running || !run.pending.remove(step) {
-            return;
-        }
+        run.pending.remove(step);
+        let raced = run.racing.remove(step);
         if let Some(record) = run
             .history
             .iter_mut()
@@ -180,8 +303,9 @@ impl Core {
         }
         run.steps.insert(step.to_owned(), memo);
         run.stack.push(step.to_owned());
-        let discover = run.pending.is_empty();
-        if discover {
+        // A race branch that ends discovers at once (server `shouldEnqueueDiscovery`).
+        let discover = run.pending.is_empty() || raced;
+        if run.pending.is_empty() {
             run.disable_immediate = false;
         }
         let pauses: Vec<u64> = run.pauses.clone();
@@ -192,7 +316,7 @@ impl Core {
         }
         self.timers.remove_step(run_id, step);
         if discover {
-            self.ready.push(QueueItem::discovery(run_id));
+            self.enqueue(QueueItem::discovery(run_id));
         }
     }
 
@@ -258,14 +382,18 @@ impl Core {
         let Some(run) = self.runs.get_mut(run_id) else {
             return;
         };
-        if run.status != RunStatus::Running {
+        if !run.status.is_active() {
             return;
         }
         run.status = status;
         run.ended_at = Some(now);
         run.output = Some(output.clone());
         run.pending.clear();
+        run.racing.clear();
         let pauses = std::mem::take(&mut run.pauses);
+        if let Some(key) = run.flow.singleton.take() {
+            self.flow.singletons.release(&key, run_id);
+        }
         let data = finished_data(run, status, &output);
         let (function_id, internal) = (run.function_id.clone(), run.internal);
         for pause in pauses {
@@ -302,6 +430,11 @@ impl Core {
                 _ => {}
             }
         }
+        self.remember_finished(run_id);
+    }
+
+    /// Keeps an ended run for the API, forgetting the oldest beyond the limit.
+    pub(crate) fn remember_finished(&mut self, run_id: &str) {
         self.finished.push_back(run_id.to_owned());
         while self.finished.len() > self.config.max_finished_runs {
             if let Some(old) = self.finished.pop_front() {
@@ -315,11 +448,12 @@ impl Core {
         let Some(run) = self.runs.remove(run_id) else {
             return;
         };
-        let event_id = run.event["id"].as_str().unwrap_or_default();
-        if let Some(ids) = self.event_runs.get_mut(event_id) {
-            ids.retain(|id| id != run_id);
-            if ids.is_empty() {
-                self.event_runs.remove(event_id);
+        for event_id in &run.event_ids {
+            if let Some(ids) = self.event_runs.get_mut(event_id) {
+                ids.retain(|id| id != run_id);
+                if ids.is_empty() {
+                    self.event_runs.remove(event_id);
+                }
             }
         }
     }
@@ -327,6 +461,11 @@ impl Core {
     /// A run, as the REST API shows it.
     pub fn run(&self, run_id: &str) -> Option<RunView> {
         self.runs.get(run_id).map(view)
+    }
+
+    /// The events a run was started with (`ctx.events`: a batch has many).
+    pub fn run_events(&self, run_id: &str) -> Option<Vec<Value>> {
+        self.runs.get(run_id).map(|r| r.events.clone())
     }
 
     /// The steps of a run, in the order they happened.
@@ -396,8 +535,8 @@ fn view(r: &Run) -> RunView {
         function_id: r.function_id.clone(),
         status: r.status,
         output: r.output.clone(),
-        event_id: r.event["id"].as_str().unwrap_or_default().to_owned(),
-        run_started_at: rfc3339(from_unix_millis(r.started_at)),
+        event_id: r.event_ids.first().cloned().unwrap_or_default(),
+        run_started_at: rfc3339(from_unix_millis(r.started.unwrap_or(r.created_at))),
         ended_at: r.ended_at.map(|t| rfc3339(from_unix_millis(t))),
     }
 }

@@ -32,6 +32,30 @@ pub(crate) enum Timer {
         /// The pause.
         pause: u64,
     },
+    /// A run that has not started by its `timeouts.start` is cancelled.
+    StartTimeout {
+        /// The run.
+        run_id: String,
+    },
+    /// A run that has not finished by its `timeouts.finish` is cancelled.
+    FinishTimeout {
+        /// The run.
+        run_id: String,
+    },
+    /// A throttled backlog may go on: dispatch again.
+    Wake,
+    /// A debounce's period may have passed.
+    Debounce {
+        /// The function and key.
+        key: String,
+    },
+    /// A batch's timeout passed.
+    Batch {
+        /// The function and key.
+        key: String,
+        /// The batch.
+        id: String,
+    },
     /// A cron trigger fires.
     Cron {
         /// The function's slug.
@@ -48,8 +72,11 @@ impl Timer {
     fn run_id(&self) -> Option<&str> {
         match self {
             Timer::Enqueue(item) => Some(&item.run_id),
-            Timer::Resume { run_id, .. } | Timer::ExpirePause { run_id, .. } => Some(run_id),
-            Timer::Cron { .. } => None,
+            Timer::Resume { run_id, .. }
+            | Timer::ExpirePause { run_id, .. }
+            | Timer::StartTimeout { run_id }
+            | Timer::FinishTimeout { run_id } => Some(run_id),
+            Timer::Cron { .. } | Timer::Wake | Timer::Debounce { .. } | Timer::Batch { .. } => None,
         }
     }
 }

@@ -227,23 +227,38 @@ pub enum RegisterError {
     /// A function has no step URL to call.
     #[error("the function `{0}` has no step URL")]
     NoStepUrl(String),
-    /// A function's configuration is invalid.
-    #[error("the function `{function}` is invalid: {reason}")]
+    /// A function's configuration is invalid: the server's message and its reasons.
+    #[error("At least one function is invalid: {function}: {}", reasons.join("; "))]
     InvalidFunction {
         /// The function's slug.
         function: String,
-        /// Why.
-        reason: String,
+        /// Why, in the server's words (one line per problem).
+        reasons: Vec<String>,
     },
 }
 
-/// Why events were refused.
+/// Why events were refused, with the server's messages (`pkg/api`, `pkg/event`,
+/// `pkg/eventstream`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum EventError {
     /// The body is not an event or a list of events.
-    #[error("the body must be an event object or an array of events")]
+    #[error("Request body must contain an event object or an array of event objects")]
     NotEvents,
+    /// More events than one request may carry.
+    #[error("Cannot have more than {max} events in a batch")]
+    TooMany {
+        /// The most events a request may carry.
+        max: usize,
+    },
+    /// An event is over the size limit.
+    #[error("Event is over the max size: Max {max} bytes / Size {size} bytes", max = inngest_protocol::limits::ABSOLUTE_MAX_EVENT_BYTES)]
+    TooLarge {
+        /// Its position in the request.
+        index: usize,
+        /// Its size in bytes.
+        size: usize,
+    },
     /// An event is not a JSON object.
     #[error("event {index} is not a JSON object")]
     NotAnObject {
@@ -251,8 +266,28 @@ pub enum EventError {
         index: usize,
     },
     /// An event has no name.
-    #[error("event {index} has no name")]
+    #[error("event name is empty")]
     NoName {
+        /// Its position in the request.
+        index: usize,
+    },
+    /// An event's name is in the `inngest/` namespace, which only Inngest may send.
+    #[error("event name is reserved for internal use: {name}")]
+    Reserved {
+        /// Its position in the request.
+        index: usize,
+        /// Its name.
+        name: String,
+    },
+    /// An event's `ts` is before 1980.
+    #[error("timestamp is before Jan 1, 1980")]
+    TsBefore1980 {
+        /// Its position in the request.
+        index: usize,
+    },
+    /// An event's `ts` is after 2100.
+    #[error("timestamp is after Jan 1, 2100")]
+    TsAfter2100 {
         /// Its position in the request.
         index: usize,
     },

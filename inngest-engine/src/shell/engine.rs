@@ -255,6 +255,26 @@ impl Engine {
         result
     }
 
+    /// Receives events as `POST /e/{key}` does: in order, up to the first one refused.
+    /// Returns the internal ids of the events received, and the error.
+    pub fn send_partial(&self, events: Vec<Value>) -> (Vec<String>, Option<EventError>) {
+        self.send_seeded(events, None)
+    }
+
+    /// [`Engine::send_partial`] with the client's event-id seed (`X-Inngest-Event-Id-Seed`):
+    /// a request sent again gets the same ids and starts no run twice.
+    pub fn send_seeded(
+        &self,
+        events: Vec<Value>,
+        seed: Option<&str>,
+    ) -> (Vec<String>, Option<EventError>) {
+        let result = self
+            .core()
+            .send_seeded(events, seed, self.shared.clock.now());
+        self.changed();
+        result
+    }
+
     /// The key calls to apps are signed with, which the API requires (`Authorization:
     /// Bearer`), as the dev server's `--signing-key`.
     pub fn signing_key(&self) -> Option<&str> {

@@ -47,6 +47,7 @@ fn headers(map: &http::HeaderMap) -> BTreeMap<String, String> {
 pub struct HttpTransport {
     client: reqwest::Client,
     signing_key: Option<String>,
+    timeout: Duration,
 }
 
 impl std::fmt::Debug for HttpTransport {
@@ -74,6 +75,7 @@ impl HttpTransport {
         HttpTransport {
             client,
             signing_key,
+            timeout,
         }
     }
 }
@@ -89,6 +91,16 @@ impl Transport for HttpTransport {
         });
         let request = request(call);
         let url = call.url.clone();
+        let timeout = self.timeout;
+        let failed = move |url: &str, e: reqwest::Error| {
+            if e.is_timeout() {
+                TransportError::new(format!(
+                    "calling {url} timed out: the app did not answer within {timeout:?}"
+                ))
+            } else {
+                TransportError::new(format!("calling {url} failed: {e}"))
+            }
+        };
         Box::pin(async move {
             let request = request?;
             let (parts, body) = request.into_parts();
@@ -101,16 +113,11 @@ impl Transport for HttpTransport {
             if let Some(signature) = signature {
                 req = req.header(X_INNGEST_SIGNATURE, signature);
             }
-            let mut res = req
-                .send()
-                .await
-                .map_err(|e| TransportError::new(format!("calling {url} failed: {e}")))?;
+            let mut res = req.send().await.map_err(|e| failed(&url, e))?;
             let status = res.status().as_u16();
             let headers = headers(res.headers());
             let mut body = Vec::new();
-            while let Some(chunk) = res.chunk().await.map_err(|e| {
-                TransportError::new(format!("reading the answer of {url} failed: {e}"))
-            })? {
+            while let Some(chunk) = res.chunk().await.map_err(|e| failed(&url, e))? {
                 if body.len() + chunk.len() > MAX_SDK_RESPONSE_BYTES {
                     return Err(TransportError::new(format!(
                         "output_too_large: the answer of {url} is over {MAX_SDK_RESPONSE_BYTES} bytes"

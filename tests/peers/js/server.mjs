@@ -203,6 +203,51 @@ const engineFlaky = inngest.createFunction(
   },
 );
 
+// Flow control, checked against the engine (tests/flow/peers.rs): short periods, real time.
+const flowConcurrency = inngest.createFunction(
+  { id: "flow-concurrency", concurrency: { limit: 1 }, triggers: [{ event: "flow/js-concurrency" }] },
+  async ({ step }) => {
+    return await step.run("work", async () => {
+      const start = Date.now();
+      await new Promise((r) => setTimeout(r, 150));
+      return { start, end: Date.now() };
+    });
+  },
+);
+
+const flowThrottle = inngest.createFunction(
+  { id: "flow-throttle", throttle: { limit: 1, period: "1s" }, triggers: [{ event: "flow/js-throttle" }] },
+  async () => Date.now(),
+);
+
+const flowDebounce = inngest.createFunction(
+  { id: "flow-debounce", debounce: { period: "1s", key: "event.data.user" }, triggers: [{ event: "flow/js-debounce" }] },
+  async ({ event }) => event.data.n,
+);
+
+const flowBatch = inngest.createFunction(
+  { id: "flow-batch", batchEvents: { maxSize: 3, timeout: "1s" }, triggers: [{ event: "flow/js-batch" }] },
+  async ({ events }) => events.map((e) => e.data.n),
+);
+
+const flowRateLimit = inngest.createFunction(
+  { id: "flow-rate-limit", rateLimit: { limit: 1, period: "1h", key: "event.data.user" }, triggers: [{ event: "flow/js-rate-limit" }] },
+  async ({ event }) => event.data.n,
+);
+
+const flowIdempotency = inngest.createFunction(
+  { id: "flow-idempotency", idempotency: "event.data.user", triggers: [{ event: "flow/js-idempotency" }] },
+  async ({ event }) => event.data.n,
+);
+
+const flowSingleton = inngest.createFunction(
+  { id: "flow-singleton", singleton: { key: "event.data.user", mode: "skip" }, triggers: [{ event: "flow/js-singleton" }] },
+  async ({ event, step }) => {
+    await step.sleep("hold", 1000);
+    return event.data.n;
+  },
+);
+
 const handler = serve({
   client: inngest,
   functions: [
@@ -224,6 +269,13 @@ const handler = serve({
     peerThree,
     engineSleep,
     engineFlaky,
+    flowConcurrency,
+    flowThrottle,
+    flowDebounce,
+    flowBatch,
+    flowRateLimit,
+    flowIdempotency,
+    flowSingleton,
   ],
 });
 

@@ -1,109 +1,16 @@
 //! The core on virtual time, against a scripted SDK: each function is a closure from the call
 //! request to the answer an SDK would give.
 
-use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use bytes::Bytes;
 use inngest_engine::core::{CoreConfig, Output};
-use inngest_engine::{
-    BoxFuture, Call, CallResponse, Happening, RunStatus, Simulation, Transport, TransportError,
-};
-use inngest_protocol::call::CallRequest;
-use inngest_protocol::register::RegisterRequest;
+use inngest_engine::{Happening, RunStatus, Simulation, Transport};
 use inngest_protocol::step_id::hash;
 use serde_json::{json, Value};
 
-type Script = dyn Fn(&CallRequest, &str) -> CallResponse + Send + Sync;
-
-/// A fake SDK: answers each function's calls with its script.
-#[derive(Clone, Default)]
-struct FakeSdk {
-    scripts: Arc<Mutex<BTreeMap<String, Arc<Script>>>>,
-    calls: Arc<Mutex<Vec<(String, String, u32)>>>,
-}
-
-impl FakeSdk {
-    fn function(
-        &self,
-        slug: &str,
-        script: impl Fn(&CallRequest, &str) -> CallResponse + Send + Sync + 'static,
-    ) {
-        self.scripts
-            .lock()
-            .unwrap()
-            .insert(slug.into(), Arc::new(script));
-    }
-}
-
-impl Transport for FakeSdk {
-    fn call(&self, call: &Call) -> BoxFuture<Result<CallResponse, TransportError>> {
-        let request: CallRequest = serde_json::from_slice(&call.body).unwrap();
-        self.calls.lock().unwrap().push((
-            call.function_id.clone(),
-            call.step_id.clone(),
-            call.attempt,
-        ));
-        let script = self.scripts.lock().unwrap().get(&call.function_id).cloned();
-        let answer = match script {
-            Some(s) => Ok(s(&request, &call.step_id)),
-            None => Err(TransportError::new("no such function")),
-        };
-        Box::pin(async move { answer })
-    }
-}
-
-fn answer(status: u16, body: Value) -> CallResponse {
-    let mut headers = BTreeMap::new();
-    headers.insert("x-inngest-sdk".into(), "fake:v1".into());
-    headers.insert("x-inngest-req-version".into(), "2".into());
-    CallResponse {
-        status,
-        headers,
-        body: Bytes::from(serde_json::to_vec(&body).unwrap()),
-    }
-}
-
-fn no_retry(mut res: CallResponse) -> CallResponse {
-    res.headers
-        .insert("x-inngest-no-retry".into(), "true".into());
-    res
-}
-
-fn app(functions: Value) -> RegisterRequest {
-    serde_json::from_value(
-        json!({"appName": "app", "url": "http://app/api", "functions": functions}),
-    )
-    .unwrap()
-}
-
-fn function(slug: &str, triggers: Value) -> Value {
-    json!({"id": slug, "name": slug, "triggers": triggers, "steps": {"step": {
-        "id": "step", "name": "step",
-        "runtime": {"type": "http", "url": format!("http://app/api?fnId={slug}&stepId=step")},
-        "retries": {"attempts": 2}
-    }}})
-}
-
-fn start() -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(1_700_000_000)
-}
-
-fn ended(sim: &Simulation) -> Vec<(String, RunStatus, Value)> {
-    sim.happenings()
-        .iter()
-        .filter_map(|h| match h {
-            Happening::RunEnded {
-                function_id,
-                status,
-                output,
-                ..
-            } => Some((function_id.clone(), *status, output.clone())),
-            _ => None,
-        })
-        .collect()
-}
+use crate::sdk::*;
 
 #[tokio::test]
 async fn steps_are_memoized_and_a_day_long_sleep_takes_no_time() {
