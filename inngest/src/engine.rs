@@ -144,7 +144,7 @@ impl InngestService {
             sdk: SDK_NAME.to_owned(),
             framework: Some(FRAMEWORK.to_owned()),
             app_name: inner.app_id.clone(),
-            app_version: None,
+            app_version: inner.app_version.clone(),
             capabilities: None,
             functions: inner.registry.configs(&url),
         }

@@ -59,11 +59,14 @@ mod sdk;
 pub mod timestr;
 
 mod execution;
+pub mod middleware;
 
 mod client;
 pub mod step;
 
 mod serving;
+
+pub mod logs;
 
 mod app;
 

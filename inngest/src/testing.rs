@@ -340,6 +340,7 @@ fn rewrite(
                             ),
                             stack: None,
                             cause: None,
+                            step_id: None,
                         })
                     });
                 answer(op, stub);
@@ -428,6 +429,7 @@ fn outcome(sim: &mut Simulation, run_id: &str, seen: &Seen, captured: &Capture) 
                     message: o.to_string(),
                     stack: None,
                     cause: None,
+                    step_id: None,
                 })
             }),
         ),
@@ -457,6 +459,7 @@ fn failed_outcome(message: String) -> Outcome {
             message,
             stack: None,
             cause: None,
+            step_id: None,
         }),
         attempts: 0,
         steps: Vec::new(),

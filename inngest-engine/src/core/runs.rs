@@ -373,6 +373,7 @@ fn finished_data(run: &Run, status: RunStatus, output: &Value) -> FunctionFinish
                 name,
                 stack: text("stack"),
                 cause: output.get("cause").filter(|c| !c.is_null()).cloned(),
+                step_id: text("stepId"),
             };
             (Some(output.clone()), Some(error))
         }

@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::config::{var, Config, Mode, Overrides, Secret};
 use crate::error::Error;
+use crate::middleware::{DynMiddleware, Middleware, Stack};
 use crate::BoxFuture;
 
 pub(crate) use local::install_local;
@@ -33,6 +34,9 @@ pub(crate) trait EventSink: Send + Sync + 'static {
 #[derive(Clone)]
 pub struct Client {
     sink: Sink,
+    /// Middleware applied to what this client sends (`transform_send_event`,
+    /// `wrap_send_event`).
+    middleware: Stack,
 }
 
 #[derive(Clone)]
@@ -82,7 +86,10 @@ impl Client {
     /// Sends to another event API origin (a self-hosted server).
     pub fn with_event_api(self, origin: impl Into<String>) -> Client {
         match &self.sink {
-            Sink::Http(http) => Client::http(http.with_origin(origin.into())),
+            Sink::Http(http) => Client {
+                sink: Sink::Http(Arc::new(http.with_origin(origin.into()))),
+                middleware: self.middleware.clone(),
+            },
             Sink::Local(_) => self,
         }
     }
@@ -90,6 +97,7 @@ impl Client {
     fn http(sink: http::HttpSink) -> Client {
         Client {
             sink: Sink::Http(Arc::new(sink)),
+            middleware: Stack::default(),
         }
     }
 
@@ -97,7 +105,18 @@ impl Client {
     pub(crate) fn with_sink(sink: Arc<dyn EventSink>) -> Client {
         Client {
             sink: Sink::Local(sink),
+            middleware: Stack::default(),
         }
+    }
+
+    /// The same client, with `middleware` applied to what it sends
+    /// ([`transform_send_event`](Middleware::transform_send_event) and
+    /// [`wrap_send_event`](Middleware::wrap_send_event), after the middleware added before):
+    /// the encryption middleware, for instance, encrypts the events' `data.encrypted`.
+    pub fn with_middleware(mut self, middleware: impl Middleware) -> Client {
+        let added: Arc<dyn DynMiddleware> = Arc::new(middleware);
+        self.middleware = self.middleware.then(vec![added]);
+        self
     }
 
     /// The client for a configuration: HTTP to the event API, or, in embedded mode, the
@@ -124,9 +143,22 @@ impl Client {
     /// Sends events in one request; returns their ids in order.
     pub async fn send_many<E: Serialize>(&self, events: &[Event<E>]) -> Result<Vec<String>, Error> {
         let events = encode(events)?;
+        if self.middleware.is_empty() {
+            return self.deliver(events).await;
+        }
+        self.middleware
+            .send_events(None, events, |events| self.deliver(events))
+            .await
+    }
+
+    /// Delivers checked events as they are (no middleware).
+    pub(crate) fn deliver(&self, events: Vec<Value>) -> BoxFuture<Result<Vec<String>, Error>> {
         match &self.sink {
-            Sink::Http(http) => http.post(events).await,
-            Sink::Local(sink) => sink.deliver(events).await,
+            Sink::Http(http) => {
+                let http = http.clone();
+                Box::pin(async move { http.post(events).await })
+            }
+            Sink::Local(sink) => sink.deliver(events),
         }
     }
 }

@@ -82,6 +82,14 @@ impl Memos {
         self.0.len()
     }
 
+    /// How many memos are of finished steps (not `{"input": ...}`).
+    pub(crate) fn finished(&self) -> usize {
+        self.0
+            .iter()
+            .filter(|(_, memo)| memo.as_ref().is_some_and(Memo::is_final))
+            .count()
+    }
+
     /// Takes the memo of the step whose id hashes to `digest`.
     pub(crate) fn take(&mut self, digest: &[u8; 20]) -> Option<Memo> {
         let i = self.0.binary_search_by(|(d, _)| d.cmp(digest)).ok()?;
