@@ -18,7 +18,10 @@ use tracing_subscriber::registry::LookupSpan;
 
 /// Every event: its message and the spans it is in (names and their recorded fields).
 #[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<(String, Vec<String>)>>>);
+struct Capture(Arc<Mutex<Vec<Line>>>);
+
+/// An event's fields, and the spans it is in.
+type Line = (String, Vec<String>);
 
 #[derive(Default)]
 struct Fields(String);
@@ -71,7 +74,7 @@ impl<S: Subscriber + for<'a> LookupSpan<'a>> Layer<S> for Capture {
 
 impl Capture {
     /// The messages of the events whose target is this test's (not the SDK's or engine's).
-    fn lines(&self) -> Vec<(String, Vec<String>)> {
+    fn lines(&self) -> Vec<Line> {
         self.0.lock().unwrap().clone()
     }
 }
