@@ -68,6 +68,11 @@ mod serving;
 
 pub mod logs;
 
+#[cfg(feature = "encryption")]
+pub mod encryption;
+#[cfg(feature = "opentelemetry")]
+mod otel;
+
 mod app;
 
 #[cfg(feature = "engine")]
