@@ -44,7 +44,7 @@ pub use query::{CancelError, FunctionRef, JobView, RunRef};
 pub use registry::Synced;
 pub use types::{
     AppView, Call, CallId, CallResponse, EventError, Happening, Output, RegisterError, RunStatus,
-    RunView, StepRecord, TransportError,
+    RunView, StepRecord, TraceContext, TransportError,
 };
 
 /// How the core behaves.
@@ -114,6 +114,8 @@ pub struct Core {
     expressions: Expressions,
     /// The events received, for the API and the page.
     event_log: EventLog,
+    /// The trace context of the events being received, for the runs they start.
+    receiving_trace: Option<TraceContext>,
 }
 
 impl std::fmt::Debug for Core {
@@ -150,6 +152,7 @@ impl Core {
             outputs: VecDeque::new(),
             expressions: Expressions::default(),
             event_log: EventLog::default(),
+            receiving_trace: None,
         }
     }
 
@@ -216,6 +219,21 @@ impl Core {
         let ids = events.into_iter().map(|e| self.receive(e)).collect();
         self.settle();
         Ok(ids)
+    }
+
+    /// Receives events as [`send`](Core::send) does, sent under the W3C trace context
+    /// `trace` (the `traceparent` and `tracestate` headers of `POST /e/{key}`): the calls of
+    /// the runs they start carry it.
+    pub fn send_traced(
+        &mut self,
+        events: Vec<Value>,
+        trace: Option<TraceContext>,
+        now: SystemTime,
+    ) -> Result<Vec<String>, EventError> {
+        self.receiving_trace = trace;
+        let ids = self.send(events, now);
+        self.receiving_trace = None;
+        ids
     }
 
     /// Hands back the answer to a call the core asked for. An answer for a run that has

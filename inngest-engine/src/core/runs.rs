@@ -51,6 +51,8 @@ pub(crate) struct Run {
     pub history: Vec<StepRecord>,
     /// The pauses the run owns.
     pub pauses: Vec<u64>,
+    /// The trace context of the event that started it, passed on to its calls.
+    pub trace: Option<super::types::TraceContext>,
 }
 
 impl Core {
@@ -95,6 +97,7 @@ impl Core {
                 internal,
                 history: Vec::new(),
                 pauses: Vec::new(),
+                trace: self.receiving_trace.clone(),
             },
         );
         for (cancel_event, expression, until) in cancel {

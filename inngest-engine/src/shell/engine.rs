@@ -15,7 +15,7 @@ use super::timeline::Recent;
 use super::transport::{HttpTransport, Transport};
 use crate::core::{
     Call, Core, CoreConfig, EventError, Happening, Output, RegisterError, RunView, StepRecord,
-    Synced, TransportError,
+    Synced, TraceContext, TransportError,
 };
 
 /// How the engine behaves.
@@ -243,6 +243,20 @@ impl Engine {
     /// Receives events (as `POST /e/{key}` does); returns their ids in order.
     pub fn send(&self, events: Vec<Value>) -> Result<Vec<String>, EngineError> {
         let ids = self.core().send(events, self.shared.clock.now())?;
+        self.changed();
+        Ok(ids)
+    }
+
+    /// Receives events sent under a W3C trace context (the `traceparent` and `tracestate`
+    /// headers of `POST /e/{key}`), which the calls of the runs they start carry.
+    pub fn send_traced(
+        &self,
+        events: Vec<Value>,
+        trace: Option<TraceContext>,
+    ) -> Result<Vec<String>, EngineError> {
+        let ids = self
+            .core()
+            .send_traced(events, trace, self.shared.clock.now())?;
         self.changed();
         Ok(ids)
     }

@@ -25,6 +25,32 @@ pub(crate) use local::install_local;
 pub(crate) trait EventSink: Send + Sync + 'static {
     /// Delivers checked events; returns their ids in order.
     fn deliver(&self, events: Vec<Value>) -> BoxFuture<Result<Vec<String>, Error>>;
+
+    /// Delivers checked events sent under a W3C trace context (feature `opentelemetry`),
+    /// which the runs they start are to carry.
+    fn deliver_traced(
+        &self,
+        events: Vec<Value>,
+        trace: Option<TraceHeaders>,
+    ) -> BoxFuture<Result<Vec<String>, Error>> {
+        let _ = trace;
+        self.deliver(events)
+    }
+}
+
+/// The W3C trace context events are sent under: the `traceparent` and `tracestate` headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TraceHeaders {
+    pub traceparent: String,
+    pub tracestate: Option<String>,
+}
+
+/// The trace context of the current span, with the feature `opentelemetry`.
+fn current_trace() -> Option<TraceHeaders> {
+    #[cfg(feature = "opentelemetry")]
+    return crate::otel::current();
+    #[cfg(not(feature = "opentelemetry"))]
+    return None;
 }
 
 /// Sends events to Inngest. Cheap to clone.
@@ -151,14 +177,16 @@ impl Client {
             .await
     }
 
-    /// Delivers checked events as they are (no middleware).
+    /// Delivers checked events as they are (no middleware), under the current span's trace
+    /// context (feature `opentelemetry`).
     pub(crate) fn deliver(&self, events: Vec<Value>) -> BoxFuture<Result<Vec<String>, Error>> {
+        let trace = current_trace();
         match &self.sink {
             Sink::Http(http) => {
                 let http = http.clone();
-                Box::pin(async move { http.post(events).await })
+                Box::pin(async move { http.post(events, trace.as_ref()).await })
             }
-            Sink::Local(sink) => sink.deliver(events),
+            Sink::Local(sink) => sink.deliver_traced(events, trace),
         }
     }
 }

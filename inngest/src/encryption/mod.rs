@@ -311,7 +311,10 @@ mod tests {
             "{message}"
         );
         for shown in [message, format!("{wrong:?}"), format!("{rotated:?}")] {
-            assert!(!shown.contains("wrong-key") && !shown.contains("old-key"), "{shown}");
+            assert!(
+                !shown.contains("wrong-key") && !shown.contains("old-key"),
+                "{shown}"
+            );
         }
         assert!(Encryption::new("  ").is_err());
     }

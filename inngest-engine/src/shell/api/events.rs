@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::reply::{data, error, json_response};
 use super::Req;
-use crate::core::{EventError, EventRecord};
+use crate::core::{EventError, EventRecord, TraceContext};
 use crate::shell::engine::{Engine, EngineError};
 
 /// The header whose value seeds the ids of the events of a request (`millis,base64 of 10
@@ -49,9 +49,14 @@ pub(crate) fn send(engine: &Engine, req: &Req<'_>, _key: &str) -> Response<Full<
             }
         }
     }
+    // The sender's trace context, passed on to the runs the events start.
+    let trace = req.header("traceparent").map(|traceparent| TraceContext {
+        traceparent: traceparent.to_owned(),
+        tracestate: req.header("tracestate").map(str::to_owned),
+    });
     // All at once when every event is valid; else one by one up to the bad one.
     let all = events.clone();
-    match engine.send(all) {
+    match engine.send_traced(all, trace) {
         Ok(ids) => accepted(ids),
         Err(_) => {
             let mut ids = Vec::new();
