@@ -26,6 +26,7 @@ use serde_json::value::RawValue;
 
 use crate::error::Error;
 use crate::execution::memo::{Memo, Memos};
+use crate::middleware::RunHooks;
 
 /// An op as this SDK reports it, with its own serialized errors.
 pub(crate) type Op = inngest_protocol::op::Op<SerializedError>;
@@ -152,6 +153,9 @@ pub(crate) struct CallState {
     race_depth: u32,
     /// The 0-based attempt of the call.
     attempt: u32,
+    /// The call's middleware, when the function has any (handed to each step as it claims
+    /// its id).
+    hooks: Option<Arc<RunHooks>>,
     /// How many finished memos no step has claimed yet.
     unclaimed: usize,
     /// Whether the call is still replaying memoized steps: until every memo is claimed or a
@@ -175,6 +179,8 @@ pub(crate) struct Claim {
     /// This claim ended the replay of memoized steps (it took the last memo, or found a new
     /// step): what follows is new work.
     pub ended_replay: bool,
+    /// The call's middleware, when the function has any.
+    pub hooks: Option<Arc<RunHooks>>,
 }
 
 impl CallState {
@@ -204,6 +210,7 @@ impl CallState {
             unclaimed,
             replaying: unclaimed > 0,
             attempt: 0,
+            hooks: None,
             stack,
             stack_pos: None,
             claimed_pos: None,
@@ -255,7 +262,13 @@ impl CallState {
             id,
             memo,
             ended_replay,
+            hooks: self.hooks.clone(),
         }
+    }
+
+    /// The call's middleware, for the steps to run through.
+    pub(crate) fn set_hooks(&mut self, hooks: Arc<RunHooks>) {
+        self.hooks = Some(hooks);
     }
 
     /// Whether the call is still replaying memoized steps.

@@ -104,6 +104,7 @@ impl Hooked {
         call.event = event;
         call.events = events;
         call.step = call.step.with_hooks(hooks.clone());
+        lock(&state).set_hooks(hooks.clone());
         call.hooks = Some(hooks.clone());
         let function = async move {
             let output = runner(call).await?;

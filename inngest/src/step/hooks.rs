@@ -3,8 +3,10 @@
 //! `on_step_error`). Only functions with middleware come here: the others take the plain path.
 
 use std::future::Future;
-use std::sync::Mutex;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 use tracing::Instrument;
@@ -12,7 +14,7 @@ use tracing::Instrument;
 use super::{ran, run_step, step_span, to_json, Gate, Step};
 use crate::error::{Error, NonRetriableError, StepError};
 use crate::execution::memo::Memo;
-use crate::execution::{lock, CallState, NewStep, StepOpts};
+use crate::execution::{lock, CallState, Claim, NewStep, StepOpts};
 use crate::middleware::{RunHooks, StepInfo, StepKind};
 use inngest_protocol::step_id::{hex, StepId};
 
@@ -25,6 +27,33 @@ fn info(state: &Mutex<CallState>, id: &StepId, kind: StepKind, memoized: bool) -
         memoized,
         attempt: lock(state).attempt(),
     }
+}
+
+/// [`run`], boxed (and kept out of the plain path's code), with its value read into `T`.
+#[inline(never)]
+pub(super) fn run_boxed<'a, T, F, Fut>(
+    state: Arc<Mutex<CallState>>,
+    hooks: Arc<RunHooks>,
+    claim: Claim,
+    kind: StepKind,
+    name: Option<&'static str>,
+    f: F,
+) -> Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>
+where
+    T: Serialize + DeserializeOwned + 'a,
+    F: FnOnce() -> Fut + Send + 'a,
+    Fut: Future<Output = Result<T, Error>> + Send + 'a,
+{
+    Box::pin(async move {
+        let Claim {
+            id,
+            memo,
+            ended_replay,
+            ..
+        } = claim;
+        let value = run(&state, &hooks, &id, memo, ended_replay, kind, name, f).await?;
+        super::decode(value, &id)
+    })
 }
 
 /// A `step.run` or `step.send_event`: its memo, or its handler run as new work (then the

@@ -87,6 +87,7 @@ impl Step {
     /// [`RetryAfterError`](crate::RetryAfterError) sets when it is retried.
     ///
     /// Using the same `id` again in one run (in a loop) is fine: repeats are counted.
+    #[inline]
     pub fn run<T, F, Fut>(&self, id: &str, f: F) -> impl Future<Output = Result<T, Error>>
     where
         T: Serialize + DeserializeOwned,
@@ -98,6 +99,7 @@ impl Step {
 
     /// A run step with a type tag for the UI (`step.run`, `step.sendEvent`) and, optionally,
     /// the deprecated `name` field set to something other than the id.
+    #[inline]
     fn run_kind<T, F, Fut>(
         &self,
         id: &str,
@@ -111,32 +113,21 @@ impl Step {
         Fut: Future<Output = Result<T, Error>> + Send,
     {
         let state = self.state.clone();
-        let hooks = self.hooks.clone();
         let id = id.to_owned();
         async move {
             // Ids are claimed on first poll, like every step kind, so a race can tell which
             // branch used which memo.
-            let claim = lock(&state).claim(id);
-            if let Some(hooks) = hooks {
-                let memo = claim.memo;
-                let (id, ended) = (&claim.id, claim.ended_replay);
-                let value = hooks::run(&state, &hooks, id, memo, ended, kind, name, f).await?;
-                return decode(value, id);
+            let mut claim = lock(&state).claim(id);
+            if let Some(hooks) = claim.hooks.take() {
+                // Out of line and boxed: the plain path stays as small as it was.
+                return hooks::run_boxed(state, hooks, claim, kind, name, f).await;
             }
             if let Some(memo) = claim.memo {
                 return replay_data(memo, &claim.id);
             }
-            let step = run_step(&claim.id, kind, name);
-            Gate {
-                state: &state,
-                step: &step,
-            }
-            .await;
-            let attempt = lock(&state).attempt();
-            let result = f().instrument(step_span(&claim.id, kind, attempt)).await;
-            let outcome = ran(&state, step.to_op(false), to_json(result, &claim.id));
-            lock(&state).finish(outcome);
-            std::future::pending().await
+            // New work, at most once per call: kept out of line, so that the future of every
+            // step (most of them replayed) stays small.
+            Box::pin(run_new(&state, &claim.id, kind, name, f)).await
         }
     }
 
@@ -156,6 +147,29 @@ impl Step {
     }
 }
 
+/// A new `step.run` or `step.send_event`: reported until the executor lets it run, then run
+/// (in its span) and its outcome recorded; it then stays pending (the call ends).
+async fn run_new<T, F, Fut>(
+    state: &Mutex<CallState>,
+    id: &StepId,
+    kind: StepKind,
+    name: Option<&'static str>,
+    f: F,
+) -> Result<T, Error>
+where
+    T: Serialize,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let step = run_step(id, kind, name);
+    Gate { state, step: &step }.await;
+    let attempt = lock(state).attempt();
+    let result = f().instrument(step_span(id, kind, attempt)).await;
+    let outcome = ran(state, step.to_op(false), to_json(result, id));
+    lock(state).finish(outcome);
+    std::future::pending().await
+}
+
 /// A memoized result of a run step: `{"data": v}` or a raw legacy value.
 fn replay_data<T: DeserializeOwned>(memo: Memo, id: &StepId) -> Result<T, Error> {
     match memo {
@@ -167,6 +181,7 @@ fn replay_data<T: DeserializeOwned>(memo: Memo, id: &StepId) -> Result<T, Error>
 
 /// Deserializes a memoized value, saying which step and which type when it no longer fits
 /// (the function's code changed since the step ran).
+#[inline]
 fn decode<T: DeserializeOwned>(value: Value, id: &StepId) -> Result<T, Error> {
     serde_json::from_value(value).map_err(|e| {
         NonRetriableError::new(format!(
