@@ -238,6 +238,7 @@ async fn resolves_or_times_out_waits_and_stubs_invokes() {
                 message: "no".into(),
                 stack: None,
                 cause: None,
+                step_id: None,
             },
         )
         .run(Event::new("t/orchestrate", json!({})))
@@ -258,4 +259,53 @@ async fn resolves_or_times_out_waits_and_stubs_invokes() {
         .unwrap()
         .message
         .contains("no stub for the invoke step `double`"));
+}
+
+#[inngest::function(
+    id = "step-fails",
+    event = "t/step-fails",
+    retries = 2,
+    description = "Fails because its second step does"
+)]
+async fn step_fails(ctx: Context) -> Result<(), Error> {
+    let attempts = ctx.max_attempts;
+    ctx.step
+        .run("first", || async move { Ok(attempts) })
+        .await?;
+    ctx.step
+        .run("charge", || async {
+            Err::<(), Error>(NonRetriableError::new("card declined").into())
+        })
+        .await?;
+    Ok(())
+}
+
+#[inngest::on_failure(step_fails)]
+async fn step_fails_failed(ctx: Context<FunctionFailed>) -> Result<Value, Error> {
+    let error = &ctx.event.data.error;
+    Ok(json!({"step": error.step_id, "message": error.message}))
+}
+
+/// The failure event says which step failed, and the context has the run's attempts.
+#[tokio::test]
+async fn the_failure_event_names_the_step_that_failed() {
+    let outcome = TestEngine::new::<step_fails>()
+        .run(Event::new("t/step-fails", json!({})))
+        .await;
+    assert_eq!(outcome.status, RunStatus::Failed, "{outcome:?}");
+    assert_eq!(
+        outcome.steps[0].output,
+        Some(json!(3)),
+        "max_attempts is retries + 1"
+    );
+    let error = outcome.error.as_ref().unwrap();
+    assert_eq!(
+        (error.name.as_str(), error.step_id.as_deref()),
+        ("StepError", Some("charge"))
+    );
+    let handler = outcome.failure_handler.expect("the failure handler ran");
+    assert_eq!(
+        handler.output,
+        Some(json!({"step": "charge", "message": "card declined"}))
+    );
 }

@@ -22,7 +22,7 @@ mod simulation;
 
 pub use crate::core::{
     AppView, Call, CallId, CallResponse, CoreConfig, EventError, Happening, RegisterError,
-    RunStatus, RunView, StepRecord, Synced, TransportError,
+    RunStatus, RunView, StepRecord, Synced, TraceContext, TransportError,
 };
 pub use shell::{
     serve, BoxFuture, Engine, EngineConfig, EngineError, EngineService, HttpTransport,

@@ -24,7 +24,7 @@ use inngest_protocol::register::RegisterRequest;
 use serde_json::Value;
 
 use crate::app::{LocalEngine, LocalOptions, LocalRun};
-use crate::client::EventSink;
+use crate::client::{EventSink, TraceHeaders};
 use crate::config::var;
 use crate::error::Error;
 use crate::sdk::SDK_NAME;
@@ -112,6 +112,22 @@ impl EventSink for Sink {
             engine.send(events).map_err(Error::new)
         })
     }
+
+    fn deliver_traced(
+        &self,
+        events: Vec<Value>,
+        trace: Option<TraceHeaders>,
+    ) -> BoxFuture<Result<Vec<String>, Error>> {
+        let engine = self.0.upgrade();
+        Box::pin(async move {
+            let engine = engine.ok_or_else(|| Error::msg("the embedded engine has stopped"))?;
+            let trace = trace.map(|t| inngest_engine::TraceContext {
+                traceparent: t.traceparent,
+                tracestate: t.tracestate,
+            });
+            engine.send_traced(events, trace).map_err(Error::new)
+        })
+    }
 }
 
 impl InngestService {
@@ -144,7 +160,7 @@ impl InngestService {
             sdk: SDK_NAME.to_owned(),
             framework: Some(FRAMEWORK.to_owned()),
             app_name: inner.app_id.clone(),
-            app_version: None,
+            app_version: inner.app_version.clone(),
             capabilities: None,
             functions: inner.registry.configs(&url),
         }

@@ -37,6 +37,18 @@
 //! }
 //! ```
 //!
+//! ## Middleware, logs and traces
+//!
+//! [`middleware`] hooks run around each call request, run and step, and around sending
+//! events (metrics, error reporting, authentication, values injected into the context, read
+//! with [`Context::get`]); register them with [`App::middleware`] or
+//! `#[inngest::function(.., middleware = [M])]`. [`logs::QuietReplay`], one layer on a
+//! `tracing` subscriber, drops every event emitted while a function replays memoized steps.
+//! Each call is a span `inngest.call` and each step that runs a span `inngest.step`; with the
+//! feature `opentelemetry` the W3C trace context travels from the events you send into the
+//! runs they start. With the feature `encryption`, `encryption::Encryption` encrypts what
+//! Inngest stores, byte-compatible with `@inngest/middleware-encryption`.
+//!
 //! ## Configuration
 //!
 //! `serve()` reads the environment variables other Inngest SDKs read: `INNGEST_DEV` (`1` or
@@ -59,11 +71,19 @@ mod sdk;
 pub mod timestr;
 
 mod execution;
+pub mod middleware;
 
 mod client;
 pub mod step;
 
 mod serving;
+
+pub mod logs;
+
+#[cfg(feature = "encryption")]
+pub mod encryption;
+#[cfg(feature = "opentelemetry")]
+mod otel;
 
 mod app;
 

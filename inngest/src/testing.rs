@@ -403,6 +403,7 @@ fn rewrite(
                             ),
                             stack: None,
                             cause: None,
+                            step_id: None,
                         })
                     });
                 answer(op, stub);
@@ -504,6 +505,7 @@ fn outcome(
                     message: o.to_string(),
                     stack: None,
                     cause: None,
+                    step_id: None,
                 })
             }),
         ),
@@ -537,6 +539,7 @@ fn failed_outcome(message: String) -> Outcome {
             message,
             stack: None,
             cause: None,
+            step_id: None,
         }),
         attempts: 0,
         steps: Vec::new(),

@@ -14,7 +14,12 @@ pub struct Signup {
 }
 
 /// The contract of design.md section 2.
-#[inngest::function(id = "send-welcome", event = "user/signup", retries = 3)]
+#[inngest::function(
+    id = "send-welcome",
+    event = "user/signup",
+    retries = 3,
+    description = "Welcomes a new user"
+)]
 pub async fn send_welcome(ctx: Context<Signup>) -> Result<String, Error> {
     let name: String = ctx
         .step

@@ -50,7 +50,7 @@ pub use query::{CancelError, FunctionRef, JobView, RunRef};
 pub use registry::Synced;
 pub use types::{
     AppView, Call, CallId, CallResponse, EventError, Happening, Output, RegisterError, RunStatus,
-    RunView, StepRecord, TransportError,
+    RunView, StepRecord, TraceContext, TransportError,
 };
 
 /// How the core behaves.
@@ -125,6 +125,8 @@ pub struct Core {
     expressions: Expressions,
     /// The events received, for the API and the page.
     event_log: EventLog,
+    /// The trace context of the events being received, for the runs they start.
+    receiving_trace: Option<TraceContext>,
 }
 
 impl std::fmt::Debug for Core {
@@ -165,6 +167,7 @@ impl Core {
             outputs: VecDeque::new(),
             expressions: Expressions::default(),
             event_log: EventLog::default(),
+            receiving_trace: None,
         }
     }
 
@@ -232,7 +235,7 @@ impl Core {
         events: Vec<Value>,
         now: SystemTime,
     ) -> (Vec<String>, Option<EventError>) {
-        self.send_seeded(events, None, now)
+        self.send_seeded(events, None, None, now)
     }
 
     /// Receives events as Inngest itself sends them (a test standing in for Inngest): the
@@ -254,11 +257,14 @@ impl Core {
     }
 
     /// [`Core::send_partial`] with the client's event-id seed (`X-Inngest-Event-Id-Seed`):
-    /// the internal ids come from it, so a request sent again is not received twice.
+    /// the internal ids come from it, so a request sent again is not received twice. The
+    /// events were sent under the W3C trace context `trace` (the `traceparent` and
+    /// `tracestate` headers of `POST /e/{key}`): the calls of the runs they start carry it.
     pub fn send_seeded(
         &mut self,
         events: Vec<Value>,
         seed: Option<&str>,
+        trace: Option<TraceContext>,
         now: SystemTime,
     ) -> (Vec<String>, Option<EventError>) {
         self.advance_clock(now);
@@ -266,6 +272,7 @@ impl Core {
         if events.len() > max {
             return (Vec::new(), Some(EventError::TooMany { max }));
         }
+        self.receiving_trace = trace;
         let mut ids = Vec::with_capacity(events.len());
         let mut error = None;
         for (index, mut event) in events.into_iter().enumerate() {
@@ -277,8 +284,23 @@ impl Core {
             let internal = seeded.unwrap_or_else(|| self.new_id());
             ids.push(self.receive_as(event, internal));
         }
+        self.receiving_trace = None;
         self.settle();
         (ids, error)
+    }
+
+    /// Receives events as [`send`](Core::send) does, sent under the W3C trace context
+    /// `trace`: the calls of the runs they start carry it.
+    pub fn send_traced(
+        &mut self,
+        events: Vec<Value>,
+        trace: Option<TraceContext>,
+        now: SystemTime,
+    ) -> Result<Vec<String>, EventError> {
+        match self.send_seeded(events, None, trace, now) {
+            (_, Some(e)) => Err(e),
+            (ids, None) => Ok(ids),
+        }
     }
 
     /// Hands back the answer to a call the core asked for. An answer for a run that has

@@ -65,6 +65,8 @@ pub(crate) struct Run {
     pub step_count: usize,
     /// The bytes of its memoized outputs (the server's state size).
     pub state_bytes: usize,
+    /// The trace context of the event that started it, passed on to its calls.
+    pub trace: Option<super::types::TraceContext>,
 }
 
 impl Core {
@@ -128,6 +130,7 @@ impl Core {
                 flow,
                 step_count: 0,
                 state_bytes: 0,
+                trace: self.receiving_trace.clone(),
             },
         );
         let Some(at) = at else {
@@ -512,6 +515,7 @@ fn finished_data(run: &Run, status: RunStatus, output: &Value) -> FunctionFinish
                 name,
                 stack: text("stack"),
                 cause: output.get("cause").filter(|c| !c.is_null()).cloned(),
+                step_id: text("stepId"),
             };
             (Some(output.clone()), Some(error))
         }

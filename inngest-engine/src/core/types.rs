@@ -37,6 +37,19 @@ pub struct Call {
     pub version: i64,
     /// The JSON body (a [`CallRequest`](inngest_protocol::call::CallRequest)).
     pub body: Bytes,
+    /// The W3C trace context of the event that started the run, sent as the `traceparent`
+    /// and `tracestate` headers (the engine has no spans of its own: the run's spans are
+    /// children of the sender's).
+    pub trace: Option<TraceContext>,
+}
+
+/// A W3C trace context, as the `traceparent` and `tracestate` headers carry it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraceContext {
+    /// `traceparent`: `00-<trace id>-<span id>-<flags>`.
+    pub traceparent: String,
+    /// `tracestate`, if any.
+    pub tracestate: Option<String>,
 }
 
 /// An SDK's answer to a call request.

@@ -15,7 +15,7 @@ use super::timeline::Recent;
 use super::transport::{HttpTransport, Transport};
 use crate::core::{
     Call, Core, CoreConfig, EventError, Happening, Output, RegisterError, RunView, StepRecord,
-    Synced, TransportError,
+    Synced, TraceContext, TransportError,
 };
 
 /// How the engine behaves.
@@ -247,6 +247,20 @@ impl Engine {
         Ok(ids)
     }
 
+    /// Receives events sent under a W3C trace context (the `traceparent` and `tracestate`
+    /// headers of `POST /e/{key}`), which the calls of the runs they start carry.
+    pub fn send_traced(
+        &self,
+        events: Vec<Value>,
+        trace: Option<TraceContext>,
+    ) -> Result<Vec<String>, EngineError> {
+        let ids = self
+            .core()
+            .send_traced(events, trace, self.shared.clock.now())?;
+        self.changed();
+        Ok(ids)
+    }
+
     /// Runs an input on the core at the engine's time (an API's own inputs: invoking a
     /// function, re-running a run, a bulk cancellation), then lets the driver act on it.
     pub fn act<R>(&self, input: impl FnOnce(&mut Core, SystemTime) -> R) -> R {
@@ -258,7 +272,7 @@ impl Engine {
     /// Receives events as `POST /e/{key}` does: in order, up to the first one refused.
     /// Returns the internal ids of the events received, and the error.
     pub fn send_partial(&self, events: Vec<Value>) -> (Vec<String>, Option<EventError>) {
-        self.send_seeded(events, None)
+        self.send_seeded(events, None, None)
     }
 
     /// [`Engine::send_partial`] with the client's event-id seed (`X-Inngest-Event-Id-Seed`):
@@ -267,10 +281,11 @@ impl Engine {
         &self,
         events: Vec<Value>,
         seed: Option<&str>,
+        trace: Option<TraceContext>,
     ) -> (Vec<String>, Option<EventError>) {
         let result = self
             .core()
-            .send_seeded(events, seed, self.shared.clock.now());
+            .send_seeded(events, seed, trace, self.shared.clock.now());
         self.changed();
         result
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::Notify;
 
-use super::EventSink;
+use super::{EventSink, TraceHeaders};
 use crate::error::Error;
 use crate::BoxFuture;
 
@@ -51,13 +51,21 @@ pub(super) struct Deferred;
 
 impl EventSink for Deferred {
     fn deliver(&self, events: Vec<Value>) -> BoxFuture<Result<Vec<String>, Error>> {
+        self.deliver_traced(events, None)
+    }
+
+    fn deliver_traced(
+        &self,
+        events: Vec<Value>,
+        trace: Option<TraceHeaders>,
+    ) -> BoxFuture<Result<Vec<String>, Error>> {
         Box::pin(async move {
             let slot = slot();
             let deadline = tokio::time::Instant::now() + WAIT_FOR_ENGINE;
             loop {
                 let installed = slot.installed.notified();
                 if let Some(sink) = slot.current() {
-                    return sink.deliver(events).await;
+                    return sink.deliver_traced(events, trace).await;
                 }
                 if tokio::time::timeout_at(deadline, installed).await.is_err() {
                     return Err(Error::msg(format!(

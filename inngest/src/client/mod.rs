@@ -15,6 +15,7 @@ use serde_json::Value;
 
 use crate::config::{var, Config, Mode, Overrides, Secret};
 use crate::error::Error;
+use crate::middleware::{DynMiddleware, Middleware, Stack};
 use crate::BoxFuture;
 
 pub(crate) use local::install_local;
@@ -24,6 +25,32 @@ pub(crate) use local::install_local;
 pub(crate) trait EventSink: Send + Sync + 'static {
     /// Delivers checked events; returns their ids in order.
     fn deliver(&self, events: Vec<Value>) -> BoxFuture<Result<Vec<String>, Error>>;
+
+    /// Delivers checked events sent under a W3C trace context (feature `opentelemetry`),
+    /// which the runs they start are to carry.
+    fn deliver_traced(
+        &self,
+        events: Vec<Value>,
+        trace: Option<TraceHeaders>,
+    ) -> BoxFuture<Result<Vec<String>, Error>> {
+        let _ = trace;
+        self.deliver(events)
+    }
+}
+
+/// The W3C trace context events are sent under: the `traceparent` and `tracestate` headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TraceHeaders {
+    pub traceparent: String,
+    pub tracestate: Option<String>,
+}
+
+/// The trace context of the current span, with the feature `opentelemetry`.
+fn current_trace() -> Option<TraceHeaders> {
+    #[cfg(feature = "opentelemetry")]
+    return crate::otel::current();
+    #[cfg(not(feature = "opentelemetry"))]
+    return None;
 }
 
 /// Sends events to Inngest. Cheap to clone.
@@ -33,6 +60,9 @@ pub(crate) trait EventSink: Send + Sync + 'static {
 #[derive(Clone)]
 pub struct Client {
     sink: Sink,
+    /// Middleware applied to what this client sends (`transform_send_event`,
+    /// `wrap_send_event`).
+    middleware: Stack,
 }
 
 #[derive(Clone)]
@@ -82,7 +112,10 @@ impl Client {
     /// Sends to another event API origin (a self-hosted server).
     pub fn with_event_api(self, origin: impl Into<String>) -> Client {
         match &self.sink {
-            Sink::Http(http) => Client::http(http.with_origin(origin.into())),
+            Sink::Http(http) => Client {
+                sink: Sink::Http(Arc::new(http.with_origin(origin.into()))),
+                middleware: self.middleware.clone(),
+            },
             Sink::Local(_) => self,
         }
     }
@@ -90,6 +123,7 @@ impl Client {
     fn http(sink: http::HttpSink) -> Client {
         Client {
             sink: Sink::Http(Arc::new(sink)),
+            middleware: Stack::default(),
         }
     }
 
@@ -97,7 +131,18 @@ impl Client {
     pub(crate) fn with_sink(sink: Arc<dyn EventSink>) -> Client {
         Client {
             sink: Sink::Local(sink),
+            middleware: Stack::default(),
         }
+    }
+
+    /// The same client, with `middleware` applied to what it sends
+    /// ([`transform_send_event`](Middleware::transform_send_event) and
+    /// [`wrap_send_event`](Middleware::wrap_send_event), after the middleware added before):
+    /// the encryption middleware, for instance, encrypts the events' `data.encrypted`.
+    pub fn with_middleware(mut self, middleware: impl Middleware) -> Client {
+        let added: Arc<dyn DynMiddleware> = Arc::new(middleware);
+        self.middleware = self.middleware.then(vec![added]);
+        self
     }
 
     /// The client for a configuration: HTTP to the event API, or, in embedded mode, the
@@ -124,9 +169,24 @@ impl Client {
     /// Sends events in one request; returns their ids in order.
     pub async fn send_many<E: Serialize>(&self, events: &[Event<E>]) -> Result<Vec<String>, Error> {
         let events = encode(events)?;
+        if self.middleware.is_empty() {
+            return self.deliver(events).await;
+        }
+        self.middleware
+            .send_events(None, events, |events| self.deliver(events))
+            .await
+    }
+
+    /// Delivers checked events as they are (no middleware), under the current span's trace
+    /// context (feature `opentelemetry`).
+    pub(crate) fn deliver(&self, events: Vec<Value>) -> BoxFuture<Result<Vec<String>, Error>> {
+        let trace = current_trace();
         match &self.sink {
-            Sink::Http(http) => http.post(events).await,
-            Sink::Local(sink) => sink.deliver(events).await,
+            Sink::Http(http) => {
+                let http = http.clone();
+                Box::pin(async move { http.post(events, trace.as_ref()).await })
+            }
+            Sink::Local(sink) => sink.deliver_traced(events, trace),
         }
     }
 }

@@ -34,6 +34,8 @@ pub struct InngestService {
 pub(crate) struct Inner {
     pub config: Config,
     pub app_id: String,
+    /// The app's version, sent at sync (`appVersion`).
+    pub app_version: Option<String>,
     pub registry: Registry,
     pub client: reqwest::Client,
     /// What steps need from the app: its id and the event client.
@@ -214,7 +216,7 @@ impl InngestService {
                 Ok(q) if q.probe.as_deref() == Some("trust") => {
                     response::json(StatusCode::OK, &serde_json::json!({}))
                 }
-                Ok(q) => call::handle(inner, q, &body).await,
+                Ok(q) => call::handle(inner, q, &parts, &body).await,
                 Err(message) => {
                     response::error_message(StatusCode::BAD_REQUEST, false, "BadRequest", message)
                 }

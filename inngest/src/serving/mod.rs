@@ -6,5 +6,6 @@ pub(crate) mod handler;
 pub(crate) mod introspection;
 pub(crate) mod registry;
 pub(crate) mod response;
+pub(crate) mod run;
 pub(crate) mod signature;
 pub(crate) mod sync;

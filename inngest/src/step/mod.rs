@@ -5,6 +5,7 @@
 //! function: its future stays pending (it never resolves with an "interrupted" error), the
 //! SDK reports it to Inngest, and Inngest calls again when it is done.
 
+mod hooks;
 mod invoke;
 mod race;
 mod send;
@@ -20,10 +21,13 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use tracing::Instrument;
+
 use crate::client::Client;
 use crate::error::{Error, NonRetriableError, StepError};
 use crate::execution::memo::Memo;
 use crate::execution::{lock, CallState, Claim, NewStep, Op, StepOpts, StepOutcome};
+use crate::middleware::{RunHooks, StepKind};
 use inngest_protocol::op::{Opcode, RunOpts};
 use inngest_protocol::step_id::StepId;
 
@@ -49,6 +53,8 @@ pub(crate) struct StepEnv {
 pub struct Step {
     state: Arc<Mutex<CallState>>,
     env: Arc<StepEnv>,
+    /// The call's middleware, when the function has any.
+    hooks: Option<Arc<RunHooks>>,
 }
 
 impl std::fmt::Debug for Step {
@@ -59,7 +65,17 @@ impl std::fmt::Debug for Step {
 
 impl Step {
     pub(crate) fn new(state: Arc<Mutex<CallState>>, env: Arc<StepEnv>) -> Self {
-        Step { state, env }
+        Step {
+            state,
+            env,
+            hooks: None,
+        }
+    }
+
+    /// The step tools of a call whose function has middleware.
+    pub(crate) fn with_hooks(mut self, hooks: Arc<RunHooks>) -> Self {
+        self.hooks = Some(hooks);
+        self
     }
 
     /// Runs `f` as a durable step named `id`, at most once per run: its JSON result is
@@ -71,55 +87,47 @@ impl Step {
     /// [`RetryAfterError`](crate::RetryAfterError) sets when it is retried.
     ///
     /// Using the same `id` again in one run (in a loop) is fine: repeats are counted.
+    #[inline]
     pub fn run<T, F, Fut>(&self, id: &str, f: F) -> impl Future<Output = Result<T, Error>>
     where
         T: Serialize + DeserializeOwned,
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, Error>>,
+        F: FnOnce() -> Fut + Send,
+        Fut: Future<Output = Result<T, Error>> + Send,
     {
-        self.run_kind(id, "step.run", None, f)
+        self.run_kind(id, StepKind::Run, None, f)
     }
 
     /// A run step with a type tag for the UI (`step.run`, `step.sendEvent`) and, optionally,
     /// the deprecated `name` field set to something other than the id.
+    #[inline]
     fn run_kind<T, F, Fut>(
         &self,
         id: &str,
-        kind: &'static str,
+        kind: StepKind,
         name: Option<&'static str>,
         f: F,
     ) -> impl Future<Output = Result<T, Error>>
     where
         T: Serialize + DeserializeOwned,
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, Error>>,
+        F: FnOnce() -> Fut + Send,
+        Fut: Future<Output = Result<T, Error>> + Send,
     {
         let state = self.state.clone();
         let id = id.to_owned();
         async move {
             // Ids are claimed on first poll, like every step kind, so a race can tell which
             // branch used which memo.
-            let claim = lock(&state).claim(id);
+            let mut claim = lock(&state).claim(id);
+            if let Some(hooks) = claim.hooks.take() {
+                // Out of line and boxed: the plain path stays as small as it was.
+                return hooks::run_boxed(state, hooks, claim, kind, name, f).await;
+            }
             if let Some(memo) = claim.memo {
                 return replay_data(memo, &claim.id);
             }
-            let opts = RunOpts {
-                kind: Some(kind.to_owned()),
-                ..RunOpts::default()
-            };
-            let mut step = NewStep::new(Opcode::StepPlanned, &claim.id, StepOpts::Run(opts));
-            if let Some(name) = name {
-                step.op.name = name.to_owned();
-            }
-            Gate {
-                state: &state,
-                step: &step,
-            }
-            .await;
-            let result = f().await;
-            let outcome = ran(&state, step.to_op(false), result);
-            lock(&state).finish(outcome);
-            std::future::pending().await
+            // New work, at most once per call: kept out of line, so that the future of every
+            // step (most of them replayed) stays small.
+            Box::pin(run_new(&state, &claim.id, kind, name, f)).await
         }
     }
 
@@ -139,17 +147,41 @@ impl Step {
     }
 }
 
+/// A new `step.run` or `step.send_event`: reported until the executor lets it run, then run
+/// (in its span) and its outcome recorded; it then stays pending (the call ends).
+async fn run_new<T, F, Fut>(
+    state: &Mutex<CallState>,
+    id: &StepId,
+    kind: StepKind,
+    name: Option<&'static str>,
+    f: F,
+) -> Result<T, Error>
+where
+    T: Serialize,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let step = run_step(id, kind, name);
+    Gate { state, step: &step }.await;
+    let attempt = lock(state).attempt();
+    let result = f().instrument(step_span(id, kind, attempt)).await;
+    let outcome = ran(state, step.to_op(false), to_json(result, id));
+    lock(state).finish(outcome);
+    std::future::pending().await
+}
+
 /// A memoized result of a run step: `{"data": v}` or a raw legacy value.
 fn replay_data<T: DeserializeOwned>(memo: Memo, id: &StepId) -> Result<T, Error> {
     match memo {
         Memo::Data(value) | Memo::Raw(value) => decode(value, id),
-        Memo::Error(error) => Err(StepError::from_memo(&error).into()),
+        Memo::Error(error) => Err(StepError::from_memo(&error, &id.user).into()),
         Memo::Input(_) => unreachable!("unfinished steps are not claimed as memos"),
     }
 }
 
 /// Deserializes a memoized value, saying which step and which type when it no longer fits
 /// (the function's code changed since the step ran).
+#[inline]
 fn decode<T: DeserializeOwned>(value: Value, id: &StepId) -> Result<T, Error> {
     serde_json::from_value(value).map_err(|e| {
         NonRetriableError::new(format!(
@@ -161,22 +193,52 @@ fn decode<T: DeserializeOwned>(value: Value, id: &StepId) -> Result<T, Error> {
     })
 }
 
-/// The op reporting a step that ran: `StepRun`, or `StepError` while attempts remain, or
-/// `StepFailed` on the last attempt or for an error that must not be retried.
-fn ran<T: Serialize>(
-    state: &Mutex<CallState>,
-    mut op: Op,
-    result: Result<T, Error>,
-) -> StepOutcome {
-    let result = result.and_then(|value| {
+/// The op of a new `step.run` or `step.send_event`, reported as `StepPlanned`.
+fn run_step(id: &StepId, kind: StepKind, name: Option<&'static str>) -> Box<NewStep> {
+    let opts = RunOpts {
+        kind: Some(
+            match kind {
+                StepKind::SendEvent => "step.sendEvent",
+                _ => "step.run",
+            }
+            .to_owned(),
+        ),
+        ..RunOpts::default()
+    };
+    let mut step = NewStep::new(Opcode::StepPlanned, id, StepOpts::Run(opts));
+    if let Some(name) = name {
+        step.op.name = name.to_owned();
+    }
+    step
+}
+
+/// The span of a step's code as it runs: a child of the call's span.
+fn step_span(id: &StepId, kind: StepKind, attempt: u32) -> tracing::Span {
+    tracing::info_span!("inngest.step", id = %id.user, kind = %kind, attempt)
+}
+
+/// A step's result as JSON.
+fn to_json<T: Serialize>(result: Result<T, Error>, id: &StepId) -> Result<Value, Error> {
+    result.and_then(|value| {
         serde_json::to_value(value).map_err(|e| {
             NonRetriableError::new(format!(
                 "the result of step `{}` does not serialize to JSON: {e}",
-                op.userland.as_ref().map_or("", |u| u.id.as_str())
+                id.user
             ))
             .into()
         })
-    });
+    })
+}
+
+/// Whether a step's failure is its last: the call's last attempt, or an error that must not
+/// be retried.
+fn is_final(state: &Mutex<CallState>, error: &Error) -> bool {
+    !error.is_retriable() || lock(state).is_last_attempt()
+}
+
+/// The op reporting a step that ran: `StepRun`, or `StepError` while attempts remain, or
+/// `StepFailed` on the last attempt or for an error that must not be retried.
+fn ran(state: &Mutex<CallState>, mut op: Op, result: Result<Value, Error>) -> StepOutcome {
     match result {
         Ok(data) => {
             op.op = Opcode::StepRun;
@@ -184,8 +246,7 @@ fn ran<T: Serialize>(
             StepOutcome { op, error: None }
         }
         Err(error) => {
-            let last = lock(state).is_last_attempt();
-            op.op = if !error.is_retriable() || last {
+            op.op = if is_final(state, &error) {
                 Opcode::StepFailed
             } else {
                 Opcode::StepError
