@@ -8,8 +8,10 @@ use std::time::SystemTime;
 use inngest_protocol::register::RegisterRequest;
 use serde_json::Value;
 
+use std::sync::Arc;
+
 use crate::core::{Core, CoreConfig, EventError, Happening, Output, RegisterError, Synced};
-use crate::shell::Transport;
+use crate::shell::{Fetcher, HttpFetcher, Transport};
 
 /// The core, driven on virtual time.
 #[derive(Debug)]
@@ -18,6 +20,8 @@ pub struct Simulation {
     now: SystemTime,
     happenings: Vec<Happening>,
     calls: usize,
+    /// Makes the HTTP requests of `step.fetch` and `step.ai.infer`.
+    fetcher: Arc<dyn Fetcher>,
 }
 
 /// Why a simulation stopped before it was idle.
@@ -37,7 +41,15 @@ impl Simulation {
             now: start,
             happenings: Vec::new(),
             calls: 0,
+            fetcher: Arc::new(HttpFetcher::default()),
         }
+    }
+
+    /// Makes the HTTP requests of `step.fetch` and `step.ai.infer` with `fetcher` (over the
+    /// network by default).
+    pub fn with_fetcher(mut self, fetcher: Arc<dyn Fetcher>) -> Simulation {
+        self.fetcher = fetcher;
+        self
     }
 
     /// The virtual time now.
@@ -83,6 +95,10 @@ impl Simulation {
                         }
                         let answer = transport.call(&call).await;
                         self.core.call_finished(call.id, answer, self.now);
+                    }
+                    Output::Fetch(fetch) => {
+                        let result = self.fetcher.fetch(&fetch.request).await;
+                        self.core.fetch_finished(fetch.id, result, self.now);
                     }
                     Output::Happening(h) => self.happenings.push(h),
                 }

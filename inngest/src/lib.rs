@@ -99,7 +99,7 @@ mod proptests;
 
 pub use app::serve::Serve;
 pub use app::{serve, App};
-pub use client::{send, send_many, Client};
+pub use client::{send, send_many, send_signal, Client};
 pub use context::Context;
 pub use error::{Error, NonRetriableError, RetryAfterError, RetryAt, StepError};
 pub use function::Function;
@@ -110,4 +110,5 @@ pub use inngest_protocol::event::{
     FUNCTION_FAILED_EVENT,
 };
 pub use sdk::{SDK_HEADER_VALUE, VERSION};
+pub use serving::body::Body;
 pub use serving::handler::InngestService;

@@ -9,6 +9,7 @@ use inngest_protocol::time::{from_unix_millis, parse_rfc3339, unix_millis};
 use serde_json::{json, Value};
 
 use super::events::PauseKind;
+use super::gateway::OpOutcome;
 use super::queue::QueueItem;
 use super::runs::millis;
 use super::timers::Timer;
@@ -34,6 +35,8 @@ impl Core {
         let mut discover = real == 0; // `[]`: call again (server `restartDiscovery`)
         let mut done: Option<Value> = None;
         let mut failed_step: Option<Value> = None;
+        // What the ops the server handles itself asked for (the first that asked wins).
+        let mut outcome = OpOutcome::Ok;
         for op in ops {
             if op.op == Opcode::None {
                 continue;
@@ -68,6 +71,11 @@ impl Core {
                     done = Some(op.data.unwrap_or(Value::Null));
                 }
                 Opcode::DiscoveryRequest => discover = true,
+                Opcode::Gateway => outcome = outcome.or(self.gateway(&item, &op)),
+                Opcode::AIGateway => outcome = outcome.or(self.ai_gateway(&item, &op)),
+                Opcode::WaitForSignal => {
+                    outcome = outcome.or(self.wait_for_signal(&item.run_id, &op));
+                }
                 other => {
                     // Not spoken by this engine yet: the step fails (the SDK raises a step
                     // error) rather than the run hanging.
@@ -75,6 +83,15 @@ impl Core {
                     let memo = json!({"error": {"name": "UnsupportedOpcode", "message": message}});
                     discover |= self.memoize(&item.run_id, &id, memo);
                 }
+            }
+        }
+        match outcome {
+            OpOutcome::Ok => {}
+            OpOutcome::FailRun(error) => {
+                return self.finish(&item.run_id, RunStatus::Failed, error);
+            }
+            OpOutcome::Retry(error) => {
+                return self.retry_or_fail(item, error, retry_after, no_retry);
             }
         }
         if let Some(output) = done {

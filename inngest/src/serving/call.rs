@@ -244,7 +244,7 @@ pub(crate) async fn handle(inner: &Inner, query: CallQuery, body: &[u8]) -> Resp
     let call = Call {
         event: request.event,
         events,
-        step: Step::new(state.clone(), inner.step_env.clone()),
+        step: Step::new(state.clone(), inner.step_env.clone()).for_run(&request.ctx.run_id),
         run_id: request.ctx.run_id,
         attempt: request.ctx.attempt,
     };

@@ -5,9 +5,13 @@
 //! function: its future stays pending (it never resolves with an "interrupted" error), the
 //! SDK reports it to Inngest, and Inngest calls again when it is done.
 
+pub mod ai;
+mod fetch;
 mod invoke;
 mod race;
+mod realtime;
 mod send;
+mod signal;
 mod sleep;
 mod wait;
 
@@ -27,8 +31,11 @@ use crate::execution::{lock, CallState, Claim, NewStep, Op, StepOpts, StepOutcom
 use inngest_protocol::op::{Opcode, RunOpts};
 use inngest_protocol::step_id::StepId;
 
+pub use ai::{Ai, Model};
+pub use fetch::{FetchRequest, FetchResponse};
 pub use invoke::{Invocable, Invoke};
 pub use race::Either;
+pub use signal::{OnConflict, Signal};
 pub use sleep::{SleepFor, SleepUntil};
 pub use wait::WaitForEvent;
 
@@ -49,6 +56,10 @@ pub(crate) struct StepEnv {
 pub struct Step {
     state: Arc<Mutex<CallState>>,
     env: Arc<StepEnv>,
+    /// The run this call is for.
+    run_id: Arc<str>,
+    /// The name shown for the steps made through this value ([`Step::named`]).
+    display_name: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Step {
@@ -59,7 +70,45 @@ impl std::fmt::Debug for Step {
 
 impl Step {
     pub(crate) fn new(state: Arc<Mutex<CallState>>, env: Arc<StepEnv>) -> Self {
-        Step { state, env }
+        Step {
+            state,
+            env,
+            run_id: Arc::from(""),
+            display_name: None,
+        }
+    }
+
+    /// The step tools of a call of the run `run_id`.
+    pub(crate) fn for_run(mut self, run_id: &str) -> Self {
+        self.run_id = Arc::from(run_id);
+        self
+    }
+
+    /// The step tools with a display name for the step made next: Inngest shows the step
+    /// under `name` while its id stays what memoizes it (the official SDKs'
+    /// `{ id, name }`).
+    ///
+    /// ```no_run
+    /// # async fn f(ctx: inngest::Context) -> Result<(), inngest::Error> {
+    /// let user: String = ctx
+    ///     .step
+    ///     .named("Load the user")
+    ///     .run("load-user", || async { Ok("ann".to_owned()) })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn named(&self, name: impl Into<String>) -> Step {
+        Step {
+            display_name: Some(Arc::from(name.into())),
+            ..self.clone()
+        }
+    }
+
+    /// Shows `step` under the display name, if one was given.
+    fn display(&self, step: &mut NewStep) {
+        if let Some(name) = &self.display_name {
+            step.op.display_name = name.to_string();
+        }
     }
 
     /// Runs `f` as a durable step named `id`, at most once per run: its JSON result is
@@ -77,15 +126,15 @@ impl Step {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, Error>>,
     {
-        self.run_kind(id, "step.run", None, f)
+        self.run_kind(id, run_opts("step.run"), None, f)
     }
 
-    /// A run step with a type tag for the UI (`step.run`, `step.sendEvent`) and, optionally,
-    /// the deprecated `name` field set to something other than the id.
+    /// A run step with its options (a type tag for the UI: `step.run`, `step.sendEvent`, ...)
+    /// and, optionally, the deprecated `name` field set to something other than the id.
     fn run_kind<T, F, Fut>(
         &self,
         id: &str,
-        kind: &'static str,
+        opts: RunOpts,
         name: Option<&'static str>,
         f: F,
     ) -> impl Future<Output = Result<T, Error>>
@@ -96,6 +145,7 @@ impl Step {
     {
         let state = self.state.clone();
         let id = id.to_owned();
+        let display_name = self.display_name.clone();
         async move {
             // Ids are claimed on first poll, like every step kind, so a race can tell which
             // branch used which memo.
@@ -103,13 +153,12 @@ impl Step {
             if let Some(memo) = claim.memo {
                 return replay_data(memo, &claim.id);
             }
-            let opts = RunOpts {
-                kind: Some(kind.to_owned()),
-                ..RunOpts::default()
-            };
             let mut step = NewStep::new(Opcode::StepPlanned, &claim.id, StepOpts::Run(opts));
             if let Some(name) = name {
                 step.op.name = name.to_owned();
+            }
+            if let Some(name) = display_name {
+                step.op.display_name = name.to_string();
             }
             Gate {
                 state: &state,
@@ -129,13 +178,22 @@ impl Step {
     }
 
     /// Reports `step` and stays suspended: Inngest does the step and resumes with a memo.
-    async fn suspend<T>(&self, step: Box<NewStep>) -> T {
+    async fn suspend<T>(&self, mut step: Box<NewStep>) -> T {
+        self.display(&mut step);
         Gate {
             state: &self.state,
             step: &step,
         }
         .await;
         unreachable!("only run steps are let through the gate")
+    }
+}
+
+/// The options of a run step of this kind (`step.run`, `step.sendEvent`, ...).
+fn run_opts(kind: &str) -> RunOpts {
+    RunOpts {
+        kind: Some(kind.to_owned()),
+        ..RunOpts::default()
     }
 }
 

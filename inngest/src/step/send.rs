@@ -26,10 +26,15 @@ impl Step {
     ) -> Result<Vec<String>, Error> {
         let client = self.env.client.clone();
         let sent: Sent = self
-            .run_kind(id, "step.sendEvent", Some("sendEvent"), || async move {
-                let ids = client.send_many(&events).await?;
-                Ok(Sent::Ids { ids })
-            })
+            .run_kind(
+                id,
+                super::run_opts("step.sendEvent"),
+                Some("sendEvent"),
+                || async move {
+                    let ids = client.send_many(&events).await?;
+                    Ok(Sent::Ids { ids })
+                },
+            )
             .await?;
         Ok(match sent {
             Sent::Ids { ids } | Sent::List(ids) => ids,
