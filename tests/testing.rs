@@ -309,3 +309,55 @@ async fn the_failure_event_names_the_step_that_failed() {
         Some(json!({"step": "charge", "message": "card declined"}))
     );
 }
+
+#[inngest::function(id = "approval-flow", event = "order/placed")]
+async fn approval_flow(ctx: Context) -> Result<String, Error> {
+    let stock = ctx
+        .step
+        .fetch(
+            "check-stock",
+            inngest::step::FetchRequest::get("https://stock.example.com/items/7"),
+        )
+        .await?;
+    let approval = ctx
+        .step
+        .wait_for_signal::<Value>(
+            "approval",
+            "order-7-approved",
+            Duration::from_secs(86_400),
+            inngest::step::OnConflict::Fail,
+        )
+        .await?;
+    Ok(format!(
+        "{} in stock, {}",
+        stock.json::<Value>()?["count"],
+        match approval {
+            Some(s) => format!("approved by {}", s.data["by"].as_str().unwrap_or_default()),
+            None => "never approved".to_owned(),
+        }
+    ))
+}
+
+#[tokio::test]
+async fn fetches_and_signal_waits_are_mocked_by_id_and_an_unanswered_wait_times_out() {
+    let engine = TestEngine::new::<approval_flow>().mock_step("check-stock", |call| {
+        assert_eq!(call.op, "Gateway");
+        assert_eq!(call.opts["url"], "https://stock.example.com/items/7");
+        Ok(json!({"status_code": 200, "body": "{\"count\":3}"}))
+    });
+    let approved = engine
+        .clone()
+        .mock_step("approval", |_| {
+            Ok(json!({"signal": "order-7-approved", "data": {"by": "ann"}}))
+        })
+        .run(Event::new("order/placed", json!({})))
+        .await;
+    assert_eq!(approved.status, RunStatus::Completed, "{approved:?}");
+    assert_eq!(approved.output, Some(json!("3 in stock, approved by ann")));
+    let unanswered = engine.run(Event::new("order/placed", json!({}))).await;
+    assert_eq!(
+        unanswered.output,
+        Some(json!("3 in stock, never approved")),
+        "the wait times out on virtual time: {unanswered:?}"
+    );
+}

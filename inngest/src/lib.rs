@@ -119,7 +119,7 @@ mod proptests;
 
 pub use app::serve::Serve;
 pub use app::{serve, App};
-pub use client::{send, send_many, Client};
+pub use client::{send, send_many, send_signal, Client};
 pub use context::Context;
 pub use error::{Error, NonRetriableError, RetryAfterError, RetryAt, StepError};
 pub use function::Function;
@@ -130,4 +130,5 @@ pub use inngest_protocol::event::{
     FUNCTION_FAILED_EVENT,
 };
 pub use sdk::{SDK_HEADER_VALUE, VERSION};
+pub use serving::body::Body;
 pub use serving::handler::InngestService;

@@ -1,11 +1,14 @@
 //! The engine's pure core: a state machine over apps, functions, runs, queue items, pauses and
 //! timers (style.md 16, "sans-I/O"). No sockets, no async runtime, no clock of its own.
 //!
-//! - **In**: syncs ([`Core::register`]), events ([`Core::send`]), the answers to the calls it
-//!   asked for ([`Core::call_finished`]), cancellations ([`Core::cancel`]), and the passing of
-//!   time ([`Core::tick`]). Every input carries the current time.
-//! - **Out**: [`Core::poll_output`] yields the calls to make and the timeline entries;
-//!   [`Core::next_deadline`] says when the next timer is due.
+//! - **In**: syncs ([`Core::register`]), events ([`Core::send`]), signals
+//!   ([`Core::signal`]), the answers to the calls it asked for ([`Core::call_finished`]) and
+//!   to the HTTP requests it asked for ([`Core::fetch_finished`]), cancellations
+//!   ([`Core::cancel`]), and the passing of time ([`Core::tick`]). Every input carries the
+//!   current time.
+//! - **Out**: [`Core::poll_output`] yields the calls to make, the HTTP requests to make for
+//!   runs (`step.fetch`, `step.ai.infer`) and the timeline entries; [`Core::next_deadline`]
+//!   says when the next timer is due.
 //!
 //! The async shell ([`crate::Engine`]) drives it on real time; [`crate::Simulation`] drives it
 //! on virtual time (what `inngest::testing::TestEngine` uses), so a test's day-long sleep takes
@@ -17,12 +20,14 @@ mod event_log;
 mod events;
 mod expr;
 mod flow;
+mod gateway;
 mod limits;
 mod ops;
 mod query;
 mod queue;
 mod registry;
 mod runs;
+mod signals;
 mod timers;
 mod types;
 mod validate;
@@ -40,14 +45,18 @@ use events::Pauses;
 use expr::Expressions;
 use flow::concurrency::Limit;
 use flow::FlowState;
+use gateway::Gateways;
 use queue::{QueueItem, Ready};
 use registry::Registry;
 use runs::Run;
+use signals::Signals;
 use timers::{Timer, Timers};
 
 pub use event_log::EventRecord;
+pub use gateway::{Fetch, FetchId, FetchRequest, FetchResponse};
 pub use query::{CancelError, FunctionRef, JobView, RunRef};
 pub use registry::Synced;
+pub use signals::SignalError;
 pub use types::{
     AppView, Call, CallId, CallResponse, EventError, Happening, Output, RegisterError, RunStatus,
     RunView, StepRecord, TraceContext, TransportError,
@@ -127,6 +136,10 @@ pub struct Core {
     event_log: EventLog,
     /// The trace context of the events being received, for the runs they start.
     receiving_trace: Option<TraceContext>,
+    /// Runs waiting for signals, by signal.
+    signals: Signals,
+    /// HTTP calls out for `step.fetch` and `step.ai.infer`.
+    gateways: Gateways,
 }
 
 impl std::fmt::Debug for Core {
@@ -140,6 +153,8 @@ impl std::fmt::Debug for Core {
             .field("in_flight", &self.in_flight.len())
             .field("debounces", &self.flow.debounces.len())
             .field("batches", &self.flow.batches.len())
+            .field("signals", &self.signals.len())
+            .field("fetches", &self.gateways.len())
             .finish_non_exhaustive()
     }
 }
@@ -168,6 +183,8 @@ impl Core {
             expressions: Expressions::default(),
             event_log: EventLog::default(),
             receiving_trace: None,
+            signals: Signals::default(),
+            gateways: Gateways::default(),
         }
     }
 
@@ -341,7 +358,8 @@ impl Core {
         running
     }
 
-    /// The next thing to do: a call to make, or a timeline entry.
+    /// The next thing to do: a call to make, an HTTP request to make for a run, or a
+    /// timeline entry.
     pub fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()
     }

@@ -93,6 +93,9 @@ impl TransportError {
 pub enum Output {
     /// Make this call and hand its answer back.
     Call(Call),
+    /// Make this HTTP request for a run (`step.fetch`, `step.ai.infer`) and hand its
+    /// result back with [`Core::fetch_finished`](super::Core::fetch_finished).
+    Fetch(super::Fetch),
     /// Something happened (for timelines, logs and tests).
     Happening(Happening),
 }

@@ -12,10 +12,12 @@ use tokio::sync::{broadcast, watch, Notify};
 
 use super::timeline::Recent;
 
+use super::fetch::{Fetcher, HttpFetcher};
+use super::realtime::Realtime;
 use super::transport::{HttpTransport, Transport};
 use crate::core::{
-    Call, Core, CoreConfig, EventError, Happening, Output, RegisterError, RunView, StepRecord,
-    Synced, TraceContext, TransportError,
+    Call, Core, CoreConfig, EventError, Fetch, Happening, Output, RegisterError, RunView,
+    SignalError, StepRecord, Synced, TraceContext, TransportError,
 };
 
 /// How the engine behaves.
@@ -34,6 +36,19 @@ pub struct EngineConfig {
     /// The event keys `POST /e/{key}` accepts (any key when empty), as the dev server's
     /// `--event-key`.
     pub event_keys: Vec<String>,
+    /// Makes the HTTP requests of `step.fetch` and `step.ai.infer` (over the network by
+    /// default).
+    pub fetcher: Option<SharedFetcher>,
+}
+
+/// A [`Fetcher`] shared by the engine's calls.
+#[derive(Clone)]
+pub struct SharedFetcher(pub Arc<dyn Fetcher>);
+
+impl std::fmt::Debug for SharedFetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Fetcher").finish_non_exhaustive()
+    }
 }
 
 impl Default for EngineConfig {
@@ -44,6 +59,7 @@ impl Default for EngineConfig {
             signing_key: None,
             log_timeline: true,
             event_keys: Vec::new(),
+            fetcher: None,
         }
     }
 }
@@ -82,6 +98,13 @@ impl EngineConfig {
     /// Accepts events on `POST /e/{key}` only with one of these keys.
     pub fn event_keys(mut self, keys: impl IntoIterator<Item = String>) -> Self {
         self.event_keys = keys.into_iter().collect();
+        self
+    }
+
+    /// Makes the HTTP requests of `step.fetch` and `step.ai.infer` with `fetcher` instead of
+    /// over the network.
+    pub fn fetcher(mut self, fetcher: Arc<dyn Fetcher>) -> Self {
+        self.fetcher = Some(SharedFetcher(fetcher));
         self
     }
 }
@@ -139,6 +162,10 @@ struct Shared {
     event_keys: Vec<String>,
     /// Whether the driver task runs (it starts on the first Tokio runtime the engine sees).
     driving: std::sync::atomic::AtomicBool,
+    /// Makes the HTTP requests of `step.fetch` and `step.ai.infer`.
+    fetcher: Arc<dyn Fetcher>,
+    /// Realtime messages and their subscribers.
+    realtime: Realtime,
 }
 
 impl Drop for Shared {
@@ -174,6 +201,11 @@ impl Engine {
             signing_key: config.signing_key,
             event_keys: config.event_keys,
             driving: std::sync::atomic::AtomicBool::new(false),
+            fetcher: config.fetcher.map_or_else(
+                || Arc::new(HttpFetcher::new(config.call_timeout)) as Arc<dyn Fetcher>,
+                |f| f.0,
+            ),
+            realtime: Realtime::default(),
         });
         let engine = Engine { shared };
         engine.ensure_driver();
@@ -321,6 +353,20 @@ impl Engine {
         cancelled
     }
 
+    /// Sends a signal (as `POST /v1/signals` does): resumes the run waiting for it, and
+    /// returns its id (`None` when no run waits for the signal).
+    pub fn signal(&self, signal: &str, data: Value) -> Result<Option<String>, SignalError> {
+        let resumed = self.core().signal(signal, data, self.shared.clock.now())?;
+        self.changed();
+        Ok(resumed)
+    }
+
+    /// Realtime: publish messages and subscribe to them (what `POST /v1/realtime/publish` and
+    /// `GET /v1/realtime/sse` use).
+    pub fn realtime(&self) -> &Realtime {
+        &self.shared.realtime
+    }
+
     /// Everything that happens from now on.
     pub fn subscribe(&self) -> broadcast::Receiver<Happening> {
         self.shared.happenings.subscribe()
@@ -390,6 +436,7 @@ async fn drive(shared: Weak<Shared>, wake: Arc<Notify>) {
             for output in outputs {
                 match output {
                     Output::Call(call) => spawn_call(&shared, call),
+                    Output::Fetch(fetch) => spawn_fetch(&shared, fetch),
                     Output::Happening(h) => {
                         let line = super::timeline::line(&h);
                         if shared.log_timeline {
@@ -443,6 +490,23 @@ fn spawn_call(shared: &Arc<Shared>, call: Call) {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .call_finished(call.id, answer, shared.clock.now());
+            shared.wake.notify_one();
+        }
+    });
+}
+
+/// Makes one HTTP request for a run and hands its result back to the core.
+fn spawn_fetch(shared: &Arc<Shared>, fetch: Fetch) {
+    let answer = shared.fetcher.fetch(&fetch.request);
+    let weak = Arc::downgrade(shared);
+    tokio::spawn(async move {
+        let result = answer.await;
+        if let Some(shared) = weak.upgrade() {
+            shared
+                .core
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .fetch_finished(fetch.id, result, shared.clock.now());
             shared.wake.notify_one();
         }
     });

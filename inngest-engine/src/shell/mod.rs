@@ -3,11 +3,15 @@
 
 mod api;
 mod engine;
+mod fetch;
+mod realtime;
 mod serve;
 mod timeline;
 mod transport;
 
-pub use api::EngineService;
-pub use engine::{Engine, EngineConfig, EngineError, WeakEngine};
+pub use api::{ApiBody, EngineService};
+pub use engine::{Engine, EngineConfig, EngineError, SharedFetcher, WeakEngine};
+pub use fetch::{Fetcher, HttpFetcher};
+pub use realtime::{Realtime, Subscription};
 pub use serve::serve;
 pub use transport::{BoxFuture, HttpTransport, ServiceTransport, Transport};

@@ -19,7 +19,8 @@ use std::task::{Context as TaskContext, Poll, Wake, Waker};
 use futures::FutureExt;
 use inngest_protocol::error::SerializedError;
 use inngest_protocol::op::{
-    InvokeFunctionOpts, Opcode, RunOpts, SleepOpts, WaitForEventOpts, PARALLEL_MODE_RACE,
+    AiGatewayOpts, GatewayOpts, InvokeFunctionOpts, Opcode, RunOpts, SleepOpts, WaitForEventOpts,
+    WaitForSignalOpts, PARALLEL_MODE_RACE,
 };
 use inngest_protocol::step_id::{parse_hashed, IdCounter, StepId};
 use serde_json::value::RawValue;
@@ -49,6 +50,12 @@ pub(crate) enum StepOpts {
     WaitForEvent(WaitForEventOpts),
     /// `InvokeFunction`.
     InvokeFunction(InvokeFunctionOpts),
+    /// `WaitForSignal`.
+    WaitForSignal(WaitForSignalOpts),
+    /// `Gateway` (`step.fetch`).
+    Gateway(GatewayOpts),
+    /// `AIGateway` (`step.ai.infer`).
+    AiGateway(AiGatewayOpts),
 }
 
 impl StepOpts {
@@ -59,6 +66,9 @@ impl StepOpts {
             StepOpts::Sleep(o) => serde_json::to_value(o),
             StepOpts::WaitForEvent(o) => serde_json::to_value(o),
             StepOpts::InvokeFunction(o) => serde_json::to_value(o),
+            StepOpts::WaitForSignal(o) => serde_json::to_value(o),
+            StepOpts::Gateway(o) => serde_json::to_value(o),
+            StepOpts::AiGateway(o) => serde_json::to_value(o),
         }
         // Plain structs of strings and JSON values: they always serialize.
         .unwrap_or_default()
@@ -74,6 +84,9 @@ impl StepOpts {
             StepOpts::Sleep(_) => StepOpts::Sleep(serde_json::from_value(value)?),
             StepOpts::WaitForEvent(_) => StepOpts::WaitForEvent(serde_json::from_value(value)?),
             StepOpts::InvokeFunction(_) => StepOpts::InvokeFunction(serde_json::from_value(value)?),
+            StepOpts::WaitForSignal(_) => StepOpts::WaitForSignal(serde_json::from_value(value)?),
+            StepOpts::Gateway(_) => StepOpts::Gateway(serde_json::from_value(value)?),
+            StepOpts::AiGateway(_) => StepOpts::AiGateway(serde_json::from_value(value)?),
         })
     }
 }
@@ -98,6 +111,9 @@ impl NewStep {
                 StepOpts::Sleep(o) => &mut o.parallel_mode,
                 StepOpts::WaitForEvent(o) => &mut o.parallel_mode,
                 StepOpts::InvokeFunction(o) => &mut o.parallel_mode,
+                StepOpts::WaitForSignal(o) => &mut o.parallel_mode,
+                StepOpts::Gateway(o) => &mut o.parallel_mode,
+                StepOpts::AiGateway(o) => &mut o.parallel_mode,
             };
             *mode = Some(PARALLEL_MODE_RACE.to_owned());
         }
@@ -106,6 +122,9 @@ impl NewStep {
             StepOpts::Sleep(o) => serde_json::to_value(o),
             StepOpts::WaitForEvent(o) => serde_json::to_value(o),
             StepOpts::InvokeFunction(o) => serde_json::to_value(o),
+            StepOpts::WaitForSignal(o) => serde_json::to_value(o),
+            StepOpts::Gateway(o) => serde_json::to_value(o),
+            StepOpts::AiGateway(o) => serde_json::to_value(o),
         };
         let mut op = self.op.clone();
         // Plain structs of strings and JSON values: they always serialize.

@@ -155,6 +155,12 @@ pub enum StepKind {
     WaitForEvent,
     /// `step.invoke`.
     Invoke,
+    /// `step.ai().wrap`.
+    AiWrap,
+    /// `step.send_signal`.
+    SendSignal,
+    /// `step.realtime_publish`.
+    RealtimePublish,
 }
 
 impl StepKind {
@@ -167,6 +173,9 @@ impl StepKind {
             StepKind::Sleep => "sleep",
             StepKind::WaitForEvent => "waitForEvent",
             StepKind::Invoke => "invoke",
+            StepKind::AiWrap => "ai.wrap",
+            StepKind::SendSignal => "sendSignal",
+            StepKind::RealtimePublish => "realtime.publish",
         }
     }
 }

@@ -293,7 +293,7 @@ async fn call(
     let call = Call {
         event: request.event,
         events,
-        step: Step::new(state.clone(), inner.step_env.clone()),
+        step: Step::new(state.clone(), inner.step_env.clone()).for_run(&request.ctx.run_id),
         run_id: request.ctx.run_id,
         attempt: request.ctx.attempt,
         max_attempts: request.ctx.max_attempts,

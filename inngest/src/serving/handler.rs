@@ -57,6 +57,9 @@ pub(crate) trait Beside: Send + Sync + 'static {
     /// The routes as `Any` (the edge reads its own type back).
     #[cfg_attr(not(feature = "engine"), allow(dead_code))]
     fn as_any(&self) -> &dyn std::any::Any;
+    /// The server is shutting down: end the responses that never end on their own (the
+    /// engine's realtime streams), so that the connections can close.
+    fn shutdown(&self) {}
 }
 
 impl Inner {

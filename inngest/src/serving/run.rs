@@ -11,7 +11,7 @@ use bytes::Bytes;
 use futures::FutureExt;
 use http::request::Parts;
 use http::{Response, StatusCode};
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
@@ -47,7 +47,7 @@ pub(crate) async fn wrap_request(
     });
     let wrapped = entry.middleware.wrap_request(&request, inner);
     match AssertUnwindSafe(wrapped).catch_unwind().await {
-        Ok(res) => res.map(Full::new),
+        Ok(res) => res.map(Body::whole),
         Err(panic) => {
             let message = panic_message(panic.as_ref());
             tracing::error!(%message, "an Inngest middleware panicked");

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tracing::Instrument;
 
-use super::{ran, run_step, step_span, to_json, Gate, Step};
+use super::{ran, run_step, step_span, to_json, Gate, RunSpec, Step};
 use crate::error::{Error, NonRetriableError, StepError};
 use crate::execution::memo::Memo;
 use crate::execution::{lock, CallState, Claim, NewStep, StepOpts};
@@ -35,8 +35,7 @@ pub(super) fn run_boxed<'a, T, F, Fut>(
     state: Arc<Mutex<CallState>>,
     hooks: Arc<RunHooks>,
     claim: Claim,
-    kind: StepKind,
-    name: Option<&'static str>,
+    spec: RunSpec,
     f: F,
 ) -> Pin<Box<dyn Future<Output = Result<T, Error>> + Send + 'a>>
 where
@@ -51,7 +50,7 @@ where
             ended_replay,
             ..
         } = claim;
-        let value = run(&state, &hooks, &id, memo, ended_replay, kind, name, f).await?;
+        let value = run(&state, &hooks, &id, memo, ended_replay, spec, f).await?;
         super::decode(value, &id)
     })
 }
@@ -65,8 +64,7 @@ pub(super) async fn run<T, F, Fut>(
     id: &StepId,
     memo: Option<Memo>,
     ended_replay: bool,
-    kind: StepKind,
-    name: Option<&'static str>,
+    spec: RunSpec,
     f: F,
 ) -> Result<Value, Error>
 where
@@ -75,6 +73,7 @@ where
     Fut: Future<Output = Result<T, Error>> + Send,
 {
     let (stack, run) = (&hooks.stack, &hooks.run);
+    let kind = spec.kind();
     let step = info(state, id, kind, memo.is_some());
     stack
         .transform_step_input(run, &step, &mut Value::Null)
@@ -85,7 +84,7 @@ where
     let inner: futures::future::BoxFuture<'_, Result<Value, Error>> = match memo {
         Some(memo) => Box::pin(std::future::ready(memo_result(memo, id))),
         None => Box::pin(async {
-            let new = run_step(id, kind, name);
+            let new = run_step(id, spec);
             Gate { state, step: &new }.await;
             hooks.memoization_end().await;
             stack.on_step_start(run, &step).await;

@@ -5,10 +5,14 @@
 //! function: its future stays pending (it never resolves with an "interrupted" error), the
 //! SDK reports it to Inngest, and Inngest calls again when it is done.
 
+pub mod ai;
+mod fetch;
 mod hooks;
 mod invoke;
 mod race;
+mod realtime;
 mod send;
+mod signal;
 mod sleep;
 mod wait;
 
@@ -31,8 +35,11 @@ use crate::middleware::{RunHooks, StepKind};
 use inngest_protocol::op::{Opcode, RunOpts};
 use inngest_protocol::step_id::StepId;
 
+pub use ai::{Ai, Model};
+pub use fetch::{FetchRequest, FetchResponse};
 pub use invoke::{Invocable, Invoke};
 pub use race::Either;
+pub use signal::{OnConflict, Signal};
 pub use sleep::{SleepFor, SleepUntil};
 pub use wait::WaitForEvent;
 
@@ -55,6 +62,10 @@ pub struct Step {
     env: Arc<StepEnv>,
     /// The call's middleware, when the function has any.
     hooks: Option<Arc<RunHooks>>,
+    /// The run this call is for.
+    run_id: Arc<str>,
+    /// The name shown for the steps made through this value ([`Step::named`]).
+    display_name: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Step {
@@ -69,6 +80,8 @@ impl Step {
             state,
             env,
             hooks: None,
+            run_id: Arc::from(""),
+            display_name: None,
         }
     }
 
@@ -76,6 +89,39 @@ impl Step {
     pub(crate) fn with_hooks(mut self, hooks: Arc<RunHooks>) -> Self {
         self.hooks = Some(hooks);
         self
+    }
+
+    /// The step tools of a call of the run `run_id`.
+    pub(crate) fn for_run(mut self, run_id: &str) -> Self {
+        self.run_id = Arc::from(run_id);
+        self
+    }
+
+    /// The step tools with a display name for the step made next: Inngest shows the step
+    /// under `name` while its id stays what memoizes it (the official SDKs'
+    /// `{ id, name }`).
+    ///
+    /// ```no_run
+    /// # async fn f(ctx: inngest::Context) -> Result<(), inngest::Error> {
+    /// let user: String = ctx
+    ///     .step
+    ///     .named("Load the user")
+    ///     .run("load-user", || async { Ok("ann".to_owned()) })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn named(&self, name: impl Into<String>) -> Step {
+        Step {
+            display_name: Some(Arc::from(name.into())),
+            ..self.clone()
+        }
+    }
+
+    /// Shows `step` under the display name, if one was given.
+    fn display(&self, step: &mut NewStep) {
+        if let Some(name) = &self.display_name {
+            step.op.display_name = name.to_string();
+        }
     }
 
     /// Runs `f` as a durable step named `id`, at most once per run: its JSON result is
@@ -94,17 +140,16 @@ impl Step {
         F: FnOnce() -> Fut + Send,
         Fut: Future<Output = Result<T, Error>> + Send,
     {
-        self.run_kind(id, StepKind::Run, None, f)
+        self.run_kind(id, RunSpec::plain(StepKind::Run), f)
     }
 
-    /// A run step with a type tag for the UI (`step.run`, `step.sendEvent`) and, optionally,
-    /// the deprecated `name` field set to something other than the id.
+    /// A run-like step of `spec`'s kind (its type tag for the UI: `step.run`,
+    /// `step.sendEvent`, ...), named for display if [`Step::named`] was used.
     #[inline]
     fn run_kind<T, F, Fut>(
         &self,
         id: &str,
-        kind: StepKind,
-        name: Option<&'static str>,
+        mut spec: RunSpec,
         f: F,
     ) -> impl Future<Output = Result<T, Error>>
     where
@@ -114,20 +159,23 @@ impl Step {
     {
         let state = self.state.clone();
         let id = id.to_owned();
+        if let Some(name) = &self.display_name {
+            spec.more_mut().display_name = Some(name.clone());
+        }
         async move {
             // Ids are claimed on first poll, like every step kind, so a race can tell which
             // branch used which memo.
             let mut claim = lock(&state).claim(id);
             if let Some(hooks) = claim.hooks.take() {
                 // Out of line and boxed: the plain path stays as small as it was.
-                return hooks::run_boxed(state, hooks, claim, kind, name, f).await;
+                return hooks::run_boxed(state, hooks, claim, spec, f).await;
             }
             if let Some(memo) = claim.memo {
                 return replay_data(memo, &claim.id);
             }
             // New work, at most once per call: kept out of line, so that the future of every
             // step (most of them replayed) stays small.
-            Box::pin(run_new(&state, &claim.id, kind, name, f)).await
+            Box::pin(run_new(&state, &claim.id, spec, f)).await
         }
     }
 
@@ -137,7 +185,8 @@ impl Step {
     }
 
     /// Reports `step` and stays suspended: Inngest does the step and resumes with a memo.
-    async fn suspend<T>(&self, step: Box<NewStep>) -> T {
+    async fn suspend<T>(&self, mut step: Box<NewStep>) -> T {
+        self.display(&mut step);
         Gate {
             state: &self.state,
             step: &step,
@@ -147,13 +196,12 @@ impl Step {
     }
 }
 
-/// A new `step.run` or `step.send_event`: reported until the executor lets it run, then run
-/// (in its span) and its outcome recorded; it then stays pending (the call ends).
+/// A new run-like step: reported until the executor lets it run, then run (in its span)
+/// and its outcome recorded; it then stays pending (the call ends).
 async fn run_new<T, F, Fut>(
     state: &Mutex<CallState>,
     id: &StepId,
-    kind: StepKind,
-    name: Option<&'static str>,
+    spec: RunSpec,
     f: F,
 ) -> Result<T, Error>
 where
@@ -161,7 +209,8 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<T, Error>>,
 {
-    let step = run_step(id, kind, name);
+    let kind = spec.kind;
+    let step = run_step(id, spec);
     Gate { state, step: &step }.await;
     let attempt = lock(state).attempt();
     let result = f().instrument(step_span(id, kind, attempt)).await;
@@ -193,21 +242,76 @@ fn decode<T: DeserializeOwned>(value: Value, id: &StepId) -> Result<T, Error> {
     })
 }
 
-/// The op of a new `step.run` or `step.send_event`, reported as `StepPlanned`.
-fn run_step(id: &StepId, kind: StepKind, name: Option<&'static str>) -> Box<NewStep> {
+/// What a run-like step reports besides its id: its kind, the deprecated `name` field when
+/// it differs from the id, and (rarely, so boxed) a signal and a display name.
+pub(super) struct RunSpec {
+    kind: StepKind,
+    name: Option<&'static str>,
+    more: Option<Box<RunMore>>,
+}
+
+/// The rarer parts of a [`RunSpec`].
+#[derive(Default)]
+struct RunMore {
+    signal: Option<String>,
+    display_name: Option<Arc<str>>,
+}
+
+impl RunSpec {
+    /// A step of `kind`, nothing more.
+    fn plain(kind: StepKind) -> RunSpec {
+        RunSpec {
+            kind,
+            name: None,
+            more: None,
+        }
+    }
+
+    /// A step of `kind` reported with the legacy `name` field.
+    fn named(kind: StepKind, name: &'static str) -> RunSpec {
+        RunSpec {
+            name: Some(name),
+            ..RunSpec::plain(kind)
+        }
+    }
+
+    /// With the signal it sends (`step.sendSignal`).
+    fn with_signal(mut self, signal: &str) -> RunSpec {
+        self.more_mut().signal = Some(signal.to_owned());
+        self
+    }
+
+    fn more_mut(&mut self) -> &mut RunMore {
+        self.more.get_or_insert_with(Box::default)
+    }
+
+    /// The kind, for middleware and spans.
+    pub(super) fn kind(&self) -> StepKind {
+        self.kind
+    }
+}
+
+/// The op of a new run-like step, reported as `StepPlanned`.
+fn run_step(id: &StepId, spec: RunSpec) -> Box<NewStep> {
+    let kind = match spec.kind {
+        StepKind::SendEvent => "step.sendEvent",
+        StepKind::SendSignal => "step.sendSignal",
+        StepKind::AiWrap => "step.ai.wrap",
+        StepKind::RealtimePublish => "step.realtime.publish",
+        _ => "step.run",
+    };
+    let more = spec.more.map(|more| *more).unwrap_or_default();
     let opts = RunOpts {
-        kind: Some(
-            match kind {
-                StepKind::SendEvent => "step.sendEvent",
-                _ => "step.run",
-            }
-            .to_owned(),
-        ),
+        kind: Some(kind.to_owned()),
+        signal: more.signal,
         ..RunOpts::default()
     };
     let mut step = NewStep::new(Opcode::StepPlanned, id, StepOpts::Run(opts));
-    if let Some(name) = name {
+    if let Some(name) = spec.name {
         step.op.name = name.to_owned();
+    }
+    if let Some(name) = more.display_name {
+        step.op.display_name = name.to_string();
     }
     step
 }

@@ -28,20 +28,24 @@ impl Step {
         let client = self.env.client.clone();
         let hooks = self.hooks.clone();
         let sent: Sent = self
-            .run_kind(id, StepKind::SendEvent, Some("sendEvent"), || async move {
-                let ids = match hooks {
-                    // `transform_send_event` and `wrap_send_event` of the app's and the
-                    // function's middleware, as the run sends them.
-                    Some(hooks) => {
-                        let events = crate::client::encode(&events)?;
-                        let run = Some(&hooks.run);
-                        let send = |events| client.deliver(events);
-                        hooks.stack.send_events(run, events, send).await?
-                    }
-                    None => client.send_many(&events).await?,
-                };
-                Ok(Sent::Ids { ids })
-            })
+            .run_kind(
+                id,
+                super::RunSpec::named(StepKind::SendEvent, "sendEvent"),
+                || async move {
+                    let ids = match hooks {
+                        // `transform_send_event` and `wrap_send_event` of the app's and the
+                        // function's middleware, as the run sends them.
+                        Some(hooks) => {
+                            let events = crate::client::encode(&events)?;
+                            let run = Some(&hooks.run);
+                            let send = |events| client.deliver(events);
+                            hooks.stack.send_events(run, events, send).await?
+                        }
+                        None => client.send_many(&events).await?,
+                    };
+                    Ok(Sent::Ids { ids })
+                },
+            )
             .await?;
         Ok(match sent {
             Sent::Ids { ids } | Sent::List(ids) => ids,
