@@ -55,8 +55,8 @@ pub struct Dev {
     #[arg(short = 'u', long = "sdk-url", value_name = "URL", value_parser = parse_url)]
     pub sdk_url: Vec<String>,
 
-    /// Disable app auto-discovery (the engine syncs the apps given with -u, and any app that
-    /// registers itself)
+    /// Disable app auto-discovery (until an app syncs, the engine looks for apps on the usual
+    /// local ports and $PORT, at /api/inngest and the other usual paths)
     #[arg(long)]
     pub no_discovery: bool,
 

@@ -2,6 +2,7 @@
 //! Inngest dev server (`inngest-engine dev -u http://localhost:3000/api/inngest`).
 
 mod args;
+mod discovery;
 mod sync;
 
 use std::process::ExitCode;
@@ -99,12 +100,15 @@ async fn run(dev: args::Dev) -> ExitCode {
     if !dev.event_key.is_empty() {
         tracing::info!(target: "inngest::engine", "events are accepted with the {} configured event key(s) only", dev.event_key.len());
     }
-    tokio::spawn(sync::apps(
-        dev.sdk_url.clone(),
-        dev.signing_key.clone(),
-        !dev.no_poll,
-        Duration::from_secs(dev.poll_interval),
-    ));
+    let syncing = sync::Syncing {
+        urls: dev.sdk_url.clone(),
+        signing_key: dev.signing_key.clone(),
+        poll: !dev.no_poll,
+        interval: Duration::from_secs(dev.poll_interval),
+        discover: (!dev.no_discovery)
+            .then(|| discovery::ports(std::env::var("PORT").ok().as_deref())),
+    };
+    tokio::spawn(sync::apps(syncing, engine.clone()));
     inngest_engine::serve(engine, listener, shutdown()).await;
     tracing::info!(target: "inngest::engine", "Inngest engine stopped");
     ExitCode::SUCCESS
