@@ -1,7 +1,8 @@
 //! Replay cost of the serve handler, in-process: the time `InngestService` (as a
 //! `tower::Service`) takes to answer a call request of the bench function whose 10, 100 or
 //! 1,000 steps are all memoized (`inngest-bench`'s `call_body`): parse the body, replay every
-//! step, serialize the answer. No sockets.
+//! step, serialize the answer. No sockets. Each size with no middleware, with one middleware
+//! that implements no hook, and with the encryption middleware (whose memos are encrypted).
 //!
 //! `cargo bench --bench replay` (a measurement, not a test: see BENCHMARKS.md, which also has
 //! the same requests end to end over loopback HTTP, against the JS and Python SDKs).
@@ -14,15 +15,8 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Through
 use http::Request;
 use http_body_util::{BodyExt, Full};
 use inngest::InngestService;
+use inngest_bench::Variant;
 use tower::Service;
-
-fn service() -> InngestService {
-    inngest::App::new(inngest_bench::APP_ID)
-        .dev("http://127.0.0.1:9")
-        .register::<inngest_bench::steps>()
-        .into_service()
-        .expect("the bench app builds")
-}
 
 /// Answers one call request; returns the answer's body.
 async fn call(service: &mut InngestService, body: Bytes) -> Bytes {
@@ -44,18 +38,23 @@ fn replay(c: &mut Criterion) {
         .enable_all()
         .build()
         .expect("a runtime");
-    let mut service = service();
     let mut group = c.benchmark_group("replay");
     for n in [10_u64, 100, 1_000] {
-        let body = Bytes::from(inngest_bench::call_bytes(n));
-        // The answer is right before anything is timed.
-        let answer = rt.block_on(call(&mut service, body.clone()));
-        let answer: serde_json::Value = serde_json::from_slice(&answer).expect("JSON");
-        assert_eq!(answer, inngest_bench::expected(n));
-        group.throughput(Throughput::Elements(n));
-        group.bench_with_input(BenchmarkId::new("memoized_steps", n), &body, |b, body| {
-            b.iter(|| black_box(rt.block_on(call(&mut service, body.clone()))))
-        });
+        for variant in Variant::ALL {
+            let mut service = inngest_bench::service(variant);
+            let body = Bytes::from(inngest_bench::call_bytes_for(n, variant));
+            // The answer is right before anything is timed.
+            let answer = rt.block_on(call(&mut service, body.clone()));
+            assert_eq!(
+                inngest_bench::read_answer(&answer, variant),
+                inngest_bench::expected(n)
+            );
+            group.throughput(Throughput::Elements(n));
+            let id = BenchmarkId::new(format!("memoized_steps/{}", variant.name()), n);
+            group.bench_with_input(id, &body, |b, body| {
+                b.iter(|| black_box(rt.block_on(call(&mut service, body.clone()))))
+            });
+        }
     }
     group.finish();
 }

@@ -238,6 +238,7 @@ async fn resolves_or_times_out_waits_and_stubs_invokes() {
                 message: "no".into(),
                 stack: None,
                 cause: None,
+                step_id: None,
             },
         )
         .run(Event::new("t/orchestrate", json!({})))
@@ -258,4 +259,105 @@ async fn resolves_or_times_out_waits_and_stubs_invokes() {
         .unwrap()
         .message
         .contains("no stub for the invoke step `double`"));
+}
+
+#[inngest::function(
+    id = "step-fails",
+    event = "t/step-fails",
+    retries = 2,
+    description = "Fails because its second step does"
+)]
+async fn step_fails(ctx: Context) -> Result<(), Error> {
+    let attempts = ctx.max_attempts;
+    ctx.step
+        .run("first", || async move { Ok(attempts) })
+        .await?;
+    ctx.step
+        .run("charge", || async {
+            Err::<(), Error>(NonRetriableError::new("card declined").into())
+        })
+        .await?;
+    Ok(())
+}
+
+#[inngest::on_failure(step_fails)]
+async fn step_fails_failed(ctx: Context<FunctionFailed>) -> Result<Value, Error> {
+    let error = &ctx.event.data.error;
+    Ok(json!({"step": error.step_id, "message": error.message}))
+}
+
+/// The failure event says which step failed, and the context has the run's attempts.
+#[tokio::test]
+async fn the_failure_event_names_the_step_that_failed() {
+    let outcome = TestEngine::new::<step_fails>()
+        .run(Event::new("t/step-fails", json!({})))
+        .await;
+    assert_eq!(outcome.status, RunStatus::Failed, "{outcome:?}");
+    assert_eq!(
+        outcome.steps[0].output,
+        Some(json!(3)),
+        "max_attempts is retries + 1"
+    );
+    let error = outcome.error.as_ref().unwrap();
+    assert_eq!(
+        (error.name.as_str(), error.step_id.as_deref()),
+        ("StepError", Some("charge"))
+    );
+    let handler = outcome.failure_handler.expect("the failure handler ran");
+    assert_eq!(
+        handler.output,
+        Some(json!({"step": "charge", "message": "card declined"}))
+    );
+}
+
+#[inngest::function(id = "approval-flow", event = "order/placed")]
+async fn approval_flow(ctx: Context) -> Result<String, Error> {
+    let stock = ctx
+        .step
+        .fetch(
+            "check-stock",
+            inngest::step::FetchRequest::get("https://stock.example.com/items/7"),
+        )
+        .await?;
+    let approval = ctx
+        .step
+        .wait_for_signal::<Value>(
+            "approval",
+            "order-7-approved",
+            Duration::from_secs(86_400),
+            inngest::step::OnConflict::Fail,
+        )
+        .await?;
+    Ok(format!(
+        "{} in stock, {}",
+        stock.json::<Value>()?["count"],
+        match approval {
+            Some(s) => format!("approved by {}", s.data["by"].as_str().unwrap_or_default()),
+            None => "never approved".to_owned(),
+        }
+    ))
+}
+
+#[tokio::test]
+async fn fetches_and_signal_waits_are_mocked_by_id_and_an_unanswered_wait_times_out() {
+    let engine = TestEngine::new::<approval_flow>().mock_step("check-stock", |call| {
+        assert_eq!(call.op, "Gateway");
+        assert_eq!(call.opts["url"], "https://stock.example.com/items/7");
+        Ok(json!({"status_code": 200, "body": "{\"count\":3}"}))
+    });
+    let approved = engine
+        .clone()
+        .mock_step("approval", |_| {
+            Ok(json!({"signal": "order-7-approved", "data": {"by": "ann"}}))
+        })
+        .run(Event::new("order/placed", json!({})))
+        .await;
+    assert_eq!(approved.status, RunStatus::Completed, "{approved:?}");
+    assert_eq!(approved.output, Some(json!("3 in stock, approved by ann")));
+    let unanswered = engine.run(Event::new("order/placed", json!({}))).await;
+    assert_eq!(
+        unanswered.output,
+        Some(json!("3 in stock, never approved")),
+        "the wait times out on virtual time: {unanswered:?}"
+    );
 }

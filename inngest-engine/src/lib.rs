@@ -21,11 +21,13 @@ mod shell;
 mod simulation;
 
 pub use crate::core::{
-    AppView, Call, CallId, CallResponse, CoreConfig, EventError, Happening, RegisterError,
-    RunStatus, RunView, StepRecord, Synced, TransportError,
+    AppView, Call, CallId, CallResponse, CoreConfig, EventError, Fetch, FetchId, FetchRequest,
+    FetchResponse, Happening, RegisterError, RunStatus, RunView, SignalError, StepRecord, Synced,
+    TraceContext, TransportError,
 };
 pub use shell::{
-    serve, BoxFuture, Engine, EngineConfig, EngineError, EngineService, HttpTransport,
-    ServiceTransport, Transport, WeakEngine,
+    serve, ApiBody, BoxFuture, Engine, EngineConfig, EngineError, EngineService, Fetcher,
+    HttpFetcher, HttpTransport, Realtime, ServiceTransport, SharedFetcher, Subscription, Transport,
+    WeakEngine,
 };
 pub use simulation::{Simulation, TooManyCalls};

@@ -8,11 +8,13 @@ use std::time::{Duration, SystemTime};
 use inngest_protocol::register::RegisterRequest;
 use serde_json::Value;
 
+use std::sync::Arc;
+
 use crate::core::{
-    Call, CallId, CallResponse, Core, CoreConfig, EventError, Happening, Output, RegisterError,
-    Synced, TransportError,
+    Call, CallId, CallResponse, Core, CoreConfig, EventError, Fetch, Happening, Output,
+    RegisterError, Synced, TransportError,
 };
-use crate::shell::Transport;
+use crate::shell::{Fetcher, HttpFetcher, Transport};
 
 /// The core, driven on virtual time.
 #[derive(Debug)]
@@ -21,6 +23,11 @@ pub struct Simulation {
     now: SystemTime,
     happenings: Vec<Happening>,
     calls: usize,
+    /// Makes the HTTP requests of `step.fetch` and `step.ai.infer`.
+    fetcher: Arc<dyn Fetcher>,
+    /// Requests the core asked for while calls were taken ([`Simulation::take_calls`]),
+    /// made at the next run.
+    fetches: Vec<Fetch>,
 }
 
 /// Why a simulation stopped before it was idle.
@@ -40,7 +47,16 @@ impl Simulation {
             now: start,
             happenings: Vec::new(),
             calls: 0,
+            fetcher: Arc::new(HttpFetcher::default()),
+            fetches: Vec::new(),
         }
+    }
+
+    /// Makes the HTTP requests of `step.fetch` and `step.ai.infer` with `fetcher` (over the
+    /// network by default).
+    pub fn with_fetcher(mut self, fetcher: Arc<dyn Fetcher>) -> Simulation {
+        self.fetcher = fetcher;
+        self
     }
 
     /// The virtual time now.
@@ -83,6 +99,7 @@ impl Simulation {
         while let Some(output) = self.core.poll_output() {
             match output {
                 Output::Call(call) => calls.push(call),
+                Output::Fetch(fetch) => self.fetches.push(fetch),
                 Output::Happening(h) => self.happenings.push(h),
             }
         }
@@ -100,6 +117,37 @@ impl Simulation {
         &self.happenings
     }
 
+    /// Makes every call and request the core asks for now, and those it asks for as they
+    /// end, until it asks for nothing more.
+    async fn make_outputs<T: Transport + ?Sized>(
+        &mut self,
+        transport: &T,
+        max_calls: usize,
+    ) -> Result<(), TooManyCalls> {
+        for fetch in std::mem::take(&mut self.fetches) {
+            let result = self.fetcher.fetch(&fetch.request).await;
+            self.core.fetch_finished(fetch.id, result, self.now);
+        }
+        while let Some(output) = self.core.poll_output() {
+            match output {
+                Output::Call(call) => {
+                    self.calls += 1;
+                    if self.calls > max_calls {
+                        return Err(TooManyCalls { calls: self.calls });
+                    }
+                    let answer = transport.call(&call).await;
+                    self.core.call_finished(call.id, answer, self.now);
+                }
+                Output::Fetch(fetch) => {
+                    let result = self.fetcher.fetch(&fetch.request).await;
+                    self.core.fetch_finished(fetch.id, result, self.now);
+                }
+                Output::Happening(h) => self.happenings.push(h),
+            }
+        }
+        Ok(())
+    }
+
     /// Runs until `at` (or until nothing is under way, if sooner): makes each call the core
     /// asks for and fires each timer due by then, then sets the clock to `at`. What is due
     /// later waits (to send an event at a given time between others).
@@ -110,19 +158,7 @@ impl Simulation {
         max_calls: usize,
     ) -> Result<(), TooManyCalls> {
         loop {
-            while let Some(output) = self.core.poll_output() {
-                match output {
-                    Output::Call(call) => {
-                        self.calls += 1;
-                        if self.calls > max_calls {
-                            return Err(TooManyCalls { calls: self.calls });
-                        }
-                        let answer = transport.call(&call).await;
-                        self.core.call_finished(call.id, answer, self.now);
-                    }
-                    Output::Happening(h) => self.happenings.push(h),
-                }
-            }
+            self.make_outputs(transport, max_calls).await?;
             match self.core.next_deadline() {
                 Some(due) if due <= at => {
                     self.now = self.now.max(due);
@@ -146,19 +182,7 @@ impl Simulation {
         max_calls: usize,
     ) -> Result<(), TooManyCalls> {
         loop {
-            while let Some(output) = self.core.poll_output() {
-                match output {
-                    Output::Call(call) => {
-                        self.calls += 1;
-                        if self.calls > max_calls {
-                            return Err(TooManyCalls { calls: self.calls });
-                        }
-                        let answer = transport.call(&call).await;
-                        self.core.call_finished(call.id, answer, self.now);
-                    }
-                    Output::Happening(h) => self.happenings.push(h),
-                }
-            }
+            self.make_outputs(transport, max_calls).await?;
             match self.core.next_work_deadline() {
                 Some(at) => {
                     self.now = self.now.max(at);

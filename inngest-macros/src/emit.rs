@@ -21,6 +21,8 @@ pub fn function(function: &Function) -> TokenStream {
         handler,
         id,
         name,
+        description,
+        middleware,
         retries,
         triggers,
         options,
@@ -28,6 +30,12 @@ pub fn function(function: &Function) -> TokenStream {
     let (definition, kind) = (p.definition(), p.kind());
     let id = plain(id);
     let name = option_str(name.as_ref());
+    let description = option_str(description.as_ref());
+    // Each one is checked (`Middleware + Default`) on the user's path.
+    let middleware = middleware.iter().map(|path| {
+        let factory = Paths::at(path.span()).middleware_factory();
+        quote_spanned!(path.span()=> #factory::of::<#path>())
+    });
     let retries = option(retries.map(Literal::u32_unsuffixed).as_ref());
     let triggers = triggers.iter().map(trigger);
     let options = self::options(options);
@@ -36,9 +44,11 @@ pub fn function(function: &Function) -> TokenStream {
         &#definition {
             id: #id,
             name: #name,
+            description: #description,
             triggers: &[#(#triggers),*],
             retries: #retries,
             options: #options,
+            middleware: &[#(#middleware),*],
             kind: #kind::Function,
             package: #package,
             file: #file,

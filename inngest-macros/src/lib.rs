@@ -64,6 +64,8 @@ use proc_macro::TokenStream;
 /// | `event` | `event = "user/signup"` or `event(name = "user/signup", if = "event.data.plan == 'pro'")` | a triggering event, with an optional CEL filter; repeatable |
 /// | `cron` | `cron = "0 9 * * MON"` or `cron(schedule = "TZ=Europe/Paris 0 9 * * *", jitter = "5m")` | a schedule: five fields, optionally after `TZ=<zone> `; the jitter (1s to 5m) delays each run by up to that much; repeatable |
 /// | `name` | string literal | the name the Inngest dashboard shows |
+/// | `description` | string literal | what the function does, for people; sent at sync |
+/// | `middleware` | `middleware = [Metrics, crate::auth::Auth]` | the function's own middleware, after the app's, in this order: types implementing `inngest::middleware::Middleware` and `Default`, each built once when the app is built |
 /// | `retries` | integer literal from 0 to 20 | retries after the first attempt; Inngest's default (4) when absent |
 /// | `concurrency` | `concurrency = 10` or `concurrency(limit = 5, key = "event.data.user_id", scope = "fn" \| "env" \| "account")` | at most `limit` steps running at once (per value of `key`); `env` and `account` scopes need a `key`; at most twice |
 /// | `throttle` | `throttle(limit = 10, period = "1m", burst = 2, key = "..")` | at most `limit` runs start per `period` (at least 1s); the others wait |
@@ -164,6 +166,7 @@ use proc_macro::TokenStream;
 ///             &::inngest::__private::Definition {
 ///                 id: "send-welcome",
 ///                 name: ::inngest::__private::None,
+///                 description: ::inngest::__private::None,
 ///                 triggers: &[::inngest::__private::Trigger::Event {
 ///                     name: "user/signup",
 ///                     expression: ::inngest::__private::None,
@@ -171,6 +174,8 @@ use proc_macro::TokenStream;
 ///                 retries: ::inngest::__private::Some(3),
 ///                 // With options: `Options { throttle: Some(Throttle { .. }), ..Options::NONE }`.
 ///                 options: ::inngest::__private::Options::NONE,
+///                 // With `middleware = [M]`: `&[MiddlewareFactory::of::<M>()]`.
+///                 middleware: &[],
 ///                 kind: ::inngest::__private::Kind::Function,
 ///                 package: ::inngest::__private::env!("CARGO_PKG_NAME"),
 ///                 file: ::inngest::__private::file!(),

@@ -62,6 +62,7 @@ pub const FUNCTION_KEYS: &[&str] = &[
     "event",
     "cron",
     "name",
+    "description",
     "retries",
     "concurrency",
     "throttle",
@@ -73,6 +74,7 @@ pub const FUNCTION_KEYS: &[&str] = &[
     "priority",
     "timeouts",
     "singleton",
+    "middleware",
 ];
 
 /// The keys of `#[inngest::function]` that may be given more than once.
@@ -104,6 +106,10 @@ pub struct Function {
     pub id: LitStr,
     /// The display name.
     pub name: Option<LitStr>,
+    /// What the function does, for people.
+    pub description: Option<LitStr>,
+    /// The paths of its own middleware types, in order.
+    pub middleware: Vec<Path>,
     /// Retries after the first attempt, `None` for Inngest's default.
     pub retries: Option<u32>,
     /// Its triggers, at least one, in the order written.
@@ -178,9 +184,10 @@ impl Function {
         let mut errors = Errors::default();
         let (args, complete) = attr::parse(args, &mut errors);
         let mut keys = Keys::new(Macro::Function.attribute(), FUNCTION_KEYS, REPEATABLE_KEYS);
-        let (mut id, mut name, mut retries) = (None, None, None);
+        let (mut id, mut name, mut description, mut retries) = (None, None, None, None);
         let mut triggers = Vec::new();
         let mut options = Options::default();
+        let mut middleware = Vec::new();
         for arg in &args {
             let key = match arg {
                 Arg::KeyValue { key, .. } => key,
@@ -213,6 +220,14 @@ impl Function {
                         value::single(arg, "name = \"Send welcome email\"", errors).and_then(
                             |value| value::text(value, "name", "Send welcome email", errors),
                         ),
+                    );
+                }
+                "description" => {
+                    description = Some(
+                        value::single(arg, "description = \"Sends the welcome email\"", errors)
+                            .and_then(|value| {
+                                value::text(value, "description", "Sends the welcome email", errors)
+                            }),
                     );
                 }
                 "retries" => {
@@ -274,6 +289,13 @@ impl Function {
                 "priority" => options.priority = options::priority(arg, errors),
                 "timeouts" => options.timeouts = options::timeouts(arg, errors),
                 "singleton" => options.singleton = options::singleton(arg, errors),
+                "middleware" => {
+                    if let Some(value) =
+                        value::single(arg, "middleware = [Metrics, crate::auth::Auth]", errors)
+                    {
+                        middleware = value::middleware(value, errors);
+                    }
+                }
                 _ => {}
             }
         }
@@ -302,6 +324,8 @@ impl Function {
                 handler,
                 id,
                 name: name.flatten(),
+                description: description.flatten(),
+                middleware,
                 retries: retries.flatten(),
                 triggers,
                 options,

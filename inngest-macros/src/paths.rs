@@ -102,6 +102,8 @@ paths! {
     one_cancel_handler => inngest::__private::OneCancelHandlerPerFunction;
     /// Const fn: checks that a cancellation handler's event type is its function's.
     assert_same_cancelled_event => inngest::__private::assert_same_cancelled_event;
+    /// Struct: how a function's middleware is built (`MiddlewareFactory::of::<M>()`).
+    middleware_factory => inngest::__private::MiddlewareFactory;
     /// `core::option::Option::Some`.
     some => inngest::__private::Some;
     /// `core::option::Option::None`.

@@ -313,6 +313,51 @@ pub fn target_path(expr: &Expr, errors: &mut Errors) -> Option<Path> {
     }
 }
 
+/// `middleware = [Metrics, crate::auth::Auth]`: the paths of middleware types, each once;
+/// each error on the token that is wrong.
+pub fn middleware(value: &Expr, errors: &mut Errors) -> Vec<Path> {
+    const EXAMPLE: &str = "`middleware = [Metrics, crate::auth::Auth]`";
+    let Expr::Array(array) = attr::ungroup(value) else {
+        errors.spanned(
+            value,
+            format_args!(
+                "`middleware` takes a list of middleware types in brackets, such as {EXAMPLE}"
+            ),
+        );
+        return Vec::new();
+    };
+    let mut paths: Vec<Path> = Vec::new();
+    for element in &array.elems {
+        match attr::ungroup(element) {
+            Expr::Path(path) if path.qself.is_none() && path.attrs.is_empty() => {
+                let path = &path.path;
+                let same = |other: &Path| {
+                    quote::quote!(#other).to_string() == quote::quote!(#path).to_string()
+                };
+                if paths.iter().any(same) {
+                    errors.spanned(
+                        path,
+                        format_args!(
+                            "the middleware `{}` is listed twice",
+                            quote::quote!(#path).to_string().replace(' ', "")
+                        ),
+                    );
+                } else {
+                    paths.push(path.clone());
+                }
+            }
+            other => errors.spanned(
+                other,
+                format_args!(
+                    "expected the path of a middleware type (implementing \
+                     `inngest::middleware::Middleware` and `Default`), such as {EXAMPLE}"
+                ),
+            ),
+        }
+    }
+    paths
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

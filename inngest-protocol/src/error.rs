@@ -18,6 +18,11 @@ pub struct SerializedError {
     /// The error that caused this one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<Box<SerializedError>>,
+    /// The id of the step that failed, for a function that failed because a step did (a
+    /// `StepError` it did not handle). The official TypeScript SDK's `StepError` names it
+    /// `stepId` too.
+    #[serde(rename = "stepId", default, skip_serializing_if = "Option::is_none")]
+    pub step_id: Option<String>,
 }
 
 /// `"Error"`: the name of an error that has none.

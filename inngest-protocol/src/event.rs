@@ -152,6 +152,10 @@ pub struct FailureError {
     /// The cause, as recorded (raw JSON).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<Value>,
+    /// The id of the step that failed, when the run failed because a step failed for good
+    /// and the function did not handle it (`stepId` in the function's error).
+    #[serde(rename = "stepId", default, skip_serializing_if = "Option::is_none")]
+    pub step_id: Option<String>,
 }
 
 /// The name of the event Inngest emits when a run ends, whatever its status.

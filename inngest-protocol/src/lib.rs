@@ -5,6 +5,9 @@
 //! |---|---|
 //! | [`call`] | the call request body (`POST ?fnId=&stepId=`) |
 //! | [`op`] | the opcodes of a `206` answer and their options |
+//! | [`gateway`] | what `step.fetch` and `step.ai.infer` resume with |
+//! | [`signal`] | `POST /v1/signals` and what `waitForSignal` resumes with |
+//! | [`realtime`] | `POST /v1/realtime/publish` and the messages subscribers receive |
 //! | [`register`] | the register payload (`POST /fn/register`) and function configs |
 //! | [`sync`] | introspection (`GET`), sync (`PUT`) and in-band sync bodies |
 //! | [`event`] | events and the lifecycle payloads (`inngest/function.failed`, ...) |
@@ -26,11 +29,14 @@ pub mod call;
 pub mod cron;
 pub mod error;
 pub mod event;
+pub mod gateway;
 pub mod headers;
 pub mod limits;
 pub mod op;
+pub mod realtime;
 pub mod register;
 pub mod retry;
+pub mod signal;
 pub mod signature;
 pub mod step_id;
 pub mod sync;

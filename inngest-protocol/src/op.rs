@@ -150,7 +150,7 @@ pub struct Op<Error = Value> {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<Error>,
     /// Opcode-specific options (see [`RunOpts`], [`SleepOpts`], [`WaitForEventOpts`],
-    /// [`InvokeFunctionOpts`], [`WaitForSignalOpts`], [`GatewayOpts`]).
+    /// [`InvokeFunctionOpts`], [`WaitForSignalOpts`], [`GatewayOpts`], [`AiGatewayOpts`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub opts: Option<Value>,
     /// The user's id and repeat index.
@@ -249,6 +249,9 @@ pub struct RunOpts {
         skip_serializing_if = "Option::is_none"
     )]
     pub parallel_mode: Option<String>,
+    /// The signal a `step.sendSignal` sends (shown in the UI).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<String>,
 }
 
 /// `opts` of `Sleep`.
@@ -326,35 +329,101 @@ pub struct InvokePayload {
     pub id: Option<String>,
 }
 
-/// `opts` of `WaitForSignal`.
+/// `opts` of `WaitForSignal` (protocol-2.md section 3).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WaitForSignalOpts {
     /// The signal's name.
     #[serde(default)]
     pub signal: String,
-    /// How long to wait: a time string or an RFC 3339 time.
+    /// How long to wait: a time string or an RFC 3339 time (a year when empty).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<String>,
-    /// `"fail"` or `"replace"`: what happens when another run waits for the same signal.
+    /// `"fail"` or `"replace"`: what happens when another run waits for the same signal
+    /// (anything but `"replace"` fails).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub conflict: Option<String>,
+    /// `"race"` for a branch of a race.
+    #[serde(
+        rename = "parallelMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub parallel_mode: Option<String>,
 }
 
-/// `opts` of `Gateway` (`step.fetch`).
+/// `conflict` of [`WaitForSignalOpts`]: a new wait replaces the one of another run.
+pub const SIGNAL_CONFLICT_REPLACE: &str = "replace";
+/// `conflict` of [`WaitForSignalOpts`]: a new wait fails its run while another run waits.
+pub const SIGNAL_CONFLICT_FAIL: &str = "fail";
+
+/// `opts` of `Gateway` (`step.fetch`, protocol-2.md section 4.1).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GatewayOpts {
     /// The URL to call.
     #[serde(default)]
     pub url: String,
-    /// The HTTP method (`GET` by default).
+    /// The HTTP method (the server uses `POST` when it is empty).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub method: Option<String>,
     /// The request headers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headers: Option<std::collections::BTreeMap<String, String>>,
-    /// The request body, as a string.
+    /// The request body, as a string (sent as it is when it is JSON, else JSON-encoded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub body: Option<String>,
+    /// `"race"` for a branch of a race.
+    #[serde(
+        rename = "parallelMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub parallel_mode: Option<String>,
+}
+
+/// `opts` of `AIGateway` (`step.ai.infer`, protocol-2.md section 4.2). Its `Debug` hides the
+/// provider's key.
+#[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct AiGatewayOpts {
+    /// `"step.ai.infer"`.
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    /// The provider's endpoint, always called with `POST`.
+    #[serde(default)]
+    pub url: String,
+    /// Headers added after the authentication header.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headers: Option<std::collections::BTreeMap<String, String>>,
+    /// The provider's key, sent as the `format` says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_key: Option<String>,
+    /// `openai-chat` (the default), `anthropic`, `gemini` or `bedrock`.
+    #[serde(default)]
+    pub format: String,
+    /// The provider's request, any JSON.
+    #[serde(default)]
+    pub body: Value,
+    /// Whether Inngest calls tools itself (not supported by the server yet).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_tool_call: Option<bool>,
+    /// `"race"` for a branch of a race.
+    #[serde(
+        rename = "parallelMode",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub parallel_mode: Option<String>,
+}
+
+impl std::fmt::Debug for AiGatewayOpts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AiGatewayOpts")
+            .field("url", &self.url)
+            .field("format", &self.format)
+            .field("headers", &self.headers)
+            .field("auth_key", &self.auth_key.as_ref().map(|_| "***"))
+            .field("body", &self.body)
+            .finish_non_exhaustive()
+    }
 }
 
 #[cfg(test)]

@@ -74,6 +74,9 @@ pub struct FunctionConfig {
     /// The display name.
     #[serde(default)]
     pub name: String,
+    /// What the function does, for people (the dashboard); not read by the server.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
     /// The triggers.
     #[serde(default, deserialize_with = "null_as_default")]
     pub triggers: Vec<TriggerConfig>,

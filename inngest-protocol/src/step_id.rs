@@ -24,22 +24,32 @@ pub fn hex(digest: &[u8; 20]) -> String {
 /// The digest a hashed id spells: exactly 40 lowercase hex digits, as [`hash`] writes them.
 /// Anything else (uppercase, another length) is not the hash of any step id.
 pub fn parse_hashed(s: &str) -> Option<[u8; 20]> {
-    fn digit(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            _ => None,
+    // The value of each lowercase hex digit; `0xff` for every other byte. (A call request
+    // carries one hashed id per memoized step: this runs once per step of every replay.)
+    const DIGITS: [u8; 256] = {
+        let mut table = [0xff_u8; 256];
+        let mut i = 0;
+        while i < 10 {
+            table[b'0' as usize + i] = i as u8;
+            i += 1;
         }
-    }
-    let s = s.as_bytes();
-    if s.len() != 40 {
-        return None;
-    }
+        let mut i = 0;
+        while i < 6 {
+            table[b'a' as usize + i] = 10 + i as u8;
+            i += 1;
+        }
+        table
+    };
+    let s: &[u8; 40] = s.as_bytes().try_into().ok()?;
     let mut digest = [0_u8; 20];
+    let mut invalid = 0_u8;
     for (byte, pair) in digest.iter_mut().zip(s.chunks_exact(2)) {
-        *byte = digit(pair[0])? << 4 | digit(pair[1])?;
+        let (high, low) = (DIGITS[pair[0] as usize], DIGITS[pair[1] as usize]);
+        invalid |= high | low;
+        *byte = high << 4 | low;
     }
-    Some(digest)
+    // A valid digit is below 16; `0xff` sets the high bits.
+    (invalid & 0xf0 == 0).then_some(digest)
 }
 
 /// A step id as the user wrote it and as it is sent.
@@ -137,6 +147,14 @@ mod tests {
         assert_eq!(parse_hashed(&id.hashed()[..39]), None);
         assert_eq!(parse_hashed(&format!("{}0", id.hashed())), None);
         assert_eq!(parse_hashed(&"g".repeat(40)), None);
+        for bad in ['g', 'G', 'A', ' ', '/', ':', '`', 'é'] {
+            for at in [0, 1, 38, 39] {
+                let mut chars: Vec<char> = id.hashed().chars().collect();
+                chars[at] = bad;
+                let text: String = chars.into_iter().collect();
+                assert_eq!(parse_hashed(&text), None, "{text}");
+            }
+        }
         assert_eq!(parse_hashed(""), None);
     }
 

@@ -116,6 +116,13 @@ pub struct Capabilities {
 pub struct InBandSync {
     /// The app id.
     pub app_id: String,
+    /// The app's version, when the app sets one.
+    #[serde(
+        rename = "appVersion",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub app_version: Option<String>,
     /// What this SDK supports.
     pub capabilities: Capabilities,
     /// The branch environment.

@@ -20,16 +20,17 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body_util::Full;
 use inngest_engine::{EngineService, ServiceTransport};
+use inngest_protocol::realtime::{RealtimeMessage, KIND_DATA};
 use inngest_protocol::register::RegisterRequest;
 use serde_json::Value;
 
 use crate::app::{LocalEngine, LocalOptions, LocalRun};
-use crate::client::EventSink;
+use crate::client::{EventSink, Publish, TraceHeaders};
 use crate::config::var;
 use crate::error::Error;
 use crate::sdk::SDK_NAME;
+use crate::serving::body::Body;
 use crate::serving::handler::{Beside, Inner, InngestService};
-use crate::serving::response::Body;
 use crate::serving::sync::FRAMEWORK;
 use crate::BoxFuture;
 
@@ -93,23 +94,75 @@ impl Beside for Running {
         Box::pin(async move {
             api.handle(Request::from_parts(parts, Full::new(body)))
                 .await
+                .map(Body::streamed)
         })
     }
 
     fn as_any(&self) -> &dyn Any {
         self
     }
+
+    fn shutdown(&self) {
+        self.engine.realtime().close();
+    }
 }
 
 /// Delivers events into an engine (held weakly: the app's service keeps it running).
 struct Sink(WeakEngine);
 
+impl Sink {
+    fn engine(&self) -> Result<Engine, Error> {
+        self.0
+            .upgrade()
+            .ok_or_else(|| Error::msg("the embedded engine has stopped"))
+    }
+}
+
 impl EventSink for Sink {
     fn deliver(&self, events: Vec<Value>) -> BoxFuture<Result<Vec<String>, Error>> {
+        let sent = self
+            .engine()
+            .and_then(|engine| engine.send(events).map_err(Error::new));
+        Box::pin(async move { sent })
+    }
+
+    fn signal(&self, signal: String, data: Value) -> BoxFuture<Result<Option<String>, Error>> {
+        let resumed = self.engine().and_then(|engine| {
+            engine
+                .signal(&signal, data)
+                .map_err(|e| Error::msg(format!("Failed to send signal: {e}")))
+        });
+        Box::pin(async move { resumed })
+    }
+
+    fn publish(&self, message: Publish) -> BoxFuture<Result<(), Error>> {
+        let published = self.engine().map(|engine| {
+            engine.realtime().publish(RealtimeMessage {
+                kind: KIND_DATA.to_owned(),
+                data: message.data,
+                metadata: None,
+                created_at: inngest_protocol::time::rfc3339_millis(std::time::SystemTime::now()),
+                channel: message.channel,
+                topic: message.topic,
+                run_id: message.run_id,
+            });
+        });
+        Box::pin(async move { published })
+    }
+
+    fn deliver_traced(
+        &self,
+        events: Vec<Value>,
+        trace: Option<TraceHeaders>,
+    ) -> BoxFuture<Result<Vec<String>, Error>> {
         let engine = self.0.upgrade();
         Box::pin(async move {
             let engine = engine.ok_or_else(|| Error::msg("the embedded engine has stopped"))?;
-            engine.send(events).map_err(Error::new)
+            let trace = trace.map(|t| inngest_engine::TraceContext {
+                traceparent: t.traceparent,
+                tracestate: t.tracestate,
+            });
+            engine.send_traced(events, trace).map_err(Error::new)
         })
     }
 }
@@ -144,7 +197,7 @@ impl InngestService {
             sdk: SDK_NAME.to_owned(),
             framework: Some(FRAMEWORK.to_owned()),
             app_name: inner.app_id.clone(),
-            app_version: None,
+            app_version: inner.app_version.clone(),
             capabilities: None,
             functions: inner.registry.configs(&url),
         }

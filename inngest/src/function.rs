@@ -2,6 +2,8 @@
 //! the [`Function`] trait, its static [`Definition`] with its [`Options`], and the type-erased
 //! [`Registration`] the registry collects.
 
+use std::sync::Arc;
+
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -9,6 +11,7 @@ use serde_json::Value;
 
 use crate::context::Context;
 use crate::error::{Error, NonRetriableError};
+use crate::middleware::{MiddlewareFactory, RunHooks};
 use crate::step::Step;
 use crate::BoxFuture;
 use inngest_protocol::event::Event;
@@ -49,12 +52,16 @@ pub struct Definition {
     pub id: &'static str,
     /// The display name, if one was given.
     pub name: Option<&'static str>,
+    /// What the function does, for people (sent at sync as `description`).
+    pub description: Option<&'static str>,
     /// What triggers it.
     pub triggers: &'static [Trigger],
     /// How many times Inngest retries it after the first attempt (`None`: Inngest's default).
     pub retries: Option<u32>,
     /// Flow control, batching, cancellation and timeouts; [`Options::NONE`] for handlers.
     pub options: Options,
+    /// The function's own middleware (`middleware = [..]`), after the app's.
+    pub middleware: &'static [MiddlewareFactory],
     /// A function, or the failure handler of one.
     pub kind: Kind,
     /// The package that declared it (`CARGO_PKG_NAME`), a candidate app id.
@@ -131,6 +138,10 @@ pub struct Call {
     pub run_id: String,
     /// The 0-based attempt of this call.
     pub attempt: u32,
+    /// How many attempts the run has in all, when Inngest says so.
+    pub max_attempts: Option<u32>,
+    /// The call's middleware, when the function has any.
+    pub(crate) hooks: Option<Arc<RunHooks>>,
 }
 
 /// Type-erased entry point: deserializes the events, runs the function, serializes its output
@@ -184,6 +195,8 @@ fn run_erased<F: Function>(call: Call) -> BoxFuture<Result<Box<RawValue>, Error>
             step: call.step,
             run_id: call.run_id,
             attempt: call.attempt,
+            max_attempts: call.max_attempts,
+            hooks: call.hooks,
         };
         let output = F::call(ctx).await?;
         encode_output(&output, F::DEFINITION.rust_name)

@@ -88,7 +88,7 @@ pub(crate) fn check_memo(value: Value) {
     assert_eq!(decoded, expected);
     // A memoized error never fails to become a `StepError`, whatever its shape.
     if let Memo::Error(e) = decoded {
-        let step = StepError::from_memo(&e);
+        let step = StepError::from_memo(&e, "step");
         let _ = crate::Error::from(step).to_serialized();
     }
 }
@@ -181,7 +181,7 @@ pub fn serialized_error(data: &[u8]) {
         check_error_round_trip(&error);
     }
     if let Ok(value) = serde_json::from_slice::<Value>(data) {
-        let step = StepError::from_memo(&value);
+        let step = StepError::from_memo(&value, "step");
         let wire = crate::Error::from(step).to_serialized();
         check_error_round_trip(&wire);
     }

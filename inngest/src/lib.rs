@@ -37,6 +37,18 @@
 //! }
 //! ```
 //!
+//! ## Middleware, logs and traces
+//!
+//! [`middleware`] hooks run around each call request, run and step, and around sending
+//! events (metrics, error reporting, authentication, values injected into the context, read
+//! with [`Context::get`]); register them with [`App::middleware`] or
+//! `#[inngest::function(.., middleware = [M])]`. [`logs::QuietReplay`], one layer on a
+//! `tracing` subscriber, drops every event emitted while a function replays memoized steps.
+//! Each call is a span `inngest.call` and each step that runs a span `inngest.step`; with the
+//! feature `opentelemetry` the W3C trace context travels from the events you send into the
+//! runs they start. With the feature `encryption`, `encryption::Encryption` encrypts what
+//! Inngest stores, byte-compatible with `@inngest/middleware-encryption`.
+//!
 //! ## Configuration
 //!
 //! `serve()` reads the environment variables other Inngest SDKs read: `INNGEST_DEV` (`1` or
@@ -59,11 +71,19 @@ mod sdk;
 pub mod timestr;
 
 mod execution;
+pub mod middleware;
 
 mod client;
 pub mod step;
 
 mod serving;
+
+pub mod logs;
+
+#[cfg(feature = "encryption")]
+pub mod encryption;
+#[cfg(feature = "opentelemetry")]
+mod otel;
 
 mod app;
 
@@ -99,7 +119,7 @@ mod proptests;
 
 pub use app::serve::Serve;
 pub use app::{serve, App};
-pub use client::{send, send_many, Client};
+pub use client::{send, send_many, send_signal, Client};
 pub use context::Context;
 pub use error::{Error, NonRetriableError, RetryAfterError, RetryAt, StepError};
 pub use function::Function;
@@ -110,4 +130,5 @@ pub use inngest_protocol::event::{
     FUNCTION_FAILED_EVENT,
 };
 pub use sdk::{SDK_HEADER_VALUE, VERSION};
+pub use serving::body::Body;
 pub use serving::handler::InngestService;

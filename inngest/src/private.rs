@@ -16,6 +16,7 @@ pub use crate::function::{
     BatchEvents, CancelOn, Concurrency, Debounce, Definition, Function, Kind, Options, Priority,
     RateLimit, Registration, Scope, Singleton, SingletonMode, Throttle, Timeouts, Trigger,
 };
+pub use crate::middleware::{MiddlewareArg, MiddlewareFactory};
 pub use crate::BoxFuture;
 pub use inngest_protocol::event::{FunctionCancelled, FunctionFailed};
 
@@ -100,9 +101,11 @@ pub const fn failure_definition(
     Definition {
         id: target.id,
         name: None,
+        description: None,
         triggers: &[],
         retries,
         options: Options::NONE,
+        middleware: &[],
         kind: Kind::FailureHandler { target },
         package,
         file,

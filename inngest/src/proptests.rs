@@ -156,6 +156,7 @@ fn serialized_error() -> impl Strategy<Value = SerializedError> {
             message,
             stack,
             cause: None,
+            step_id: None,
         },
     );
     leaf.prop_recursive(5, 6, 1, |inner| {
@@ -165,6 +166,7 @@ fn serialized_error() -> impl Strategy<Value = SerializedError> {
                 message,
                 stack,
                 cause: Some(Box::new(cause)),
+                step_id: None,
             },
         )
     })

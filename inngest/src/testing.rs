@@ -147,6 +147,10 @@ impl TestEngine {
 
     /// Answers the `step.run` named `id` with `mock` instead of running its code. The mock
     /// receives the call; an `Err` fails the step like an error from its code would.
+    ///
+    /// It answers the steps Inngest does itself too: a `step.fetch` (return the response as
+    /// `{"status_code", "headers", "body"}`), an `ai().infer` (return the provider's answer),
+    /// a `wait_for_signal` (return `{"signal", "data"}`, or `null` for a timeout).
     pub fn mock_step(
         mut self,
         id: &str,
@@ -374,16 +378,18 @@ fn rewrite(
     for op in &mut ops {
         let user = op.label().to_owned();
         let replaced = match op.op {
-            Opcode::StepPlanned => test.mocks.get(&user).map(|mock| {
-                let step = StepCall {
-                    id: user.clone(),
-                    op: op.op.to_string(),
-                    opts: op.opts.clone().unwrap_or(Value::Null),
-                    attempt: call.attempt,
-                };
-                answer(op, mock(&step));
-                "Mocked"
-            }),
+            Opcode::StepPlanned | Opcode::Gateway | Opcode::AIGateway | Opcode::WaitForSignal => {
+                test.mocks.get(&user).map(|mock| {
+                    let step = StepCall {
+                        id: user.clone(),
+                        op: op.op.to_string(),
+                        opts: op.opts.clone().unwrap_or(Value::Null),
+                        attempt: call.attempt,
+                    };
+                    answer(op, mock(&step));
+                    "Mocked"
+                })
+            }
             Opcode::WaitForEvent => test.waits.get(&user).and_then(|resolved| {
                 let event = resolved.clone()?;
                 op.op = Opcode::Step;
@@ -403,6 +409,7 @@ fn rewrite(
                             ),
                             stack: None,
                             cause: None,
+                            step_id: None,
                         })
                     });
                 answer(op, stub);
@@ -504,6 +511,7 @@ fn outcome(
                     message: o.to_string(),
                     stack: None,
                     cause: None,
+                    step_id: None,
                 })
             }),
         ),
@@ -537,6 +545,7 @@ fn failed_outcome(message: String) -> Outcome {
             message,
             stack: None,
             cause: None,
+            step_id: None,
         }),
         attempts: 0,
         steps: Vec::new(),

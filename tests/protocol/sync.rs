@@ -8,7 +8,12 @@ use crate::{served, APP};
 #[tokio::test]
 async fn put_syncs_with_the_dev_server() {
     let dev = FakeDevServer::start(200, json!({"ok": true, "modified": true})).await;
-    let s = Served::start(inngest::App::new(APP).dev(dev.origin.clone())).await;
+    let s = Served::start(
+        inngest::App::new(APP)
+            .dev(dev.origin.clone())
+            .app_version("2026-11-30.1"),
+    )
+    .await;
     let res = s
         .client
         .put(format!("{}?deployId=dep-1", s.url()))
@@ -44,6 +49,7 @@ async fn put_syncs_with_the_dev_server() {
     assert_eq!(body["sdk"], format!("rust:v{}", inngest::VERSION));
     assert_eq!(body["framework"], "hyper");
     assert_eq!(body["appName"], APP);
+    assert_eq!(body["appVersion"], "2026-11-30.1");
     let functions = body["functions"].as_array().unwrap();
     let ids: Vec<&str> = functions
         .iter()
@@ -61,6 +67,7 @@ async fn put_syncs_with_the_dev_server() {
         &json!({
             "id": "test-app-send-welcome",
             "name": "send-welcome",
+            "description": "Welcomes a new user",
             "triggers": [{"event": "user/signup"}],
             "steps": {"step": {
                 "id": "step", "name": "step",

@@ -11,6 +11,7 @@ mod parallel;
 mod run;
 #[path = "../support/mod.rs"]
 mod support;
+mod toolkit;
 mod waits;
 
 use serde_json::Value;

@@ -14,7 +14,12 @@ pub struct Signup {
 }
 
 /// The contract of design.md section 2.
-#[inngest::function(id = "send-welcome", event = "user/signup", retries = 3)]
+#[inngest::function(
+    id = "send-welcome",
+    event = "user/signup",
+    retries = 3,
+    description = "Welcomes a new user"
+)]
 pub async fn send_welcome(ctx: Context<Signup>) -> Result<String, Error> {
     let name: String = ctx
         .step
@@ -277,4 +282,57 @@ pub async fn engine_flaky(ctx: Context) -> Result<String, Error> {
             Ok("recovered".to_owned())
         })
         .await
+}
+
+// Twins of the step toolkit the engine speaks (tests/toolkit.rs).
+
+#[inngest::function(id = "peer-signal", event = "test/peer-signal", retries = 0)]
+pub async fn peer_signal(ctx: Context) -> Result<String, Error> {
+    let signal = format!("peer-signal-{}", ctx.run_id);
+    let got = ctx
+        .step
+        .wait_for_signal::<Value>(
+            "wait-for-signal",
+            &signal,
+            Duration::from_secs(3600),
+            inngest::step::OnConflict::Replace,
+        )
+        .await?;
+    Ok(match got {
+        Some(s) => format!("got {}", s.data["value"].as_str().unwrap_or_default()),
+        None => "timed out".to_owned(),
+    })
+}
+
+#[inngest::function(id = "peer-fetch", event = "test/peer-fetch", retries = 1)]
+pub async fn peer_fetch(ctx: Context) -> Result<Value, Error> {
+    let url = ctx.event.data["url"].as_str().unwrap_or_default();
+    let res = ctx
+        .step
+        .fetch(
+            "step.fetch: 127.0.0.1",
+            inngest::step::FetchRequest::post(url)
+                .header("content-type", "application/json")
+                .body(r#"{"n":1}"#),
+        )
+        .await?;
+    Ok(json!({"status": res.status, "body": res.json::<Value>()?}))
+}
+
+#[inngest::function(id = "peer-ai", event = "test/peer-ai", retries = 1)]
+pub async fn peer_ai(ctx: Context) -> Result<String, Error> {
+    use inngest::step::ai::{openai, Model};
+    let model = Model::openai(ctx.event.data["model"].as_str().unwrap_or_default())
+        .base_url(ctx.event.data["base_url"].as_str().unwrap_or_default())
+        .api_key("sk-peer");
+    let answer: openai::ChatResponse = ctx
+        .step
+        .ai()
+        .infer(
+            "ask",
+            &model,
+            openai::ChatRequest::new(vec![openai::Message::user("hi")]),
+        )
+        .await?;
+    Ok(answer.text().to_owned())
 }

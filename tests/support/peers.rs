@@ -52,11 +52,20 @@ pub struct PeerKind {
 static JS_INSTALL: Mutex<()> = Mutex::const_new(());
 static PY_INSTALL: Mutex<()> = Mutex::const_new(());
 
+/// Whether the JS peer's packages are installed (all of them: an install from before a package
+/// was added to the lock is redone).
+fn js_installed(dir: &Path) -> bool {
+    dir.join("node_modules/inngest").exists()
+        && dir
+            .join("node_modules/@inngest/middleware-encryption")
+            .exists()
+}
+
 /// The official TypeScript SDK (`inngest` on npm), app id `peer-app`.
 pub static JS: PeerKind = PeerKind {
     name: "JS",
     dir: "tests/peers/js",
-    installed: |dir| dir.join("node_modules/inngest").exists(),
+    installed: js_installed,
     install: (
         "npm",
         &["ci", "--no-audit", "--no-fund", "--loglevel=error"],
@@ -64,6 +73,72 @@ pub static JS: PeerKind = PeerKind {
     start: ("node", &["server.mjs"]),
     installing: &JS_INSTALL,
 };
+
+/// The official TypeScript SDK with `@inngest/middleware-encryption`, app id `js-enc`
+/// (`tests/peers/js/encryption.mjs`).
+pub static JS_ENCRYPTION: PeerKind = PeerKind {
+    name: "JS encryption",
+    dir: "tests/peers/js",
+    installed: js_installed,
+    install: (
+        "npm",
+        &["ci", "--no-audit", "--no-fund", "--loglevel=error"],
+    ),
+    start: ("node", &["encryption.mjs", "serve"]),
+    installing: &JS_INSTALL,
+};
+
+/// Runs `node <args>` in the JS peer's folder (installing it if needed) with `INNGEST_DEV`
+/// set to `dev`; its standard output, trimmed. `None` means skip (only when not required).
+pub async fn node(args: &[&str], dev: &str) -> Option<String> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(JS.dir);
+    if !install(&JS, &dir).await {
+        return None;
+    }
+    let out = Command::new("node")
+        .args(args)
+        .current_dir(&dir)
+        .env("INNGEST_DEV", dev)
+        .output()
+        .await;
+    match out {
+        Ok(out) if out.status.success() => {
+            Some(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+        }
+        other => {
+            assert!(!required(), "`node {}` failed: {other:?}", args.join(" "));
+            eprintln!("skipping: `node {}` failed: {other:?}", args.join(" "));
+            None
+        }
+    }
+}
+
+/// Installs the peer of `kind` in `dir` unless it is; whether it is installed now (a failure
+/// fails the test when peers are required).
+async fn install(kind: &PeerKind, dir: &Path) -> bool {
+    let _one_at_a_time = kind.installing.lock().await;
+    if (kind.installed)(dir) {
+        return true;
+    }
+    let (program, args) = kind.install;
+    let status = Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .status()
+        .await;
+    if matches!(status, Ok(s) if s.success()) && (kind.installed)(dir) {
+        return true;
+    }
+    skip(
+        kind,
+        format!(
+            "`{program} {}` in {} failed: {status:?}",
+            args.join(" "),
+            dir.display()
+        ),
+    );
+    false
+}
 
 /// The official Python SDK (`inngest` on PyPI, FastAPI on uvicorn), app id `py-app`.
 pub static PY: PeerKind = PeerKind {
@@ -105,26 +180,8 @@ pub async fn start_peer_with(dev: &str) -> Option<Peer> {
 /// a dev server URL); `None` means skip (only when not required).
 pub async fn start(kind: &PeerKind, dev: &str) -> Option<Peer> {
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(kind.dir);
-    {
-        let _one_at_a_time = kind.installing.lock().await;
-        if !(kind.installed)(&dir) {
-            let (program, args) = kind.install;
-            let status = Command::new(program)
-                .args(args)
-                .current_dir(&dir)
-                .status()
-                .await;
-            if !matches!(status, Ok(s) if s.success()) || !(kind.installed)(&dir) {
-                return skip(
-                    kind,
-                    format!(
-                        "`{program} {}` in {} failed: {status:?}",
-                        args.join(" "),
-                        dir.display()
-                    ),
-                );
-            }
-        }
+    if !install(kind, &dir).await {
+        return None;
     }
     let (program, args) = kind.start;
     let program = if program.contains('/') {

@@ -113,3 +113,89 @@ pub fn expected(n: u64) -> Value {
 /// The fixed answer of the bare hyper server: the Rust SDK's answer to the 10-step call
 /// request, byte for byte.
 pub const FIXED_ANSWER: &[u8] = br#"{"n":10,"sum":45}"#;
+
+/// The middleware a bench server or bench runs with (`cargo bench --bench replay`,
+/// `bench-calls`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Variant {
+    /// None: the plain path.
+    None,
+    /// One middleware that implements no hook (every hook's default runs).
+    Noop,
+    /// The encryption middleware; the memoized step outputs are encrypted, and so is the
+    /// answer.
+    Encryption,
+}
+
+impl Variant {
+    /// Every variant, in the order they are reported.
+    pub const ALL: [Variant; 3] = [Variant::None, Variant::Noop, Variant::Encryption];
+
+    /// Its name in reports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::None => "none",
+            Variant::Noop => "noop",
+            Variant::Encryption => "encryption",
+        }
+    }
+
+    /// The variant named `name`.
+    pub fn parse(name: &str) -> Option<Variant> {
+        Variant::ALL.into_iter().find(|v| v.name() == name)
+    }
+}
+
+/// A middleware with no hooks.
+#[derive(Debug, Default)]
+pub struct Noop;
+
+impl inngest::middleware::Middleware for Noop {}
+
+/// The key of the encryption variant.
+pub const ENCRYPTION_KEY: &str = "bench-key";
+
+fn encryption() -> inngest::encryption::Encryption {
+    inngest::encryption::Encryption::new(ENCRYPTION_KEY).expect("a key")
+}
+
+/// The bench app (the bench function alone) with `variant`'s middleware, as a service.
+pub fn service(variant: Variant) -> inngest::InngestService {
+    let app = inngest::App::new(APP_ID)
+        .dev("http://127.0.0.1:9")
+        .register::<steps>();
+    let app = match variant {
+        Variant::None => app,
+        Variant::Noop => app.middleware(Noop),
+        Variant::Encryption => app.middleware(encryption()),
+    };
+    app.into_service().expect("the bench app builds")
+}
+
+/// The call request of [`call_body`] for `variant`: with the encryption middleware, every
+/// memoized output is an envelope.
+pub fn call_bytes_for(n: u64, variant: Variant) -> Vec<u8> {
+    let mut body = call_body(n);
+    if variant == Variant::Encryption {
+        let enc = encryption();
+        if let Some(steps) = body["steps"].as_object_mut() {
+            for memo in steps.values_mut() {
+                memo["data"] = enc.encrypt(&memo["data"]);
+            }
+        }
+    }
+    serde_json::to_vec(&body).expect("a JSON value serializes")
+}
+
+/// What the bench function answers for `variant` with `n` steps, read back (decrypted for
+/// the encryption variant).
+pub fn read_answer(answer: &[u8], variant: Variant) -> Value {
+    let value: Value = serde_json::from_slice(answer).expect("JSON");
+    match variant {
+        Variant::Encryption => encryption()
+            .decrypt(&value, "the answer")
+            .expect("decrypts")
+            .expect("an envelope"),
+        _ => value,
+    }
+}

@@ -117,6 +117,7 @@ impl Core {
             url: step_url(&function.url, &item.step_id),
             version: run.version,
             body,
+            trace: run.trace.clone(),
         };
         self.next_call += 1;
         Some(call)

@@ -1,11 +1,14 @@
 //! The engine's pure core: a state machine over apps, functions, runs, queue items, pauses and
 //! timers (style.md 16, "sans-I/O"). No sockets, no async runtime, no clock of its own.
 //!
-//! - **In**: syncs ([`Core::register`]), events ([`Core::send`]), the answers to the calls it
-//!   asked for ([`Core::call_finished`]), cancellations ([`Core::cancel`]), and the passing of
-//!   time ([`Core::tick`]). Every input carries the current time.
-//! - **Out**: [`Core::poll_output`] yields the calls to make and the timeline entries;
-//!   [`Core::next_deadline`] says when the next timer is due.
+//! - **In**: syncs ([`Core::register`]), events ([`Core::send`]), signals
+//!   ([`Core::signal`]), the answers to the calls it asked for ([`Core::call_finished`]) and
+//!   to the HTTP requests it asked for ([`Core::fetch_finished`]), cancellations
+//!   ([`Core::cancel`]), and the passing of time ([`Core::tick`]). Every input carries the
+//!   current time.
+//! - **Out**: [`Core::poll_output`] yields the calls to make, the HTTP requests to make for
+//!   runs (`step.fetch`, `step.ai.infer`) and the timeline entries; [`Core::next_deadline`]
+//!   says when the next timer is due.
 //!
 //! The async shell ([`crate::Engine`]) drives it on real time; [`crate::Simulation`] drives it
 //! on virtual time (what `inngest::testing::TestEngine` uses), so a test's day-long sleep takes
@@ -17,6 +20,7 @@ mod event_log;
 mod events;
 mod expr;
 mod flow;
+mod gateway;
 mod limits;
 mod ops;
 mod persist;
@@ -24,6 +28,7 @@ mod query;
 mod queue;
 mod registry;
 mod runs;
+mod signals;
 mod timers;
 mod tracked;
 mod types;
@@ -43,18 +48,22 @@ use events::Pauses;
 use expr::Expressions;
 use flow::concurrency::Limit;
 use flow::FlowState;
+use gateway::Gateways;
 use queue::{QueueItem, Ready};
 use registry::Registry;
 use runs::Run;
+use signals::Signals;
 use timers::{Timer, Timers};
 
 pub use event_log::EventRecord;
+pub use gateway::{Fetch, FetchId, FetchRequest, FetchResponse};
 pub use persist::{ChangeSet, RestoreError, Restored, Row, Snapshot, STATE_VERSION};
 pub use query::{CancelError, FunctionRef, JobView, RunRef};
 pub use registry::Synced;
+pub use signals::SignalError;
 pub use types::{
     AppView, Call, CallId, CallResponse, EventError, Happening, Output, RegisterError, RunStatus,
-    RunView, StepRecord, TransportError,
+    RunView, StepRecord, TraceContext, TransportError,
 };
 
 /// How the core behaves.
@@ -129,6 +138,12 @@ pub struct Core {
     expressions: Expressions,
     /// The events received, for the API and the page.
     event_log: EventLog,
+    /// The trace context of the events being received, for the runs they start.
+    receiving_trace: Option<TraceContext>,
+    /// Runs waiting for signals, by signal.
+    signals: Signals,
+    /// HTTP calls out for `step.fetch` and `step.ai.infer`.
+    gateways: Gateways,
 }
 
 impl std::fmt::Debug for Core {
@@ -142,6 +157,8 @@ impl std::fmt::Debug for Core {
             .field("in_flight", &self.in_flight.len())
             .field("debounces", &self.flow.debounces.len())
             .field("batches", &self.flow.batches.len())
+            .field("signals", &self.signals.len())
+            .field("fetches", &self.gateways.len())
             .finish_non_exhaustive()
     }
 }
@@ -169,6 +186,9 @@ impl Core {
             outputs: VecDeque::new(),
             expressions: Expressions::default(),
             event_log: EventLog::default(),
+            receiving_trace: None,
+            signals: Signals::default(),
+            gateways: Gateways::default(),
         }
     }
 
@@ -236,7 +256,7 @@ impl Core {
         events: Vec<Value>,
         now: SystemTime,
     ) -> (Vec<String>, Option<EventError>) {
-        self.send_seeded(events, None, now)
+        self.send_seeded(events, None, None, now)
     }
 
     /// Receives events as Inngest itself sends them (a test standing in for Inngest): the
@@ -258,11 +278,14 @@ impl Core {
     }
 
     /// [`Core::send_partial`] with the client's event-id seed (`X-Inngest-Event-Id-Seed`):
-    /// the internal ids come from it, so a request sent again is not received twice.
+    /// the internal ids come from it, so a request sent again is not received twice. The
+    /// events were sent under the W3C trace context `trace` (the `traceparent` and
+    /// `tracestate` headers of `POST /e/{key}`): the calls of the runs they start carry it.
     pub fn send_seeded(
         &mut self,
         events: Vec<Value>,
         seed: Option<&str>,
+        trace: Option<TraceContext>,
         now: SystemTime,
     ) -> (Vec<String>, Option<EventError>) {
         self.advance_clock(now);
@@ -270,6 +293,7 @@ impl Core {
         if events.len() > max {
             return (Vec::new(), Some(EventError::TooMany { max }));
         }
+        self.receiving_trace = trace;
         let mut ids = Vec::with_capacity(events.len());
         let mut error = None;
         for (index, mut event) in events.into_iter().enumerate() {
@@ -281,8 +305,23 @@ impl Core {
             let internal = seeded.unwrap_or_else(|| self.new_id());
             ids.push(self.receive_as(event, internal));
         }
+        self.receiving_trace = None;
         self.settle();
         (ids, error)
+    }
+
+    /// Receives events as [`send`](Core::send) does, sent under the W3C trace context
+    /// `trace`: the calls of the runs they start carry it.
+    pub fn send_traced(
+        &mut self,
+        events: Vec<Value>,
+        trace: Option<TraceContext>,
+        now: SystemTime,
+    ) -> Result<Vec<String>, EventError> {
+        match self.send_seeded(events, None, trace, now) {
+            (_, Some(e)) => Err(e),
+            (ids, None) => Ok(ids),
+        }
     }
 
     /// Hands back the answer to a call the core asked for. An answer for a run that has
@@ -323,7 +362,8 @@ impl Core {
         running
     }
 
-    /// The next thing to do: a call to make, or a timeline entry.
+    /// The next thing to do: a call to make, an HTTP request to make for a run, or a
+    /// timeline entry.
     pub fn poll_output(&mut self) -> Option<Output> {
         self.outputs.pop_front()
     }

@@ -11,6 +11,7 @@ use inngest_protocol::time::{from_unix_millis, parse_http_date, parse_rfc3339, u
 use serde_json::{json, Value};
 
 use super::events::PauseKind;
+use super::gateway::OpOutcome;
 use super::limits;
 use super::queue::QueueItem;
 use super::runs::millis;
@@ -39,6 +40,8 @@ impl Core {
         let mut done: Option<Value> = None;
         let mut failed_step: Option<Value> = None;
         let run_id = item.run_id.clone();
+        // What the ops the server handles itself asked for (the first that asked wins).
+        let mut outcome = OpOutcome::Ok;
         for op in ops {
             if op.op == Opcode::None {
                 continue;
@@ -94,6 +97,18 @@ impl Core {
                     discover = true;
                     None
                 }
+                Opcode::Gateway => {
+                    outcome = outcome.or(self.gateway(&item, &op));
+                    None
+                }
+                Opcode::AIGateway => {
+                    outcome = outcome.or(self.ai_gateway(&item, &op));
+                    None
+                }
+                Opcode::WaitForSignal => {
+                    outcome = outcome.or(self.wait_for_signal(&run_id, &op));
+                    None
+                }
                 other => {
                     // Not spoken by this engine yet: the step fails (the SDK raises a step
                     // error) rather than the run hanging.
@@ -107,6 +122,15 @@ impl Core {
                 }
                 raced |= self.memoize(&run_id, &id, memo);
                 discover = true;
+            }
+        }
+        match outcome {
+            OpOutcome::Ok => {}
+            OpOutcome::FailRun(error) => {
+                return self.finish(&item.run_id, RunStatus::Failed, error);
+            }
+            OpOutcome::Retry(error) => {
+                return self.retry_or_fail(item, error, retry_after, no_retry);
             }
         }
         if let Some(output) = done {

@@ -22,6 +22,8 @@
 //! | `ready`, `in_flight` | position, call id | queue items waiting, and those out |
 //! | `throttle`, `rate_limit`, `idempotency`, `debounces`, `batches`, `singletons` | key | flow control |
 //! | `events` | event id | a received event |
+//! | `signals` | signal name | the run waiting for it |
+//! | `fetches` | request id | an HTTP request out for `step.fetch` or `step.ai.infer` |
 
 use std::collections::BTreeMap;
 use std::time::SystemTime;
@@ -174,6 +176,7 @@ struct Globals {
     generation: u64,
     event_seq: u64,
     next_call: u64,
+    next_fetch: u64,
 }
 
 /// Decodes one stored row.
@@ -208,6 +211,8 @@ macro_rules! each_space {
         $core.flow.batches.open.$method("batches", $rows);
         $core.flow.singletons.runs.$method("singletons", $rows);
         $core.event_log.by_id.$method("events", $rows);
+        $core.signals.waits.$method("signals", $rows);
+        $core.gateways.pending.$method("fetches", $rows);
     };
 }
 
@@ -243,6 +248,7 @@ impl Core {
             generation: self.registry.generation,
             event_seq: self.event_log.seq,
             next_call: self.next_call,
+            next_fetch: self.gateways.next,
         }
     }
 
@@ -320,13 +326,19 @@ impl Core {
             TrackedMap::restore("events", take("events"))?,
             globals.event_seq,
         );
+        core.signals.waits = TrackedTree::restore("signals", take("signals"))?;
+        core.signals.swept = core.signals.waits.len();
+        core.gateways.pending = TrackedTree::restore("fetches", take("fetches"))?;
+        core.gateways.next = globals
+            .next_fetch
+            .max(core.gateways.pending.keys().copied().max().unwrap_or(0));
         if let Some(space) = snapshot.spaces.keys().next() {
             return Err(RestoreError::new(format!(
                 "unknown space `{space}`: the state was written by another version of the engine"
             )));
         }
         core.rebuild_indexes();
-        let requeued = core.requeue_in_flight();
+        let requeued = core.requeue_in_flight() + core.requeue_fetches();
         core.dispatch();
         Ok(Restored {
             core,
@@ -367,6 +379,30 @@ impl Core {
             .filter(|(_, t)| matches!(t, Timer::Wake))
             .map(|((at, _), _)| *at)
             .collect();
+    }
+
+    /// Forgets the HTTP requests (`step.fetch`, `step.ai.infer`) that were out, and queues
+    /// again the calls that reported them: the SDK reports the op again, and the request is
+    /// made again (at least once, as a call that was out).
+    fn requeue_fetches(&mut self) -> usize {
+        let ids: Vec<u64> = self.gateways.pending.keys().copied().collect();
+        for id in &ids {
+            let Some(pending) = self.gateways.pending.remove(id) else {
+                continue;
+            };
+            if !self.is_active(&pending.run_id) {
+                continue;
+            }
+            if let Some(run) = self.runs.get_mut(&pending.run_id) {
+                run.pending.remove(&pending.step);
+            }
+            self.enqueue(super::QueueItem {
+                run_id: pending.run_id,
+                step_id: pending.item_step,
+                attempt: pending.item_attempt,
+            });
+        }
+        ids.len()
     }
 
     /// Queues again the calls that were out: nothing is in progress after a restart.

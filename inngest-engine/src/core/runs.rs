@@ -66,6 +66,8 @@ pub(crate) struct Run {
     pub step_count: usize,
     /// The bytes of its memoized outputs (the server's state size).
     pub state_bytes: usize,
+    /// The trace context of the event that started it, passed on to its calls.
+    pub trace: Option<super::types::TraceContext>,
 }
 
 impl Core {
@@ -129,6 +131,7 @@ impl Core {
                 flow,
                 step_count: 0,
                 state_bytes: 0,
+                trace: self.receiving_trace.clone(),
             },
         );
         let Some(at) = at else {
@@ -500,6 +503,11 @@ impl Core {
         self.runs.len()
     }
 
+    /// How many runs have not ended (queued, running or waiting).
+    pub fn active_runs(&self) -> usize {
+        self.runs.values().filter(|r| r.status.is_active()).count()
+    }
+
     /// How many events have an index entry of the runs they started.
     pub fn events_indexed(&self) -> usize {
         self.event_runs.len()
@@ -521,6 +529,7 @@ fn finished_data(run: &Run, status: RunStatus, output: &Value) -> FunctionFinish
                 name,
                 stack: text("stack"),
                 cause: output.get("cause").filter(|c| !c.is_null()).cloned(),
+                step_id: text("stepId"),
             };
             (Some(output.clone()), Some(error))
         }

@@ -37,6 +37,19 @@ pub struct Call {
     pub version: i64,
     /// The JSON body (a [`CallRequest`](inngest_protocol::call::CallRequest)).
     pub body: Bytes,
+    /// The W3C trace context of the event that started the run, sent as the `traceparent`
+    /// and `tracestate` headers (the engine has no spans of its own: the run's spans are
+    /// children of the sender's).
+    pub trace: Option<TraceContext>,
+}
+
+/// A W3C trace context, as the `traceparent` and `tracestate` headers carry it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TraceContext {
+    /// `traceparent`: `00-<trace id>-<span id>-<flags>`.
+    pub traceparent: String,
+    /// `tracestate`, if any.
+    pub tracestate: Option<String>,
 }
 
 /// An SDK's answer to a call request.
@@ -80,6 +93,9 @@ impl TransportError {
 pub enum Output {
     /// Make this call and hand its answer back.
     Call(Call),
+    /// Make this HTTP request for a run (`step.fetch`, `step.ai.infer`) and hand its
+    /// result back with [`Core::fetch_finished`](super::Core::fetch_finished).
+    Fetch(super::Fetch),
     /// Something happened (for timelines, logs and tests).
     Happening(Happening),
 }

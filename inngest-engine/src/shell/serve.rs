@@ -14,14 +14,14 @@ use super::engine::Engine;
 /// How long a client may take to send its request headers.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Serves the engine's HTTP API on `listener` until `shutdown` completes, then lets requests
-/// in flight finish.
+/// Serves the engine's HTTP API on `listener` until `shutdown` completes, then ends the
+/// realtime streams and lets requests in flight finish.
 pub async fn serve(
     engine: Engine,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    let service = EngineService::new(engine);
+    let service = EngineService::new(engine.clone());
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
@@ -51,5 +51,7 @@ pub async fn serve(
         }
     }
     drop(listener);
+    // Realtime streams never end on their own: end them so the connections can close.
+    engine.realtime().close();
     graceful.shutdown().await;
 }

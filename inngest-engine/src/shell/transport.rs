@@ -26,12 +26,18 @@ pub trait Transport: Send + Sync + 'static {
 
 /// The call as an HTTP request, with the headers the server's HTTP driver sends.
 fn request(call: &Call) -> Result<http::Request<Full<Bytes>>, TransportError> {
-    http::Request::post(call.url.as_str())
+    let mut req = http::Request::post(call.url.as_str())
         .header(http::header::CONTENT_TYPE, "application/json")
         .header(X_INNGEST_STEP_ID, call.step_id.as_str())
         .header(X_INNGEST_REQ_VERSION, call.version.max(0).to_string())
-        .header(X_RUN_ID, call.run_id.as_str())
-        .body(Full::new(call.body.clone()))
+        .header(X_RUN_ID, call.run_id.as_str());
+    if let Some(trace) = &call.trace {
+        req = req.header("traceparent", trace.traceparent.as_str());
+        if let Some(state) = &trace.tracestate {
+            req = req.header("tracestate", state.as_str());
+        }
+    }
+    req.body(Full::new(call.body.clone()))
         .map_err(|e| TransportError::new(format!("bad call URL {}: {e}", call.url)))
 }
 

@@ -10,6 +10,7 @@ use crate::client::{Client, EventSink};
 use crate::config::{Config, Mode, Overrides, Secret};
 use crate::error::Error;
 use crate::function::{Function, Registration};
+use crate::middleware::{DynMiddleware, Middleware, Stack};
 use crate::serving::handler::{Beside, Inner, InngestService};
 use crate::serving::registry::{resolve_app_id, Registry};
 use crate::step::StepEnv;
@@ -35,11 +36,14 @@ pub fn serve() -> Serve {
 #[derive(Debug, Clone, Default)]
 pub struct App {
     id: Option<String>,
+    version: Option<String>,
     explicit: Vec<Registration>,
     overrides: Overrides,
     /// The event client its steps use, when not the one its mode implies (`inngest::testing`
     /// captures events).
     client: Option<Client>,
+    /// Middleware for every function, in the order registered.
+    middleware: Stack,
 }
 
 impl App {
@@ -55,6 +59,22 @@ impl App {
     /// functions.
     pub fn from_env() -> Self {
         App::default()
+    }
+
+    /// The app's version (`"2026-11-30.1"`, a git commit), sent to Inngest at sync as
+    /// `appVersion`: Inngest shows it, and it tells deploys of the same app apart.
+    pub fn app_version(mut self, version: impl Into<String>) -> Self {
+        self.version = Some(version.into());
+        self
+    }
+
+    /// Adds a middleware that applies to every function of the app, after the ones added
+    /// before and before each function's own (see [`inngest::middleware`](crate::middleware)
+    /// for the hooks and their order).
+    pub fn middleware(mut self, middleware: impl Middleware) -> Self {
+        let added: Arc<dyn DynMiddleware> = Arc::new(middleware);
+        self.middleware = self.middleware.then(vec![added]);
+        self
     }
 
     /// Serves `F` (and stops discovering functions automatically).
@@ -189,7 +209,8 @@ impl App {
             self.explicit
         };
         let app_id = resolve_app_id(self.id.as_deref(), &registrations)?;
-        let registry = Registry::build(&app_id, &registrations)?;
+        self.middleware.on_register(&app_id, None)?;
+        let registry = Registry::build(&app_id, &registrations, &self.middleware)?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()
@@ -220,6 +241,7 @@ impl App {
             step_env,
             config,
             app_id,
+            app_version: self.version,
             registry,
             client: http,
             check_path,

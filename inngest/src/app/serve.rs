@@ -93,9 +93,16 @@ impl Serve {
             inner.registry.entries().len(),
             inner.config.serve_path,
         ));
-        let shutdown = self
+        let signal = self
             .shutdown
             .unwrap_or_else(|| Box::pin(std::future::pending()));
+        let beside = inner.beside.clone();
+        let shutdown: BoxFuture<()> = Box::pin(async move {
+            signal.await;
+            if let Some(beside) = beside {
+                beside.shutdown();
+            }
+        });
         let header_timeout = inner.config.body_timeout;
         accept_loop(listener, service, header_timeout, shutdown).await;
         Ok(())

@@ -81,7 +81,11 @@ impl HttpSink {
 
     /// POSTs, retrying network errors and 5xx answers with exponential backoff and jitter.
     /// The event-id seed stays the same across retries, so Inngest deduplicates them.
-    pub(crate) async fn post(&self, events: Vec<Value>) -> Result<Vec<String>, Error> {
+    pub(crate) async fn post(
+        &self,
+        events: Vec<Value>,
+        trace: Option<&super::TraceHeaders>,
+    ) -> Result<Vec<String>, Error> {
         let body = serde_json::to_vec(&events).map_err(Error::new)?;
         let url = self.url()?;
         let shown = redact(&url);
@@ -98,6 +102,13 @@ impl HttpSink {
                 .body(body.clone());
             if let Some(env) = &self.env {
                 req = req.header(headers::X_INNGEST_ENV, env);
+            }
+            // W3C trace context: the server links the runs the events start to it.
+            if let Some(trace) = trace {
+                req = req.header("traceparent", &trace.traceparent);
+                if let Some(state) = &trace.tracestate {
+                    req = req.header("tracestate", state);
+                }
             }
             let retry = match req.send().await {
                 Ok(res) => {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde_json::Value;
 use tokio::sync::Notify;
 
-use super::EventSink;
+use super::{EventSink, Publish, TraceHeaders};
 use crate::error::Error;
 use crate::BoxFuture;
 
@@ -49,23 +49,42 @@ pub(crate) fn install_local(sink: &Arc<dyn EventSink>) {
 /// Delivers to the installed sink, waiting for one to be installed.
 pub(super) struct Deferred;
 
+/// The installed sink, once there is one (waiting at most [`WAIT_FOR_ENGINE`]).
+async fn installed() -> Result<Arc<dyn EventSink>, Error> {
+    let slot = slot();
+    let deadline = tokio::time::Instant::now() + WAIT_FOR_ENGINE;
+    loop {
+        let installed = slot.installed.notified();
+        if let Some(sink) = slot.current() {
+            return Ok(sink);
+        }
+        if tokio::time::timeout_at(deadline, installed).await.is_err() {
+            return Err(Error::msg(format!(
+                "inngest::send: no app in this process has started the embedded engine within {}s; start serving (inngest::serve() or App::serve()) before or while sending, or set INNGEST_DEV / INNGEST_SIGNING_KEY to send to an Inngest server",
+                WAIT_FOR_ENGINE.as_secs()
+            )));
+        }
+    }
+}
+
 impl EventSink for Deferred {
     fn deliver(&self, events: Vec<Value>) -> BoxFuture<Result<Vec<String>, Error>> {
-        Box::pin(async move {
-            let slot = slot();
-            let deadline = tokio::time::Instant::now() + WAIT_FOR_ENGINE;
-            loop {
-                let installed = slot.installed.notified();
-                if let Some(sink) = slot.current() {
-                    return sink.deliver(events).await;
-                }
-                if tokio::time::timeout_at(deadline, installed).await.is_err() {
-                    return Err(Error::msg(format!(
-                        "inngest::send: no app in this process has started the embedded engine within {}s; start serving (inngest::serve() or App::serve()) before or while sending, or set INNGEST_DEV / INNGEST_SIGNING_KEY to send to an Inngest server",
-                        WAIT_FOR_ENGINE.as_secs()
-                    )));
-                }
-            }
-        })
+        Box::pin(async move { installed().await?.deliver(events).await })
+    }
+
+    fn deliver_traced(
+        &self,
+        events: Vec<Value>,
+        trace: Option<TraceHeaders>,
+    ) -> BoxFuture<Result<Vec<String>, Error>> {
+        Box::pin(async move { installed().await?.deliver_traced(events, trace).await })
+    }
+
+    fn signal(&self, signal: String, data: Value) -> BoxFuture<Result<Option<String>, Error>> {
+        Box::pin(async move { installed().await?.signal(signal, data).await })
+    }
+
+    fn publish(&self, message: Publish) -> BoxFuture<Result<(), Error>> {
+        Box::pin(async move { installed().await?.publish(message).await })
     }
 }

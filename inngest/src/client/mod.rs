@@ -1,7 +1,10 @@
-//! The event client: sends events through a sink the app configures. Over HTTP to
-//! `<event api>/e/<event key>` (protocol.md section 6.5) in dev and cloud mode; into the engine
-//! the app started, in embedded mode.
+//! The event client: sends events, signals and realtime messages through a sink the app
+//! configures. Over HTTP in dev and cloud mode: events to `<event api>/e/<event key>`
+//! (protocol.md section 6.5), signals to `<api>/v1/signals` and messages to
+//! `<api>/v1/realtime/publish` (protocol-2.md sections 3 and 5); into the engine the app
+//! started, in embedded mode.
 
+mod api;
 mod http;
 mod local;
 
@@ -15,6 +18,7 @@ use serde_json::Value;
 
 use crate::config::{var, Config, Mode, Overrides, Secret};
 use crate::error::Error;
+use crate::middleware::{DynMiddleware, Middleware, Stack};
 use crate::BoxFuture;
 
 pub(crate) use local::install_local;
@@ -24,6 +28,54 @@ pub(crate) use local::install_local;
 pub(crate) trait EventSink: Send + Sync + 'static {
     /// Delivers checked events; returns their ids in order.
     fn deliver(&self, events: Vec<Value>) -> BoxFuture<Result<Vec<String>, Error>>;
+
+    /// Delivers checked events sent under a W3C trace context (feature `opentelemetry`),
+    /// which the runs they start are to carry.
+    fn deliver_traced(
+        &self,
+        events: Vec<Value>,
+        trace: Option<TraceHeaders>,
+    ) -> BoxFuture<Result<Vec<String>, Error>> {
+        let _ = trace;
+        self.deliver(events)
+    }
+
+    /// Sends a signal; returns the run it resumed, or `None` when no run waits for it.
+    fn signal(&self, signal: String, data: Value) -> BoxFuture<Result<Option<String>, Error>> {
+        let _ = (signal, data);
+        Box::pin(async { Err(Error::msg("this client does not send signals")) })
+    }
+
+    /// Publishes a realtime message.
+    fn publish(&self, message: Publish) -> BoxFuture<Result<(), Error>> {
+        let _ = message;
+        Box::pin(async { Err(Error::msg("this client does not publish realtime messages")) })
+    }
+}
+
+/// The W3C trace context events are sent under: the `traceparent` and `tracestate` headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TraceHeaders {
+    pub traceparent: String,
+    pub tracestate: Option<String>,
+}
+
+/// The trace context of the current span, with the feature `opentelemetry`.
+fn current_trace() -> Option<TraceHeaders> {
+    #[cfg(feature = "opentelemetry")]
+    return crate::otel::current();
+    #[cfg(not(feature = "opentelemetry"))]
+    return None;
+}
+
+/// A realtime message to publish.
+#[derive(Debug, Clone)]
+pub(crate) struct Publish {
+    pub channel: String,
+    pub topic: String,
+    pub data: Value,
+    /// The run publishing it, if a run is.
+    pub run_id: Option<String>,
 }
 
 /// Sends events to Inngest. Cheap to clone.
@@ -33,12 +85,15 @@ pub(crate) trait EventSink: Send + Sync + 'static {
 #[derive(Clone)]
 pub struct Client {
     sink: Sink,
+    /// Middleware applied to what this client sends (`transform_send_event`,
+    /// `wrap_send_event`).
+    middleware: Stack,
 }
 
 #[derive(Clone)]
 enum Sink {
-    /// `POST <origin>/e/<key>`.
-    Http(Arc<http::HttpSink>),
+    /// `POST <origin>/e/<key>`, and the Inngest API for signals and realtime messages.
+    Http(Arc<http::HttpSink>, Arc<api::ApiClient>),
     /// Anything else: an engine in this process, a capture.
     Local(Arc<dyn EventSink>),
 }
@@ -46,7 +101,11 @@ enum Sink {
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match &self.sink {
-            Sink::Http(http) => http.fmt(f),
+            Sink::Http(http, api) => f
+                .debug_struct("Client")
+                .field("events", http)
+                .field("api", api)
+                .finish(),
             Sink::Local(_) => f.debug_struct("Client").finish_non_exhaustive(),
         }
     }
@@ -59,37 +118,77 @@ impl Client {
         Ok(Client::from_config(&config))
     }
 
-    /// A client for the Inngest dev server at `origin` (no event key needed).
+    /// A client for the Inngest dev server at `origin` (no event key needed); its API is at
+    /// the same origin.
     pub fn dev(origin: impl Into<String>) -> Client {
-        Client::http(http::HttpSink::new(
-            origin.into().trim_end_matches('/').to_owned(),
-            None,
-            None,
-            false,
-        ))
+        let origin = origin.into().trim_end_matches('/').to_owned();
+        Client::http(
+            http::HttpSink::new(origin.clone(), None, None, false),
+            api::ApiClient::new(origin, None, None, None),
+        )
     }
 
-    /// A client for Inngest Cloud with this event key.
+    /// A client for Inngest Cloud with this event key. Signals and realtime messages go to
+    /// the Inngest API with the signing key of `INNGEST_SIGNING_KEY` (and
+    /// `INNGEST_SIGNING_KEY_FALLBACK`), or the one given with [`Client::with_signing_key`].
     pub fn cloud(event_key: impl Into<String>) -> Client {
-        Client::http(http::HttpSink::new(
-            "https://inn.gs".to_owned(),
-            Some(Secret::new(event_key.into())),
-            var("INNGEST_ENV"),
-            true,
-        ))
+        Client::http(
+            http::HttpSink::new(
+                "https://inn.gs".to_owned(),
+                Some(Secret::new(event_key.into())),
+                var("INNGEST_ENV"),
+                true,
+            ),
+            api::ApiClient::new(
+                "https://api.inngest.com".to_owned(),
+                var("INNGEST_SIGNING_KEY").map(Secret::new),
+                var("INNGEST_SIGNING_KEY_FALLBACK").map(Secret::new),
+                var("INNGEST_ENV"),
+            ),
+        )
     }
 
     /// Sends to another event API origin (a self-hosted server).
     pub fn with_event_api(self, origin: impl Into<String>) -> Client {
         match &self.sink {
-            Sink::Http(http) => Client::http(http.with_origin(origin.into())),
+            Sink::Http(http, api) => Client {
+                sink: Sink::Http(Arc::new(http.with_origin(origin.into())), api.clone()),
+                middleware: self.middleware.clone(),
+            },
             Sink::Local(_) => self,
         }
     }
 
-    fn http(sink: http::HttpSink) -> Client {
+    /// Sends signals and realtime messages to another Inngest API origin (a self-hosted
+    /// server).
+    pub fn with_api(self, origin: impl Into<String>) -> Client {
+        match &self.sink {
+            Sink::Http(http, api) => Client {
+                sink: Sink::Http(http.clone(), Arc::new(api.at(origin.into()))),
+                middleware: self.middleware.clone(),
+            },
+            Sink::Local(_) => self,
+        }
+    }
+
+    /// Authenticates signals and realtime messages with this signing key.
+    pub fn with_signing_key(self, key: impl Into<String>) -> Client {
+        match &self.sink {
+            Sink::Http(http, api) => Client {
+                sink: Sink::Http(
+                    http.clone(),
+                    Arc::new(api.with_keys(Secret::new(key.into()), None)),
+                ),
+                middleware: self.middleware.clone(),
+            },
+            Sink::Local(_) => self,
+        }
+    }
+
+    fn http(sink: http::HttpSink, api: api::ApiClient) -> Client {
         Client {
-            sink: Sink::Http(Arc::new(sink)),
+            sink: Sink::Http(Arc::new(sink), Arc::new(api)),
+            middleware: Stack::default(),
         }
     }
 
@@ -97,7 +196,18 @@ impl Client {
     pub(crate) fn with_sink(sink: Arc<dyn EventSink>) -> Client {
         Client {
             sink: Sink::Local(sink),
+            middleware: Stack::default(),
         }
+    }
+
+    /// The same client, with `middleware` applied to what it sends
+    /// ([`transform_send_event`](Middleware::transform_send_event) and
+    /// [`wrap_send_event`](Middleware::wrap_send_event), after the middleware added before):
+    /// the encryption middleware, for instance, encrypts the events' `data.encrypted`.
+    pub fn with_middleware(mut self, middleware: impl Middleware) -> Client {
+        let added: Arc<dyn DynMiddleware> = Arc::new(middleware);
+        self.middleware = self.middleware.then(vec![added]);
+        self
     }
 
     /// The client for a configuration: HTTP to the event API, or, in embedded mode, the
@@ -106,12 +216,20 @@ impl Client {
         if config.mode == Mode::Embedded {
             return Client::with_sink(Arc::new(local::Deferred));
         }
-        Client::http(http::HttpSink::new(
-            config.event_origin.clone(),
-            config.event_key.clone(),
-            config.env.clone(),
-            config.mode == Mode::Cloud,
-        ))
+        Client::http(
+            http::HttpSink::new(
+                config.event_origin.clone(),
+                config.event_key.clone(),
+                config.env.clone(),
+                config.mode == Mode::Cloud,
+            ),
+            api::ApiClient::new(
+                config.api_origin.clone(),
+                config.signing_key.clone(),
+                config.signing_key_fallback.clone(),
+                config.env.clone(),
+            ),
+        )
     }
 
     /// Sends one event; returns its id.
@@ -124,9 +242,86 @@ impl Client {
     /// Sends events in one request; returns their ids in order.
     pub async fn send_many<E: Serialize>(&self, events: &[Event<E>]) -> Result<Vec<String>, Error> {
         let events = encode(events)?;
+        if self.middleware.is_empty() {
+            return self.deliver(events).await;
+        }
+        self.middleware
+            .send_events(None, events, |events| self.deliver(events))
+            .await
+    }
+
+    /// Delivers checked events as they are (no middleware), under the current span's trace
+    /// context (feature `opentelemetry`).
+    pub(crate) fn deliver(&self, events: Vec<Value>) -> BoxFuture<Result<Vec<String>, Error>> {
+        let trace = current_trace();
         match &self.sink {
-            Sink::Http(http) => http.post(events).await,
-            Sink::Local(sink) => sink.deliver(events).await,
+            Sink::Http(http, _) => {
+                let http = http.clone();
+                Box::pin(async move { http.post(events, trace.as_ref()).await })
+            }
+            Sink::Local(sink) => sink.deliver_traced(events, trace),
+        }
+    }
+
+    /// Sends a signal with `data` (any JSON): the run waiting for it with
+    /// [`wait_for_signal`](crate::step::Step::wait_for_signal) resumes. Returns that run's id,
+    /// or `None` when no run waits for the signal (or its wait timed out).
+    pub async fn send_signal<T: Serialize>(
+        &self,
+        signal: &str,
+        data: T,
+    ) -> Result<Option<String>, Error> {
+        if signal.trim().is_empty() {
+            return Err(Error::msg("a signal needs a name"));
+        }
+        let data = serde_json::to_value(data).map_err(|e| {
+            Error::msg(format!(
+                "the data of the signal `{signal}` does not serialize to JSON: {e}"
+            ))
+        })?;
+        match &self.sink {
+            Sink::Http(_, api) => api.send_signal(signal.to_owned(), data).await,
+            Sink::Local(sink) => sink.signal(signal.to_owned(), data).await,
+        }
+    }
+
+    /// Publishes `data` on a realtime `channel` and `topic`, now (not as a step: it is
+    /// published again when the function is replayed; use
+    /// [`realtime_publish`](crate::step::Step::realtime_publish) in a function).
+    pub async fn publish<T: Serialize>(
+        &self,
+        channel: &str,
+        topic: &str,
+        data: T,
+    ) -> Result<(), Error> {
+        self.publish_for(channel, topic, data, None).await
+    }
+
+    /// Publishes for a run.
+    pub(crate) async fn publish_for<T: Serialize>(
+        &self,
+        channel: &str,
+        topic: &str,
+        data: T,
+        run_id: Option<&str>,
+    ) -> Result<(), Error> {
+        if channel.is_empty() || topic.is_empty() {
+            return Err(Error::msg("a realtime message needs a channel and a topic"));
+        }
+        let data = serde_json::to_value(data).map_err(|e| {
+            Error::msg(format!(
+                "the realtime message for `{channel}`/`{topic}` does not serialize to JSON: {e}"
+            ))
+        })?;
+        let message = Publish {
+            channel: channel.to_owned(),
+            topic: topic.to_owned(),
+            data,
+            run_id: run_id.map(str::to_owned),
+        };
+        match &self.sink {
+            Sink::Http(_, api) => api.publish(message).await,
+            Sink::Local(sink) => sink.publish(message).await,
         }
     }
 }
@@ -203,6 +398,18 @@ pub async fn send<E: Serialize>(event: &Event<E>) -> Result<String, Error> {
 /// Sends events with the client configured from the environment; returns their ids.
 pub async fn send_many<E: Serialize>(events: &[Event<E>]) -> Result<Vec<String>, Error> {
     global()?.send_many(events).await
+}
+
+/// Sends a signal with the client configured from the environment (see
+/// [`Client::send_signal`]): returns the run it resumed, or `None` when no run waits for it.
+///
+/// ```no_run
+/// # async fn f() -> Result<(), inngest::Error> {
+/// let resumed = inngest::send_signal("order-123-approved", serde_json::json!({"by": "ann"})).await?;
+/// # Ok(()) }
+/// ```
+pub async fn send_signal<T: Serialize>(signal: &str, data: T) -> Result<Option<String>, Error> {
+    global()?.send_signal(signal, data).await
 }
 
 #[cfg(test)]

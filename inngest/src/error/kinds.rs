@@ -159,6 +159,11 @@ pub struct StepError {
     /// Its cause, as recorded (raw JSON).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<Value>,
+    /// The id of the step that failed, as written in the function (`"load-user"`); sent as
+    /// `stepId` when the function fails with this error, so that the failure event says which
+    /// step failed.
+    #[serde(rename = "stepId", default, skip_serializing_if = "Option::is_none")]
+    pub step_id: Option<String>,
 }
 
 impl StepError {
@@ -178,13 +183,17 @@ impl StepError {
                     .filter(|c| is_complete(c))
                     .and_then(|c| serde_json::from_value::<SerializedError>(c.clone()).ok())
                     .map(Box::new),
+                step_id: None,
             })),
+            step_id: self.step_id.clone(),
         }
     }
 
-    /// Reads a memoized `{"error": ...}` value. Missing fields get defaults rather than
-    /// failing, because other SDKs and the server itself write these objects.
-    pub(crate) fn from_memo(value: &Value) -> StepError {
+    /// Reads a memoized `{"error": ...}` value of the step `step_id`. Missing fields get
+    /// defaults rather than failing, because other SDKs and the server itself write these
+    /// objects.
+    pub(crate) fn from_memo(value: &Value, step_id: &str) -> StepError {
+        let step_id = Some(step_id.to_owned());
         if let Value::String(message) = value {
             // Some SDKs store a bare message.
             return StepError {
@@ -192,6 +201,7 @@ impl StepError {
                 message: message.clone(),
                 stack: None,
                 cause: None,
+                step_id,
             };
         }
         let text = |key: &str| value.get(key).and_then(Value::as_str).map(str::to_owned);
@@ -202,6 +212,7 @@ impl StepError {
                 .unwrap_or_else(|| value.to_string()),
             stack: text("stack"),
             cause: value.get("cause").filter(|c| !c.is_null()).cloned(),
+            step_id,
         }
     }
 }

@@ -138,6 +138,7 @@ impl Error {
             message: self.message(),
             stack: self.stack.clone(),
             cause,
+            step_id: None,
         }
     }
 }
@@ -270,6 +271,7 @@ fn source_chain(
         message: source.to_string(),
         stack: None,
         cause: source_chain(source.source(), depth - 1),
+        step_id: None,
     }))
 }
 
@@ -382,7 +384,7 @@ mod tests {
     #[test]
     fn step_error_from_memo_and_back() {
         let memo = serde_json::json!({"name": "MailError", "message": "boom", "stack": "at x"});
-        let step = StepError::from_memo(&memo);
+        let step = StepError::from_memo(&memo, "send");
         assert_eq!(step.name, "MailError");
         assert_eq!(step.stack.as_deref(), Some("at x"));
         let err: Error = step.clone().into();
@@ -394,7 +396,7 @@ mod tests {
         assert_eq!(
             json,
             serde_json::json!({
-                "name": "StepError", "message": "boom", "stack": "at x",
+                "name": "StepError", "message": "boom", "stack": "at x", "stepId": "send",
                 "cause": {"name": "MailError", "message": "boom"}
             })
         );
@@ -405,7 +407,7 @@ mod tests {
         let cause = |cause: Value| {
             let memo = serde_json::json!({"name": "E", "message": "m", "cause": cause});
             let json =
-                serde_json::to_value(Error::from(StepError::from_memo(&memo)).to_serialized());
+                serde_json::to_value(Error::from(StepError::from_memo(&memo, "s")).to_serialized());
             json.unwrap()["cause"].get("cause").cloned()
         };
         let complete = serde_json::json!({"name": "Io", "message": "disk", "cause": null});

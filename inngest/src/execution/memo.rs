@@ -49,21 +49,25 @@ impl Memo {
 /// not a hashed id (40 lowercase hex digits) can never be claimed, so it is not kept; of a key
 /// given twice, the last memo is kept, as a JSON object reads.
 #[derive(Debug, Default)]
-pub(crate) struct Memos(Vec<([u8; 20], Option<Memo>)>);
+pub(crate) struct Memos(Vec<([u8; 20], Option<Memo>)>, usize);
 
 impl Memos {
     /// The memos of a `steps` map read as JSON values.
     pub(crate) fn from_values(steps: impl IntoIterator<Item = (String, Value)>) -> Memos {
-        Memos::sorted(
-            steps
-                .into_iter()
-                .filter_map(|(k, v)| Some((parse_hashed(&k)?, Some(Memo::decode(v)))))
-                .collect(),
-        )
+        let memos: Vec<_> = steps
+            .into_iter()
+            .filter_map(|(k, v)| Some((parse_hashed(&k)?, Some(Memo::decode(v)))))
+            .collect();
+        let finished = memos
+            .iter()
+            .filter(|(_, m)| m.as_ref().is_some_and(Memo::is_final))
+            .count();
+        Memos::sorted(memos, finished)
     }
 
     /// Sorts memos given in the request's order; of equal digests, the last one stays.
-    fn sorted(mut memos: Vec<([u8; 20], Option<Memo>)>) -> Memos {
+    /// `finished` is how many of `memos` are of finished steps.
+    fn sorted(mut memos: Vec<([u8; 20], Option<Memo>)>, mut finished: usize) -> Memos {
         // A stable sort keeps equal digests in the request's order; of a run of them, the
         // later memo replaces the kept one as the next is dropped.
         memos.sort_by_key(|m| m.0);
@@ -71,15 +75,23 @@ impl Memos {
             let same = next.0 == kept.0;
             if same {
                 std::mem::swap(next, kept);
+                if next.1.as_ref().is_some_and(Memo::is_final) {
+                    finished -= 1;
+                }
             }
             same
         });
-        Memos(memos)
+        Memos(memos, finished)
     }
 
     /// How many memos there are.
     pub(crate) fn len(&self) -> usize {
         self.0.len()
+    }
+
+    /// How many memos are of finished steps (not `{"input": ...}`), as read.
+    pub(crate) fn finished(&self) -> usize {
+        self.1
     }
 
     /// Takes the memo of the step whose id hashes to `digest`.
@@ -113,13 +125,15 @@ impl<'de> serde::Deserialize<'de> for Memos {
                 mut map: A,
             ) -> Result<Memos, A::Error> {
                 let mut memos = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1024));
+                let mut finished = 0;
                 while let Some(HashedId(digest)) = map.next_key()? {
                     let memo: Memo = map.next_value()?;
                     if let Some(digest) = digest {
+                        finished += usize::from(memo.is_final());
                         memos.push((digest, Some(memo)));
                     }
                 }
-                Ok(Memos::sorted(memos))
+                Ok(Memos::sorted(memos, finished))
             }
         }
         deserializer.deserialize_map(MemosVisitor)
@@ -303,6 +317,7 @@ mod tests {
         );
         let mut memos: Memos = serde_json::from_str(&text).unwrap();
         assert_eq!(memos.len(), 2);
+        assert_eq!(memos.finished(), 2, "of a key given twice, one counts");
         let digest = |h: &str| parse_hashed(h).unwrap();
         assert_eq!(memos.take(&digest(&a)), Some(Memo::Data(json!(4))));
         assert_eq!(memos.take(&digest(&a)), None, "a memo is taken once");

@@ -7,6 +7,7 @@
 //! allowed), or report the steps as planned ops. Then the future is dropped.
 
 pub(crate) mod memo;
+pub(crate) mod replay;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -18,13 +19,15 @@ use std::task::{Context as TaskContext, Poll, Wake, Waker};
 use futures::FutureExt;
 use inngest_protocol::error::SerializedError;
 use inngest_protocol::op::{
-    InvokeFunctionOpts, Opcode, RunOpts, SleepOpts, WaitForEventOpts, PARALLEL_MODE_RACE,
+    AiGatewayOpts, GatewayOpts, InvokeFunctionOpts, Opcode, RunOpts, SleepOpts, WaitForEventOpts,
+    WaitForSignalOpts, PARALLEL_MODE_RACE,
 };
 use inngest_protocol::step_id::{parse_hashed, IdCounter, StepId};
 use serde_json::value::RawValue;
 
 use crate::error::Error;
 use crate::execution::memo::{Memo, Memos};
+use crate::middleware::RunHooks;
 
 /// An op as this SDK reports it, with its own serialized errors.
 pub(crate) type Op = inngest_protocol::op::Op<SerializedError>;
@@ -47,6 +50,45 @@ pub(crate) enum StepOpts {
     WaitForEvent(WaitForEventOpts),
     /// `InvokeFunction`.
     InvokeFunction(InvokeFunctionOpts),
+    /// `WaitForSignal`.
+    WaitForSignal(WaitForSignalOpts),
+    /// `Gateway` (`step.fetch`).
+    Gateway(GatewayOpts),
+    /// `AIGateway` (`step.ai.infer`).
+    AiGateway(AiGatewayOpts),
+}
+
+impl StepOpts {
+    /// The options as JSON (what middleware's `transform_step_input` sees).
+    pub(crate) fn to_value(&self) -> serde_json::Value {
+        match self {
+            StepOpts::Run(o) => serde_json::to_value(o),
+            StepOpts::Sleep(o) => serde_json::to_value(o),
+            StepOpts::WaitForEvent(o) => serde_json::to_value(o),
+            StepOpts::InvokeFunction(o) => serde_json::to_value(o),
+            StepOpts::WaitForSignal(o) => serde_json::to_value(o),
+            StepOpts::Gateway(o) => serde_json::to_value(o),
+            StepOpts::AiGateway(o) => serde_json::to_value(o),
+        }
+        // Plain structs of strings and JSON values: they always serialize.
+        .unwrap_or_default()
+    }
+
+    /// Options of the same kind as `self`, read from `value`.
+    pub(crate) fn same_kind_from(
+        &self,
+        value: serde_json::Value,
+    ) -> Result<StepOpts, serde_json::Error> {
+        Ok(match self {
+            StepOpts::Run(_) => StepOpts::Run(serde_json::from_value(value)?),
+            StepOpts::Sleep(_) => StepOpts::Sleep(serde_json::from_value(value)?),
+            StepOpts::WaitForEvent(_) => StepOpts::WaitForEvent(serde_json::from_value(value)?),
+            StepOpts::InvokeFunction(_) => StepOpts::InvokeFunction(serde_json::from_value(value)?),
+            StepOpts::WaitForSignal(_) => StepOpts::WaitForSignal(serde_json::from_value(value)?),
+            StepOpts::Gateway(_) => StepOpts::Gateway(serde_json::from_value(value)?),
+            StepOpts::AiGateway(_) => StepOpts::AiGateway(serde_json::from_value(value)?),
+        })
+    }
 }
 
 impl NewStep {
@@ -69,6 +111,9 @@ impl NewStep {
                 StepOpts::Sleep(o) => &mut o.parallel_mode,
                 StepOpts::WaitForEvent(o) => &mut o.parallel_mode,
                 StepOpts::InvokeFunction(o) => &mut o.parallel_mode,
+                StepOpts::WaitForSignal(o) => &mut o.parallel_mode,
+                StepOpts::Gateway(o) => &mut o.parallel_mode,
+                StepOpts::AiGateway(o) => &mut o.parallel_mode,
             };
             *mode = Some(PARALLEL_MODE_RACE.to_owned());
         }
@@ -77,6 +122,9 @@ impl NewStep {
             StepOpts::Sleep(o) => serde_json::to_value(o),
             StepOpts::WaitForEvent(o) => serde_json::to_value(o),
             StepOpts::InvokeFunction(o) => serde_json::to_value(o),
+            StepOpts::WaitForSignal(o) => serde_json::to_value(o),
+            StepOpts::Gateway(o) => serde_json::to_value(o),
+            StepOpts::AiGateway(o) => serde_json::to_value(o),
         };
         let mut op = self.op.clone();
         // Plain structs of strings and JSON values: they always serialize.
@@ -122,6 +170,16 @@ pub(crate) struct CallState {
     claimed_pos: Option<usize>,
     /// How many races the step being polled is inside.
     race_depth: u32,
+    /// The 0-based attempt of the call.
+    attempt: u32,
+    /// The call's middleware, when the function has any (handed to each step as it claims
+    /// its id).
+    hooks: Option<Arc<RunHooks>>,
+    /// How many finished memos no step has claimed yet.
+    unclaimed: usize,
+    /// Whether the call is still replaying memoized steps: until every memo is claimed or a
+    /// new step is found.
+    replaying: bool,
 }
 
 /// A step that ran in this call, as it is reported.
@@ -137,6 +195,11 @@ pub(crate) struct StepOutcome {
 pub(crate) struct Claim {
     pub id: StepId,
     pub memo: Option<Memo>,
+    /// This claim ended the replay of memoized steps (it took the last memo, or found a new
+    /// step): what follows is new work.
+    pub ended_replay: bool,
+    /// The call's middleware, when the function has any.
+    pub hooks: Option<Arc<RunHooks>>,
 }
 
 impl CallState {
@@ -161,7 +224,12 @@ impl CallState {
         last_attempt: bool,
     ) -> Self {
         let memo_count = steps.len();
+        let unclaimed = steps.finished();
         CallState {
+            unclaimed,
+            replaying: unclaimed > 0,
+            attempt: 0,
+            hooks: None,
             stack,
             stack_pos: None,
             claimed_pos: None,
@@ -185,6 +253,15 @@ impl CallState {
             Some(memo) if memo.is_final() => Some(memo),
             _ => None,
         };
+        let mut ended_replay = false;
+        if self.replaying {
+            if memo.is_some() {
+                self.unclaimed -= 1;
+            }
+            if memo.is_none() || self.unclaimed == 0 {
+                ended_replay = self.end_replay();
+            }
+        }
         // Only a race branch reads the stack position of what it claimed
         // (`enter_race_branch` forgets the positions claimed before it).
         if memo.is_some() && self.race_depth > 0 {
@@ -200,7 +277,30 @@ impl CallState {
             let pos = stack_pos.get(&id.digest).copied().unwrap_or(usize::MAX);
             self.claimed_pos = Some(self.claimed_pos.map_or(pos, |p| p.max(pos)));
         }
-        Claim { id, memo }
+        Claim {
+            id,
+            memo,
+            ended_replay,
+            hooks: self.hooks.clone(),
+        }
+    }
+
+    /// The call's middleware, for the steps to run through.
+    pub(crate) fn set_hooks(&mut self, hooks: Arc<RunHooks>) {
+        self.hooks = Some(hooks);
+    }
+
+    /// Whether the call is still replaying memoized steps.
+    pub(crate) fn is_replaying(&self) -> bool {
+        self.replaying
+    }
+
+    /// Ends the replay (new work begins); `true` if it was still on.
+    pub(crate) fn end_replay(&mut self) -> bool {
+        let was = std::mem::replace(&mut self.replaying, false);
+        // Claims run inside the executor's poll, on its thread.
+        replay::set(false);
+        was
     }
 
     /// Starts tracking which memos a race branch claims.
@@ -213,6 +313,17 @@ impl CallState {
     pub(crate) fn leave_race_branch(&mut self) -> Option<usize> {
         self.race_depth -= 1;
         self.claimed_pos.take()
+    }
+
+    /// The state of a call of this 0-based attempt.
+    pub(crate) fn with_attempt(mut self, attempt: u32) -> Self {
+        self.attempt = attempt;
+        self
+    }
+
+    /// The 0-based attempt of the call.
+    pub(crate) fn attempt(&self) -> u32 {
+        self.attempt
     }
 
     pub(crate) fn is_last_attempt(&self) -> bool {
@@ -321,6 +432,9 @@ where
     F: Future<Output = Result<Box<RawValue>, Error>> + Send,
 {
     let mut future = std::pin::pin!(AssertUnwindSafe(future).catch_unwind());
+    // Whether the function replays memoized steps, as the thread's flag tells it while it is
+    // polled (claims clear it the moment new work begins).
+    let mut replaying = lock(&state).is_replaying();
     std::future::poll_fn(|cx| {
         let flag = Arc::new(Flag {
             woken: AtomicBool::new(false),
@@ -330,7 +444,10 @@ where
         let mut inner_cx = TaskContext::from_waker(&waker);
         loop {
             flag.woken.store(false, Ordering::Release);
-            match future.as_mut().poll(&mut inner_cx) {
+            let outer = replay::set(replaying);
+            let polled = future.as_mut().poll(&mut inner_cx);
+            replaying = replay::set(outer);
+            match polled {
                 Poll::Ready(Ok(Ok(value))) => return Poll::Ready(CallOutcome::Completed(value)),
                 Poll::Ready(Ok(Err(error))) => return Poll::Ready(CallOutcome::Failed(error)),
                 Poll::Ready(Err(panic)) => {
@@ -375,8 +492,16 @@ where
     .await
 }
 
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
+/// A panic's payload as the SDK re-raises it once it knows where it came from (a middleware's
+/// hook, named in the message); reported as it is.
+#[derive(Debug)]
+pub(crate) struct PanicMessage(pub String);
+
+/// The message of a panic's payload.
+pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(PanicMessage(message)) = panic.downcast_ref::<PanicMessage>() {
+        message.clone()
+    } else if let Some(s) = panic.downcast_ref::<&str>() {
         (*s).to_owned()
     } else if let Some(s) = panic.downcast_ref::<String>() {
         s.clone()

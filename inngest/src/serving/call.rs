@@ -3,17 +3,21 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
+use http::request::Parts;
 use http::{Response, StatusCode};
 use inngest_protocol::call::{CallRequest, DISCOVERY_STEP_ID};
 use inngest_protocol::op::Opcode;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
+use tracing::Instrument;
 
 use crate::error::{Error, StepError};
 use crate::execution::memo::Memos;
 use crate::execution::{drive, CallOutcome, CallState, StepOutcome, Target};
 use crate::function::Call;
 use crate::serving::handler::Inner;
+use crate::serving::registry::Entry;
 use crate::serving::response::{self, Body};
 use crate::step::Step;
 
@@ -166,20 +170,40 @@ pub(crate) fn parse_call_memos(
     parse_call(body).map(|r| r.steps.by_hashed_id())
 }
 
-/// Answers a call request.
-pub(crate) async fn handle(inner: &Inner, query: CallQuery, body: &[u8]) -> Response<Body> {
+/// Answers a call request: through the function's middleware's `wrap_request`, when it has
+/// any.
+pub(crate) async fn handle(
+    inner: &Inner,
+    query: CallQuery,
+    parts: &Parts,
+    body: &Bytes,
+) -> Response<Body> {
+    let entry = match find(inner, &query) {
+        Ok(entry) => entry,
+        Err(res) => return res,
+    };
+    if entry.middleware.is_empty() {
+        return call(inner, entry, query, parts, body).await;
+    }
+    crate::serving::run::wrap_request(entry, parts, body, call(inner, entry, query, parts, body))
+        .await
+}
+
+/// The function a call request is for, or the answer that it names none.
+#[allow(clippy::result_large_err)]
+fn find<'a>(inner: &'a Inner, query: &CallQuery) -> Result<&'a Entry, Response<Body>> {
     let registry = &inner.registry;
-    let Some(fn_id) = query.fn_id else {
-        return response::error_message(
+    let Some(fn_id) = &query.fn_id else {
+        return Err(response::error_message(
             StatusCode::BAD_REQUEST,
             false,
             "BadRequest",
             "a call request needs the `fnId` query parameter",
-        );
+        ));
     };
-    let Some(entry) = registry.get(&fn_id) else {
+    let Some(entry) = registry.get(fn_id) else {
         let known = registry.composite_ids();
-        return response::error_message(
+        return Err(response::error_message(
             StatusCode::INTERNAL_SERVER_ERROR,
             false,
             "FunctionNotFound",
@@ -191,8 +215,20 @@ pub(crate) async fn handle(inner: &Inner, query: CallQuery, body: &[u8]) -> Resp
                     known.join(", ")
                 }
             ),
-        );
+        ));
     };
+    Ok(entry)
+}
+
+/// Answers a call request of `entry`'s function.
+async fn call(
+    inner: &Inner,
+    entry: &Entry,
+    query: CallQuery,
+    parts: &Parts,
+    body: &[u8],
+) -> Response<Body> {
+    let fn_id = &entry.composite_id;
     let mut request = match parse_call(body) {
         Ok(r) => r,
         Err(e) => {
@@ -218,6 +254,17 @@ pub(crate) async fn handle(inner: &Inner, query: CallQuery, body: &[u8]) -> Resp
         .step_id
         .or(request.ctx.step_id)
         .unwrap_or_else(|| DISCOVERY_STEP_ID.to_owned());
+    let span = tracing::info_span!(
+        "inngest.call",
+        function = %fn_id,
+        run_id = %request.ctx.run_id,
+        attempt = request.ctx.attempt,
+        step_id = %step_id,
+    );
+    #[cfg(feature = "opentelemetry")]
+    crate::otel::set_parent(&span, &parts.headers);
+    #[cfg(not(feature = "opentelemetry"))]
+    let _ = parts;
     let target = if step_id == DISCOVERY_STEP_ID {
         Target::Discovery {
             immediate: !request.ctx.disable_immediate_execution,
@@ -230,12 +277,14 @@ pub(crate) async fn handle(inner: &Inner, query: CallQuery, body: &[u8]) -> Resp
         .max_attempts
         .is_some_and(|max| request.ctx.attempt.saturating_add(1) >= max);
     let stack = request.ctx.stack.map(|s| s.stack).unwrap_or_default();
-    let state = Arc::new(Mutex::new(CallState::from_memos(
-        request.steps,
-        stack,
-        target,
-        last_attempt,
-    )));
+    // The first call of a run: nothing memoized, the first attempt, not a call for one step.
+    let run_start = request.steps.len() == 0
+        && request.ctx.attempt == 0
+        && matches!(target, Target::Discovery { .. });
+    let state = Arc::new(Mutex::new(
+        CallState::from_memos(request.steps, stack, target, last_attempt)
+            .with_attempt(request.ctx.attempt),
+    ));
     let events = if request.events.is_empty() {
         vec![request.event.clone()]
     } else {
@@ -244,13 +293,27 @@ pub(crate) async fn handle(inner: &Inner, query: CallQuery, body: &[u8]) -> Resp
     let call = Call {
         event: request.event,
         events,
-        step: Step::new(state.clone(), inner.step_env.clone()),
+        step: Step::new(state.clone(), inner.step_env.clone()).for_run(&request.ctx.run_id),
         run_id: request.ctx.run_id,
         attempt: request.ctx.attempt,
+        max_attempts: request.ctx.max_attempts,
+        hooks: None,
     };
-    let future = (entry.registration.runner)(call);
+    let future = if entry.middleware.is_empty() {
+        (entry.registration.runner)(call)
+    } else {
+        let stack = entry.middleware.clone();
+        let hooked = crate::serving::run::Hooked {
+            runner: entry.registration.runner,
+            stack,
+            function_id: fn_id.clone(),
+            state: state.clone(),
+            run_start,
+        };
+        Box::pin(hooked.run(call))
+    };
     let timeout = inner.config.call_timeout;
-    let mut driving = Box::pin(drive(future, state));
+    let mut driving = Box::pin(drive(future.instrument(span.clone()), state));
     let Ok(outcome) = tokio::time::timeout(timeout, driving.as_mut()).await else {
         // Dropping the abandoned call runs the function's destructors: one that panics must
         // not take the connection down before the answer is sent.
@@ -266,7 +329,7 @@ pub(crate) async fn handle(inner: &Inner, query: CallQuery, body: &[u8]) -> Resp
             ),
         );
     };
-    respond(outcome, last_attempt)
+    span.in_scope(|| respond(outcome, last_attempt))
 }
 
 fn respond(outcome: CallOutcome, last_attempt: bool) -> Response<Body> {

@@ -34,6 +34,8 @@ pub struct InngestService {
 pub(crate) struct Inner {
     pub config: Config,
     pub app_id: String,
+    /// The app's version, sent at sync (`appVersion`).
+    pub app_version: Option<String>,
     pub registry: Registry,
     pub client: reqwest::Client,
     /// What steps need from the app: its id and the event client.
@@ -55,6 +57,9 @@ pub(crate) trait Beside: Send + Sync + 'static {
     /// The routes as `Any` (the edge reads its own type back).
     #[cfg_attr(not(feature = "engine"), allow(dead_code))]
     fn as_any(&self) -> &dyn std::any::Any;
+    /// The server is shutting down: end the responses that never end on their own (the
+    /// engine's realtime streams), so that the connections can close.
+    fn shutdown(&self) {}
 }
 
 impl Inner {
@@ -214,7 +219,7 @@ impl InngestService {
                 Ok(q) if q.probe.as_deref() == Some("trust") => {
                     response::json(StatusCode::OK, &serde_json::json!({}))
                 }
-                Ok(q) => call::handle(inner, q, &body).await,
+                Ok(q) => call::handle(inner, q, &parts, &body).await,
                 Err(message) => {
                     response::error_message(StatusCode::BAD_REQUEST, false, "BadRequest", message)
                 }

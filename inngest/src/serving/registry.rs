@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use crate::error::Error;
 use crate::function::{Definition, Kind, Options, Registration, Trigger};
+use crate::middleware::{FunctionInfo, Stack};
 use inngest_protocol::call::DISCOVERY_STEP_ID;
 use inngest_protocol::event::{FUNCTION_CANCELLED_EVENT, FUNCTION_FAILED_EVENT};
 use inngest_protocol::register::{
@@ -24,6 +25,8 @@ pub(crate) struct Entry {
     pub triggers: Vec<TriggerConfig>,
     /// What was declared and how to run it.
     pub registration: Registration,
+    /// The app's middleware, then the function's own.
+    pub middleware: Stack,
 }
 
 /// The served functions, sorted by composite id.
@@ -43,8 +46,31 @@ impl Registry {
     }
 
     /// Builds the registry, refusing duplicate ids and orphaned or doubled failure handlers.
-    pub(crate) fn build(app_id: &str, registrations: &[Registration]) -> Result<Registry, Error> {
+    /// Each function gets the app's middleware, then its own (built once, here).
+    pub(crate) fn build(
+        app_id: &str,
+        registrations: &[Registration],
+        middleware: &Stack,
+    ) -> Result<Registry, Error> {
         let mut entries: Vec<Entry> = registrations.iter().map(|r| entry(app_id, *r)).collect();
+        for e in &mut entries {
+            let own = Stack::new(
+                e.registration
+                    .definition
+                    .middleware
+                    .iter()
+                    .map(|factory| factory.make())
+                    .collect(),
+            );
+            if !own.is_empty() {
+                let function = FunctionInfo {
+                    id: e.composite_id.clone(),
+                    name: e.name.clone(),
+                };
+                own.on_register(app_id, Some(&function))?;
+            }
+            e.middleware = middleware.then_stack(&own);
+        }
         entries.sort_by(|a, b| a.composite_id.cmp(&b.composite_id));
         let mut problems = Vec::new();
         for pair in entries.windows(2) {
@@ -145,6 +171,7 @@ impl Registry {
                 function_config(
                     e.composite_id.clone(),
                     e.name.clone(),
+                    e.registration.definition.description,
                     e.triggers.clone(),
                     [(FUNCTION_STEP_ID.to_owned(), step)].into_iter().collect(),
                     &e.registration.definition.options,
@@ -158,6 +185,7 @@ impl Registry {
 fn function_config(
     id: String,
     name: String,
+    description: Option<&str>,
     triggers: Vec<TriggerConfig>,
     steps: BTreeMap<String, StepConfig>,
     options: &Options,
@@ -166,6 +194,7 @@ fn function_config(
     FunctionConfig {
         id,
         name,
+        description: owned(description),
         triggers,
         steps,
         retries: None,
@@ -233,6 +262,7 @@ fn entry(app_id: &str, registration: Registration) -> Entry {
             name: def.name.unwrap_or(def.id).to_owned(),
             triggers: def.triggers.iter().map(trigger).collect(),
             registration,
+            middleware: Stack::default(),
         },
         Kind::FailureHandler { target } => companion(
             app_id,
@@ -271,6 +301,7 @@ fn companion(
             jitter: None,
         }],
         registration,
+        middleware: Stack::default(),
     }
 }
 

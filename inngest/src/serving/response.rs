@@ -4,7 +4,6 @@
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{Response, StatusCode};
-use http_body_util::Full;
 use inngest_protocol::headers;
 use serde::Serialize;
 use serde_json::value::RawValue;
@@ -23,8 +22,7 @@ const RETRY_AFTER: HeaderName = HeaderName::from_static(headers::RETRY_AFTER);
 /// `X-Inngest-Req-Version`: the request version this SDK speaks (`call::REQUEST_VERSION`).
 const REQ_VERSION_VALUE: &str = "2";
 
-/// The body type of every response.
-pub(crate) type Body = Full<Bytes>;
+pub(crate) use super::body::Body;
 
 /// A JSON response with the SDK headers.
 pub(crate) fn json<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Response<Body> {
@@ -46,7 +44,7 @@ pub(crate) fn json_text(status: StatusCode, text: Box<RawValue>) -> Response<Bod
 
 /// A JSON body with the SDK headers.
 fn with_headers(status: StatusCode, bytes: Bytes) -> Response<Body> {
-    let mut res = Response::new(Full::new(bytes));
+    let mut res = Response::new(Body::whole(bytes));
     *res.status_mut() = status;
     let h = res.headers_mut();
     h.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
@@ -63,7 +61,7 @@ fn with_headers(status: StatusCode, bytes: Bytes) -> Response<Body> {
 
 /// `401 {"message":"Unauthorized"}` with no SDK header: tells nothing about the app.
 pub(crate) fn unauthorized() -> Response<Body> {
-    let mut res = Response::new(Full::new(Bytes::from_static(
+    let mut res = Response::new(Body::whole(Bytes::from_static(
         br#"{"message":"Unauthorized"}"#,
     )));
     *res.status_mut() = StatusCode::UNAUTHORIZED;
@@ -123,7 +121,7 @@ pub(crate) async fn sign(res: Response<Body>, key: &crate::config::Secret) -> Re
     if let Ok(value) = HeaderValue::from_str(&header) {
         parts.headers.insert(X_INNGEST_SIGNATURE, value);
     }
-    Response::from_parts(parts, Full::new(bytes))
+    Response::from_parts(parts, Body::whole(bytes))
 }
 
 #[cfg(test)]

@@ -60,7 +60,7 @@ pub(crate) async fn handle(
         sdk: SDK_NAME.to_owned(),
         framework: Some(FRAMEWORK.to_owned()),
         app_name: app_id.to_owned(),
-        app_version: None,
+        app_version: inner.app_version.clone(),
         capabilities: None,
         functions: registry.configs(&url),
     };
@@ -130,6 +130,7 @@ async fn register(
 fn in_band(inner: &Inner, url: String) -> Response<Body> {
     let body = InBandSync {
         app_id: inner.app_id.clone(),
+        app_version: inner.app_version.clone(),
         capabilities: capabilities(),
         env: inner.config.env.clone(),
         framework: FRAMEWORK.to_owned(),

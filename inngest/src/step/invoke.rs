@@ -11,7 +11,8 @@ use serde::Serialize;
 use super::{decode, Step};
 use crate::error::{Error, NonRetriableError, StepError};
 use crate::execution::memo::Memo;
-use crate::execution::{NewStep, StepOpts};
+use crate::execution::{Claim, NewStep, StepOpts};
+use crate::middleware::StepKind;
 use crate::timestr;
 
 /// A function a step can invoke: every function declared with `#[inngest::function]` (through
@@ -96,21 +97,47 @@ impl Step {
         data: impl Serialize,
         timeout: Option<Duration>,
     ) -> Result<T, Error> {
-        let claim = self.claim(id);
-        match claim.memo {
-            Some(Memo::Data(value)) => return decode(value, &claim.id),
-            Some(Memo::Error(error)) => return Err(StepError::from_memo(&error).into()),
-            Some(Memo::Raw(_)) => {
-                return Err(StepError {
-                    name: "InvokeCancelled".to_owned(),
-                    message: format!("the invoked function `{function_id}` was cancelled"),
-                    stack: None,
-                    cause: None,
-                }
-                .into())
+        let mut claim = self.claim(id);
+        // What the memo means: the child's output, or its error (a memo of another shape
+        // means it was cancelled).
+        let memo = claim.memo.take().map(|memo| match memo {
+            Memo::Data(value) => Ok(value),
+            Memo::Error(error) => Err(StepError::from_memo(&error, &claim.id.user).into()),
+            Memo::Raw(_) => Err(StepError {
+                name: "InvokeCancelled".to_owned(),
+                message: format!("the invoked function `{function_id}` was cancelled"),
+                stack: None,
+                cause: None,
+                step_id: Some(claim.id.user.clone()),
             }
-            Some(Memo::Input(_)) | None => {}
-        }
+            .into()),
+            Memo::Input(_) => unreachable!("unfinished steps are not claimed as memos"),
+        });
+        let new = || invoke_op(id, &claim, function_id, data, timeout);
+        let value = match &self.hooks {
+            Some(hooks) => {
+                let kind = StepKind::Invoke;
+                self.through_hooks(hooks, &claim.id, claim.ended_replay, kind, memo, new)
+                    .await?
+            }
+            None => match memo {
+                Some(result) => result?,
+                None => self.suspend(new()?).await,
+            },
+        };
+        decode(value, &claim.id)
+    }
+}
+
+/// The op of a new invoke.
+fn invoke_op(
+    id: &str,
+    claim: &Claim,
+    function_id: &str,
+    data: impl Serialize,
+    timeout: Option<Duration>,
+) -> Result<Box<NewStep>, Error> {
+    {
         let data = serde_json::to_value(data).map_err(|e| {
             NonRetriableError::new(format!(
                 "step `{id}`: the invoke data does not serialize: {e}"
@@ -125,11 +152,10 @@ impl Step {
             timeout: timeout.map(timestr::format),
             parallel_mode: None,
         };
-        let step = NewStep::new(
+        Ok(NewStep::new(
             Opcode::InvokeFunction,
             &claim.id,
             StepOpts::InvokeFunction(opts),
-        );
-        self.suspend(step).await
+        ))
     }
 }

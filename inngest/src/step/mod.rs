@@ -5,9 +5,14 @@
 //! function: its future stays pending (it never resolves with an "interrupted" error), the
 //! SDK reports it to Inngest, and Inngest calls again when it is done.
 
+pub mod ai;
+mod fetch;
+mod hooks;
 mod invoke;
 mod race;
+mod realtime;
 mod send;
+mod signal;
 mod sleep;
 mod wait;
 
@@ -20,15 +25,21 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use tracing::Instrument;
+
 use crate::client::Client;
 use crate::error::{Error, NonRetriableError, StepError};
 use crate::execution::memo::Memo;
 use crate::execution::{lock, CallState, Claim, NewStep, Op, StepOpts, StepOutcome};
+use crate::middleware::{RunHooks, StepKind};
 use inngest_protocol::op::{Opcode, RunOpts};
 use inngest_protocol::step_id::StepId;
 
+pub use ai::{Ai, Model};
+pub use fetch::{FetchRequest, FetchResponse};
 pub use invoke::{Invocable, Invoke};
 pub use race::Either;
+pub use signal::{OnConflict, Signal};
 pub use sleep::{SleepFor, SleepUntil};
 pub use wait::WaitForEvent;
 
@@ -49,6 +60,12 @@ pub(crate) struct StepEnv {
 pub struct Step {
     state: Arc<Mutex<CallState>>,
     env: Arc<StepEnv>,
+    /// The call's middleware, when the function has any.
+    hooks: Option<Arc<RunHooks>>,
+    /// The run this call is for.
+    run_id: Arc<str>,
+    /// The name shown for the steps made through this value ([`Step::named`]).
+    display_name: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for Step {
@@ -59,7 +76,52 @@ impl std::fmt::Debug for Step {
 
 impl Step {
     pub(crate) fn new(state: Arc<Mutex<CallState>>, env: Arc<StepEnv>) -> Self {
-        Step { state, env }
+        Step {
+            state,
+            env,
+            hooks: None,
+            run_id: Arc::from(""),
+            display_name: None,
+        }
+    }
+
+    /// The step tools of a call whose function has middleware.
+    pub(crate) fn with_hooks(mut self, hooks: Arc<RunHooks>) -> Self {
+        self.hooks = Some(hooks);
+        self
+    }
+
+    /// The step tools of a call of the run `run_id`.
+    pub(crate) fn for_run(mut self, run_id: &str) -> Self {
+        self.run_id = Arc::from(run_id);
+        self
+    }
+
+    /// The step tools with a display name for the step made next: Inngest shows the step
+    /// under `name` while its id stays what memoizes it (the official SDKs'
+    /// `{ id, name }`).
+    ///
+    /// ```no_run
+    /// # async fn f(ctx: inngest::Context) -> Result<(), inngest::Error> {
+    /// let user: String = ctx
+    ///     .step
+    ///     .named("Load the user")
+    ///     .run("load-user", || async { Ok("ann".to_owned()) })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn named(&self, name: impl Into<String>) -> Step {
+        Step {
+            display_name: Some(Arc::from(name.into())),
+            ..self.clone()
+        }
+    }
+
+    /// Shows `step` under the display name, if one was given.
+    fn display(&self, step: &mut NewStep) {
+        if let Some(name) = &self.display_name {
+            step.op.display_name = name.to_string();
+        }
     }
 
     /// Runs `f` as a durable step named `id`, at most once per run: its JSON result is
@@ -71,55 +133,49 @@ impl Step {
     /// [`RetryAfterError`](crate::RetryAfterError) sets when it is retried.
     ///
     /// Using the same `id` again in one run (in a loop) is fine: repeats are counted.
+    #[inline]
     pub fn run<T, F, Fut>(&self, id: &str, f: F) -> impl Future<Output = Result<T, Error>>
     where
         T: Serialize + DeserializeOwned,
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, Error>>,
+        F: FnOnce() -> Fut + Send,
+        Fut: Future<Output = Result<T, Error>> + Send,
     {
-        self.run_kind(id, "step.run", None, f)
+        self.run_kind(id, RunSpec::plain(StepKind::Run), f)
     }
 
-    /// A run step with a type tag for the UI (`step.run`, `step.sendEvent`) and, optionally,
-    /// the deprecated `name` field set to something other than the id.
+    /// A run-like step of `spec`'s kind (its type tag for the UI: `step.run`,
+    /// `step.sendEvent`, ...), named for display if [`Step::named`] was used.
+    #[inline]
     fn run_kind<T, F, Fut>(
         &self,
         id: &str,
-        kind: &'static str,
-        name: Option<&'static str>,
+        mut spec: RunSpec,
         f: F,
     ) -> impl Future<Output = Result<T, Error>>
     where
         T: Serialize + DeserializeOwned,
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = Result<T, Error>>,
+        F: FnOnce() -> Fut + Send,
+        Fut: Future<Output = Result<T, Error>> + Send,
     {
         let state = self.state.clone();
         let id = id.to_owned();
+        if let Some(name) = &self.display_name {
+            spec.more_mut().display_name = Some(name.clone());
+        }
         async move {
             // Ids are claimed on first poll, like every step kind, so a race can tell which
             // branch used which memo.
-            let claim = lock(&state).claim(id);
+            let mut claim = lock(&state).claim(id);
+            if let Some(hooks) = claim.hooks.take() {
+                // Out of line and boxed: the plain path stays as small as it was.
+                return hooks::run_boxed(state, hooks, claim, spec, f).await;
+            }
             if let Some(memo) = claim.memo {
                 return replay_data(memo, &claim.id);
             }
-            let opts = RunOpts {
-                kind: Some(kind.to_owned()),
-                ..RunOpts::default()
-            };
-            let mut step = NewStep::new(Opcode::StepPlanned, &claim.id, StepOpts::Run(opts));
-            if let Some(name) = name {
-                step.op.name = name.to_owned();
-            }
-            Gate {
-                state: &state,
-                step: &step,
-            }
-            .await;
-            let result = f().await;
-            let outcome = ran(&state, step.to_op(false), result);
-            lock(&state).finish(outcome);
-            std::future::pending().await
+            // New work, at most once per call: kept out of line, so that the future of every
+            // step (most of them replayed) stays small.
+            Box::pin(run_new(&state, &claim.id, spec, f)).await
         }
     }
 
@@ -129,7 +185,8 @@ impl Step {
     }
 
     /// Reports `step` and stays suspended: Inngest does the step and resumes with a memo.
-    async fn suspend<T>(&self, step: Box<NewStep>) -> T {
+    async fn suspend<T>(&self, mut step: Box<NewStep>) -> T {
+        self.display(&mut step);
         Gate {
             state: &self.state,
             step: &step,
@@ -139,17 +196,41 @@ impl Step {
     }
 }
 
+/// A new run-like step: reported until the executor lets it run, then run (in its span)
+/// and its outcome recorded; it then stays pending (the call ends).
+async fn run_new<T, F, Fut>(
+    state: &Mutex<CallState>,
+    id: &StepId,
+    spec: RunSpec,
+    f: F,
+) -> Result<T, Error>
+where
+    T: Serialize,
+    F: FnOnce() -> Fut,
+    Fut: Future<Output = Result<T, Error>>,
+{
+    let kind = spec.kind;
+    let step = run_step(id, spec);
+    Gate { state, step: &step }.await;
+    let attempt = lock(state).attempt();
+    let result = f().instrument(step_span(id, kind, attempt)).await;
+    let outcome = ran(state, step.to_op(false), to_json(result, id));
+    lock(state).finish(outcome);
+    std::future::pending().await
+}
+
 /// A memoized result of a run step: `{"data": v}` or a raw legacy value.
 fn replay_data<T: DeserializeOwned>(memo: Memo, id: &StepId) -> Result<T, Error> {
     match memo {
         Memo::Data(value) | Memo::Raw(value) => decode(value, id),
-        Memo::Error(error) => Err(StepError::from_memo(&error).into()),
+        Memo::Error(error) => Err(StepError::from_memo(&error, &id.user).into()),
         Memo::Input(_) => unreachable!("unfinished steps are not claimed as memos"),
     }
 }
 
 /// Deserializes a memoized value, saying which step and which type when it no longer fits
 /// (the function's code changed since the step ran).
+#[inline]
 fn decode<T: DeserializeOwned>(value: Value, id: &StepId) -> Result<T, Error> {
     serde_json::from_value(value).map_err(|e| {
         NonRetriableError::new(format!(
@@ -161,22 +242,107 @@ fn decode<T: DeserializeOwned>(value: Value, id: &StepId) -> Result<T, Error> {
     })
 }
 
-/// The op reporting a step that ran: `StepRun`, or `StepError` while attempts remain, or
-/// `StepFailed` on the last attempt or for an error that must not be retried.
-fn ran<T: Serialize>(
-    state: &Mutex<CallState>,
-    mut op: Op,
-    result: Result<T, Error>,
-) -> StepOutcome {
-    let result = result.and_then(|value| {
+/// What a run-like step reports besides its id: its kind, the deprecated `name` field when
+/// it differs from the id, and (rarely, so boxed) a signal and a display name.
+pub(super) struct RunSpec {
+    kind: StepKind,
+    name: Option<&'static str>,
+    more: Option<Box<RunMore>>,
+}
+
+/// The rarer parts of a [`RunSpec`].
+#[derive(Default)]
+struct RunMore {
+    signal: Option<String>,
+    display_name: Option<Arc<str>>,
+}
+
+impl RunSpec {
+    /// A step of `kind`, nothing more.
+    fn plain(kind: StepKind) -> RunSpec {
+        RunSpec {
+            kind,
+            name: None,
+            more: None,
+        }
+    }
+
+    /// A step of `kind` reported with the legacy `name` field.
+    fn named(kind: StepKind, name: &'static str) -> RunSpec {
+        RunSpec {
+            name: Some(name),
+            ..RunSpec::plain(kind)
+        }
+    }
+
+    /// With the signal it sends (`step.sendSignal`).
+    fn with_signal(mut self, signal: &str) -> RunSpec {
+        self.more_mut().signal = Some(signal.to_owned());
+        self
+    }
+
+    fn more_mut(&mut self) -> &mut RunMore {
+        self.more.get_or_insert_with(Box::default)
+    }
+
+    /// The kind, for middleware and spans.
+    pub(super) fn kind(&self) -> StepKind {
+        self.kind
+    }
+}
+
+/// The op of a new run-like step, reported as `StepPlanned`.
+fn run_step(id: &StepId, spec: RunSpec) -> Box<NewStep> {
+    let kind = match spec.kind {
+        StepKind::SendEvent => "step.sendEvent",
+        StepKind::SendSignal => "step.sendSignal",
+        StepKind::AiWrap => "step.ai.wrap",
+        StepKind::RealtimePublish => "step.realtime.publish",
+        _ => "step.run",
+    };
+    let more = spec.more.map(|more| *more).unwrap_or_default();
+    let opts = RunOpts {
+        kind: Some(kind.to_owned()),
+        signal: more.signal,
+        ..RunOpts::default()
+    };
+    let mut step = NewStep::new(Opcode::StepPlanned, id, StepOpts::Run(opts));
+    if let Some(name) = spec.name {
+        step.op.name = name.to_owned();
+    }
+    if let Some(name) = more.display_name {
+        step.op.display_name = name.to_string();
+    }
+    step
+}
+
+/// The span of a step's code as it runs: a child of the call's span.
+fn step_span(id: &StepId, kind: StepKind, attempt: u32) -> tracing::Span {
+    tracing::info_span!("inngest.step", id = %id.user, kind = %kind, attempt)
+}
+
+/// A step's result as JSON.
+fn to_json<T: Serialize>(result: Result<T, Error>, id: &StepId) -> Result<Value, Error> {
+    result.and_then(|value| {
         serde_json::to_value(value).map_err(|e| {
             NonRetriableError::new(format!(
                 "the result of step `{}` does not serialize to JSON: {e}",
-                op.userland.as_ref().map_or("", |u| u.id.as_str())
+                id.user
             ))
             .into()
         })
-    });
+    })
+}
+
+/// Whether a step's failure is its last: the call's last attempt, or an error that must not
+/// be retried.
+fn is_final(state: &Mutex<CallState>, error: &Error) -> bool {
+    !error.is_retriable() || lock(state).is_last_attempt()
+}
+
+/// The op reporting a step that ran: `StepRun`, or `StepError` while attempts remain, or
+/// `StepFailed` on the last attempt or for an error that must not be retried.
+fn ran(state: &Mutex<CallState>, mut op: Op, result: Result<Value, Error>) -> StepOutcome {
     match result {
         Ok(data) => {
             op.op = Opcode::StepRun;
@@ -184,8 +350,7 @@ fn ran<T: Serialize>(
             StepOutcome { op, error: None }
         }
         Err(error) => {
-            let last = lock(state).is_last_attempt();
-            op.op = if !error.is_retriable() || last {
+            op.op = if is_final(state, &error) {
                 Opcode::StepFailed
             } else {
                 Opcode::StepError

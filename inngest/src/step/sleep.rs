@@ -8,8 +8,10 @@ use inngest_protocol::time::rfc3339;
 
 use super::Step;
 use crate::error::{Error, NonRetriableError};
-use crate::execution::{NewStep, StepOpts};
+use crate::execution::{Claim, NewStep, StepOpts};
+use crate::middleware::StepKind;
 use crate::timestr::{self, MAX_SLEEP};
+use serde_json::Value;
 
 /// How long to sleep: a [`Duration`] or a time string such as `"30s"`, `"2h45m"`, `"1d"`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,42 +64,64 @@ impl Step {
     /// ```
     pub async fn sleep(&self, id: &str, duration: impl Into<SleepFor>) -> Result<(), Error> {
         let claim = self.claim(id);
-        if claim.memo.is_some() {
-            return Ok(());
+        let new = || {
+            let duration = duration.into().0.map_err(|e| {
+                NonRetriableError::new(format!("step `{id}`: cannot sleep for {e}"))
+            })?;
+            if duration > MAX_SLEEP {
+                return Err(NonRetriableError::new(format!(
+                    "step `{id}`: cannot sleep for {}; Inngest sleeps at most 366 days",
+                    timestr::format(duration)
+                ))
+                .into());
+            }
+            Ok(sleep_op(&claim.id, timestr::format(duration)))
+        };
+        self.sleep_step(&claim, new).await
+    }
+
+    /// A sleep: over once it has a memo.
+    async fn sleep_step(
+        &self,
+        claim: &Claim,
+        new: impl FnOnce() -> Result<Box<NewStep>, Error>,
+    ) -> Result<(), Error> {
+        let memo = claim.memo.as_ref().map(|_| Ok(Value::Null));
+        match &self.hooks {
+            Some(hooks) => self
+                .through_hooks(
+                    hooks,
+                    &claim.id,
+                    claim.ended_replay,
+                    StepKind::Sleep,
+                    memo,
+                    new,
+                )
+                .await
+                .map(drop),
+            None if memo.is_some() => Ok(()),
+            None => self.suspend(new()?).await,
         }
-        let duration = duration
-            .into()
-            .0
-            .map_err(|e| NonRetriableError::new(format!("step `{id}`: cannot sleep for {e}")))?;
-        if duration > MAX_SLEEP {
-            return Err(NonRetriableError::new(format!(
-                "step `{id}`: cannot sleep for {}; Inngest sleeps at most 366 days",
-                timestr::format(duration)
-            ))
-            .into());
-        }
-        self.suspend(sleep_op(&claim.id, timestr::format(duration)))
-            .await
     }
 
     /// Sleeps until `time` (a past time resumes at once; at most 366 days ahead).
     pub async fn sleep_until(&self, id: &str, time: impl Into<SleepUntil>) -> Result<(), Error> {
         let claim = self.claim(id);
-        if claim.memo.is_some() {
-            return Ok(());
-        }
-        let time = time.into().0;
-        if time
-            .duration_since(SystemTime::now())
-            .is_ok_and(|ahead| ahead > MAX_SLEEP)
-        {
-            return Err(NonRetriableError::new(format!(
-                "step `{id}`: cannot sleep until {}; Inngest sleeps at most 366 days",
-                rfc3339(time)
-            ))
-            .into());
-        }
-        self.suspend(sleep_op(&claim.id, rfc3339(time))).await
+        let new = || {
+            let time = time.into().0;
+            if time
+                .duration_since(SystemTime::now())
+                .is_ok_and(|ahead| ahead > MAX_SLEEP)
+            {
+                return Err(NonRetriableError::new(format!(
+                    "step `{id}`: cannot sleep until {}; Inngest sleeps at most 366 days",
+                    rfc3339(time)
+                ))
+                .into());
+            }
+            Ok(sleep_op(&claim.id, rfc3339(time)))
+        };
+        self.sleep_step(&claim, new).await
     }
 }
 

@@ -11,7 +11,8 @@ use serde_json::Value;
 use super::{decode, Step};
 use crate::error::{Error, NonRetriableError, StepError};
 use crate::execution::memo::Memo;
-use crate::execution::{NewStep, StepOpts};
+use crate::execution::{Claim, NewStep, StepOpts};
+use crate::middleware::StepKind;
 use crate::timestr::{self, MAX_SLEEP};
 
 /// What to wait for.
@@ -65,15 +66,33 @@ impl Step {
         id: &str,
         wait: WaitForEvent,
     ) -> Result<Option<Event<E>>, Error> {
-        let claim = self.claim(id);
-        match claim.memo {
-            Some(Memo::Raw(Value::Null)) | Some(Memo::Data(Value::Null)) => return Ok(None),
-            Some(Memo::Raw(event)) | Some(Memo::Data(event)) => {
-                return decode(event, &claim.id).map(Some)
+        let mut claim = self.claim(id);
+        // What the memo means: the event (`null` on timeout), or an error.
+        let memo = claim.memo.take().map(|memo| match memo {
+            Memo::Raw(event) | Memo::Data(event) => Ok(event),
+            Memo::Error(error) => Err(StepError::from_memo(&error, &claim.id.user).into()),
+            Memo::Input(_) => unreachable!("unfinished steps are not claimed as memos"),
+        });
+        let new = || self.wait_op(id, &claim, wait);
+        let event = match &self.hooks {
+            Some(hooks) => {
+                let kind = StepKind::WaitForEvent;
+                self.through_hooks(hooks, &claim.id, claim.ended_replay, kind, memo, new)
+                    .await?
             }
-            Some(Memo::Error(error)) => return Err(StepError::from_memo(&error).into()),
-            Some(Memo::Input(_)) | None => {}
+            None => match memo {
+                Some(result) => result?,
+                None => self.suspend(new()?).await,
+            },
+        };
+        match event {
+            Value::Null => Ok(None),
+            event => decode(event, &claim.id).map(Some),
         }
+    }
+
+    /// The op of a new wait.
+    fn wait_op(&self, id: &str, claim: &Claim, wait: WaitForEvent) -> Result<Box<NewStep>, Error> {
         if wait.event.trim().is_empty() {
             return Err(NonRetriableError::new(format!(
                 "step `{id}`: wait for which event? The name is empty"
@@ -99,6 +118,6 @@ impl Step {
             StepOpts::WaitForEvent(opts),
         );
         step.op.name = wait.event;
-        self.suspend(step).await
+        Ok(step)
     }
 }

@@ -248,6 +248,47 @@ const flowSingleton = inngest.createFunction(
   },
 );
 
+// Twins of the step toolkit the engine speaks (tests/toolkit.rs): signals, step.fetch and
+// step.ai.infer, each run by the engine.
+const peerSignal = inngest.createFunction(
+  { id: "peer-signal", retries: 0, triggers: [{ event: "test/peer-signal" }] },
+  async ({ step, runId }) => {
+    const got = await step.waitForSignal("wait-for-signal", {
+      signal: `peer-signal-${runId}`,
+      timeout: "1h",
+      onConflict: "replace",
+    });
+    return got ? `got ${got.data.value}` : "timed out";
+  },
+);
+
+const peerFetch = inngest.createFunction(
+  { id: "peer-fetch", retries: 1, triggers: [{ event: "test/peer-fetch" }] },
+  async ({ event, step }) => {
+    const res = await step.fetch(event.data.url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ n: 1 }),
+    });
+    return { status: res.status, body: await res.json() };
+  },
+);
+
+const peerAi = inngest.createFunction(
+  { id: "peer-ai", retries: 1, triggers: [{ event: "test/peer-ai" }] },
+  async ({ event, step }) => {
+    const answer = await step.ai.infer("ask", {
+      model: step.ai.models.openai({
+        model: event.data.model,
+        baseUrl: event.data.base_url,
+        apiKey: "sk-peer",
+      }),
+      body: { messages: [{ role: "user", content: "hi" }] },
+    });
+    return answer.choices[0].message.content;
+  },
+);
+
 const handler = serve({
   client: inngest,
   functions: [
@@ -276,6 +317,9 @@ const handler = serve({
     flowRateLimit,
     flowIdempotency,
     flowSingleton,
+    peerSignal,
+    peerFetch,
+    peerAi,
   ],
 });
 

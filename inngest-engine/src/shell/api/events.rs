@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::reply::{data, error, json_response};
 use super::Req;
-use crate::core::{EventError, EventRecord};
+use crate::core::{EventError, EventRecord, TraceContext};
 use crate::shell::engine::{Engine, EngineError};
 
 /// At most this many events are listed at once (`GET /v1/events?limit=`), as the server.
@@ -34,7 +34,24 @@ pub(crate) fn send(engine: &Engine, req: &Req<'_>, _key: &str) -> Response<Full<
         Err(e) => return refused(Vec::new(), format!("invalid JSON: {e}")),
     };
     let seed = req.header(inngest_protocol::headers::X_INNGEST_EVENT_ID_SEED);
-    match engine.send_seeded(events, seed) {
+    // The sender's trace context, passed on to the runs the events start.
+    let trace = req.header("traceparent").map(|traceparent| TraceContext {
+        traceparent: traceparent.to_owned(),
+        tracestate: req.header("tracestate").map(str::to_owned),
+    });
+    let sent = engine.send_seeded(events, seed, trace);
+    if let Some(failure) = engine.store_failure() {
+        // Not stored, so not acknowledged.
+        return json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &SendEventsResponse {
+                ids: Vec::new(),
+                status: 500,
+                error: Some(failure),
+            },
+        );
+    }
+    match sent {
         (ids, None) => accepted(ids),
         (ids, Some(e)) => refused(ids, EngineError::Event(e)),
     }

@@ -7,6 +7,9 @@
 //!   /v1/cancellations`, and the core API of `use_api`: `GET /v0/runs/{id}/actions|batch`
 //! - [`apps`]: `POST /fn/register`, `DELETE /fn/remove`, `GET /dev`, `GET /health`
 //! - [`graphql`]: `POST /v0/gql`, the dev server's run and event queries
+//! - [`signals`]: `POST /v1/signals`
+//! - [`realtime`]: `POST /v1/realtime/publish`, `POST /v1/realtime/token`, `GET
+//!   /v1/realtime/sse`
 //! - [`ui`]: the page of runs at `/`
 //!
 //! With a signing key, the dev server's routes require it (`Authorization: Bearer`, the key
@@ -17,8 +20,10 @@ mod apps;
 mod auth;
 mod events;
 mod graphql;
+mod realtime;
 mod reply;
 mod runs;
+mod signals;
 mod ui;
 
 use std::convert::Infallible;
@@ -40,6 +45,9 @@ const BODY_LIMIT: usize = 8 * 1024 * 1024;
 const BODY_TIMEOUT: Duration = Duration::from_secs(30);
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// The body of the API's responses: whole, or streamed (`GET /v1/realtime/sse`).
+pub type ApiBody = http_body_util::combinators::UnsyncBoxBody<Bytes, Infallible>;
 
 /// The engine's HTTP API as a `tower::Service`.
 #[derive(Clone)]
@@ -74,6 +82,14 @@ impl Req<'_> {
             .map(|(_, v)| v.into_owned())
     }
 
+    /// Every value of a repeated query parameter (decoded).
+    pub fn params(&self, name: &str) -> Vec<String> {
+        url::form_urlencoded::parse(self.query.unwrap_or_default().as_bytes())
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.into_owned())
+            .collect()
+    }
+
     /// A header's value.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
@@ -104,7 +120,7 @@ impl EngineService {
     }
 
     /// Answers one request.
-    pub async fn handle<B>(&self, req: Request<B>) -> Response<Full<Bytes>>
+    pub async fn handle<B>(&self, req: Request<B>) -> Response<ApiBody>
     where
         B: http_body::Body,
         B::Error: Into<BoxError>,
@@ -112,7 +128,7 @@ impl EngineService {
         let (parts, body) = req.into_parts();
         let body = match read(&parts, body).await {
             Ok(body) => body,
-            Err(res) => return res,
+            Err(res) => return res.map(BodyExt::boxed_unsync),
         };
         let req = Req {
             method: &parts.method,
@@ -122,9 +138,12 @@ impl EngineService {
             body: &body,
         };
         if let Some(refused) = auth::check(&self.engine, &req) {
-            return refused;
+            return refused.map(BodyExt::boxed_unsync);
         }
-        let mut res = self.route(&req).await;
+        let mut res = match (req.method, req.path) {
+            (&Method::GET, "/v1/realtime/sse") => realtime::sse(&self.engine, &req),
+            _ => self.route(&req).await.map(BodyExt::boxed_unsync),
+        };
         res.headers_mut().insert(
             "x-inngest-server-kind",
             http::HeaderValue::from_static("dev"),
@@ -149,6 +168,9 @@ impl EngineService {
             (&Method::DELETE, ["v1", "runs", id]) => runs::cancel(engine, id),
             (&Method::GET, ["v1", "runs", id, "jobs"]) => runs::jobs(engine, id),
             (&Method::POST, ["v1", "cancellations"]) => runs::cancellation(engine, req),
+            (&Method::POST, ["v1", "signals"]) => signals::receive(engine, req),
+            (&Method::POST, ["v1", "realtime", "publish"]) => realtime::publish(engine, req),
+            (&Method::POST, ["v1", "realtime", "token"]) => realtime::token(engine, req),
             (&Method::GET, ["v0", "runs", id, "actions"]) => runs::actions(engine, id),
             (&Method::GET, ["v0", "runs", id, "batch"]) => runs::batch(engine, id),
             (&Method::DELETE, ["v0", "runs", id]) => runs::cancel_v0(engine, id),
@@ -208,9 +230,9 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    type Response = Response<Full<Bytes>>;
+    type Response = Response<ApiBody>;
     type Error = Infallible;
-    type Future = BoxFuture<Result<Response<Full<Bytes>>, Infallible>>;
+    type Future = BoxFuture<Result<Response<ApiBody>, Infallible>>;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
         Poll::Ready(Ok(()))
