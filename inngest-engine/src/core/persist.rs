@@ -144,7 +144,7 @@ pub struct RestoreError {
 }
 
 impl RestoreError {
-    fn new(message: impl Into<String>) -> Self {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
         RestoreError {
             message: message.into(),
         }
