@@ -254,8 +254,10 @@ impl Core {
         else {
             return;
         };
-        let fire_at = scheduled_at.max(self.now)
-            + super::cron::jitter(function_id, &schedule, scheduled_at, jitter);
+        // As the server: `fireAt` is the tick's time plus its jitter; a tick that is overdue
+        // (after a restart) starts its run at once.
+        let fire_at =
+            scheduled_at + super::cron::jitter(function_id, &schedule, scheduled_at, jitter);
         let key = rfc3339(from_unix_millis(scheduled_at));
         let event = json!({
             "id": key, "name": SCHEDULED_TIMER_EVENT,
