@@ -344,10 +344,12 @@ proptest! {
         prop_assert_eq!(hashes.len(), run.len(), "every use has its own hash");
     }
 
-    /// Interleaving different ids differently gives each use the same hash.
+    /// Interleaving different ids differently gives each use the same hash. (Ids without
+    /// `:`: a step named `a:3` takes the hash the fourth use of `a` would have, which then
+    /// skips to `a:4`, as in the JS SDK; there the order matters, by design.)
     #[test]
     fn step_id_hashes_do_not_depend_on_other_ids(
-        names in btree_set("[a-z0-9:._-]{0,6}", 1..5),
+        names in btree_set("[a-z0-9._-]{0,6}", 1..5),
         picks in vec(any::<prop::sample::Index>(), 0..40),
         seed in any::<u64>(),
     ) {
