@@ -69,7 +69,7 @@ pub(crate) fn parse_request(body: &[u8]) -> Result<CallRequest, String> {
 /// into the function's event type) and each memo classified as it is parsed, so that no JSON
 /// object is built for the `{"data": ...}` of every finished step. It takes exactly the bodies
 /// the plain [`CallRequest`] takes.
-type Request = CallRequest<Box<RawValue>, Memos>;
+pub(crate) type Request = CallRequest<Box<RawValue>, Memos>;
 
 /// A call request read as JSON values, held as the handler holds one.
 fn classified(r: CallRequest) -> Result<Request, String> {
@@ -91,6 +91,14 @@ fn raw(value: &Value) -> Result<Box<RawValue>, String> {
 /// Parses a call request body for the handler: a valid body is read once; an invalid one gets
 /// [`parse_request`]'s message.
 fn parse_call(body: &[u8]) -> Result<Request, String> {
+    if let Some(request) = crate::serving::fast::read(body) {
+        return Ok(request);
+    }
+    parse_call_serde(body)
+}
+
+/// [`parse_call`] with serde alone: what the fast reader must agree with.
+pub(crate) fn parse_call_serde(body: &[u8]) -> Result<Request, String> {
     if is_object_or_empty(body) {
         if let Ok(request) = serde_json::from_slice::<Request>(body) {
             // Raw JSON is only skimmed as it is read: the events are checked as
