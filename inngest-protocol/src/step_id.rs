@@ -78,7 +78,34 @@ pub struct IdCounter {
     /// The next index to try for an id used more than once.
     next: HashMap<String, u32>,
     /// The SHA-1 digests of the ids handed out.
-    used: std::collections::HashSet<[u8; 20]>,
+    used: std::collections::HashSet<[u8; 20], BuildDigestHasher>,
+}
+
+/// Hashes a SHA-1 digest by its first eight bytes: a digest is already uniformly spread, so
+/// SipHash (the default, several times dearer) adds nothing; one is looked up per step.
+type BuildDigestHasher = std::hash::BuildHasherDefault<DigestHasher>;
+
+/// See [`BuildDigestHasher`].
+#[derive(Debug, Default)]
+struct DigestHasher(u64);
+
+impl std::hash::Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // A `[u8; 20]` hashes its length (`write_usize`) and then its bytes in one write.
+        for chunk in bytes.chunks(8) {
+            let mut word = [0_u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(23) ^ u64::from_le_bytes(word);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = self.0.rotate_left(23) ^ n as u64;
+    }
 }
 
 impl IdCounter {
@@ -86,7 +113,7 @@ impl IdCounter {
     pub fn with_capacity(n: usize) -> Self {
         IdCounter {
             next: HashMap::new(),
-            used: std::collections::HashSet::with_capacity(n),
+            used: std::collections::HashSet::with_capacity_and_hasher(n, Default::default()),
         }
     }
 
