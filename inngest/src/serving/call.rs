@@ -193,8 +193,14 @@ pub(crate) async fn handle(
     if entry.middleware.is_empty() {
         return call(inner, entry, query, parts, body).await;
     }
-    crate::serving::run::wrap_request(entry, parts, body, call(inner, entry, query, parts, body))
-        .await
+    // Boxed: the plain call's future stays small.
+    Box::pin(crate::serving::run::wrap_request(
+        entry,
+        parts,
+        body,
+        call(inner, entry, query, parts, body),
+    ))
+    .await
 }
 
 /// The function a call request is for, or the answer that it names none.
@@ -249,7 +255,9 @@ async fn call(
         }
     };
     if request.use_api || request.ctx.use_api {
-        if let Err(message) = fetch_from_api(inner, &mut request).await {
+        // Boxed, as every rare path here: the future of every call has room for what it
+        // holds across an await, and a small one is cheaper to allocate.
+        if let Err(message) = Box::pin(fetch_from_api(inner, &mut request)).await {
             return response::error_message(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 false,
