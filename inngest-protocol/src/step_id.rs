@@ -57,12 +57,18 @@ const CACHE_SLOTS: usize = 256;
 /// Longer ids are hashed each time.
 const CACHE_MAX_LEN: usize = 64;
 
-/// A slot of the cache: an id and its digest.
-type Slot = Option<(Box<str>, [u8; 20])>;
+/// A slot of the cache: an id (held in place, so a miss allocates nothing) and its digest.
+#[derive(Clone, Copy)]
+struct Slot {
+    len: usize,
+    id: [u8; CACHE_MAX_LEN],
+    digest: [u8; 20],
+}
 
 std::thread_local! {
     /// Ids hashed lately on this thread and their digests, one per slot.
-    static DIGESTS: std::cell::RefCell<Vec<Slot>> = const { std::cell::RefCell::new(Vec::new()) };
+    static DIGESTS: std::cell::RefCell<Vec<Option<Slot>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// The SHA-1 digest of `id`, from this thread's cache when it was hashed lately: each call
@@ -70,8 +76,9 @@ std::thread_local! {
 /// the hash. The cache is direct-mapped and bounded (an id that misses is hashed and takes
 /// its slot); a slot holds the whole id, so a digest is only ever the one of its own id.
 fn digest_cached(id: &str) -> [u8; 20] {
+    let id = id.as_bytes();
     if id.len() > CACHE_MAX_LEN {
-        return Sha1::digest(id.as_bytes()).into();
+        return Sha1::digest(id).into();
     }
     let slot = slot_of(id);
     DIGESTS.with(|cache| {
@@ -80,10 +87,16 @@ fn digest_cached(id: &str) -> [u8; 20] {
             cache.resize(CACHE_SLOTS, None);
         }
         match &cache[slot] {
-            Some((cached, digest)) if **cached == *id => *digest,
+            Some(cached) if cached.id[..cached.len] == *id => cached.digest,
             _ => {
-                let digest: [u8; 20] = Sha1::digest(id.as_bytes()).into();
-                cache[slot] = Some((id.into(), digest));
+                let digest: [u8; 20] = Sha1::digest(id).into();
+                let mut held = [0_u8; CACHE_MAX_LEN];
+                held[..id.len()].copy_from_slice(id);
+                cache[slot] = Some(Slot {
+                    len: id.len(),
+                    id: held,
+                    digest,
+                });
                 digest
             }
         }
@@ -91,9 +104,9 @@ fn digest_cached(id: &str) -> [u8; 20] {
 }
 
 /// The cache slot of an id: a multiplicative hash of its bytes, eight at a time.
-fn slot_of(id: &str) -> usize {
+fn slot_of(id: &[u8]) -> usize {
     let mut h = id.len() as u64;
-    for chunk in id.as_bytes().chunks(8) {
+    for chunk in id.chunks(8) {
         let mut word = [0_u8; 8];
         word[..chunk.len()].copy_from_slice(chunk);
         h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x517c_c1b7_2722_0a95);
@@ -213,8 +226,11 @@ mod tests {
             }
         }
         // Ids that differ in one byte spread over the slots.
-        let slots: std::collections::HashSet<usize> =
-            ids.iter().take(10).map(|id| slot_of(id)).collect();
+        let slots: std::collections::HashSet<usize> = ids
+            .iter()
+            .take(10)
+            .map(|id| slot_of(id.as_bytes()))
+            .collect();
         assert!(slots.len() >= 8, "{slots:?}");
         let long = "x".repeat(CACHE_MAX_LEN + 1);
         assert_eq!(hex(&digest_cached(&long)), hash(&long));
