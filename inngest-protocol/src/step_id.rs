@@ -52,6 +52,69 @@ pub fn parse_hashed(s: &str) -> Option<[u8; 20]> {
     (invalid & 0xf0 == 0).then_some(digest)
 }
 
+/// How many ids each thread keeps the digest of ([`digest_cached`]); a power of two.
+const CACHE_SLOTS: usize = 256;
+/// Longer ids are hashed each time.
+const CACHE_MAX_LEN: usize = 64;
+
+/// A slot of the cache: an id (held in place, so a miss allocates nothing) and its digest.
+#[derive(Clone, Copy)]
+struct Slot {
+    len: usize,
+    id: [u8; CACHE_MAX_LEN],
+    digest: [u8; 20],
+}
+
+std::thread_local! {
+    /// Ids hashed lately on this thread and their digests, one per slot.
+    static DIGESTS: std::cell::RefCell<Vec<Option<Slot>>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// The SHA-1 digest of `id`, from this thread's cache when it was hashed lately: each call
+/// request of a run replays the ids of the calls before it, and a look-up costs a fraction of
+/// the hash. The cache is direct-mapped and bounded (an id that misses is hashed and takes
+/// its slot); a slot holds the whole id, so a digest is only ever the one of its own id.
+fn digest_cached(id: &str) -> [u8; 20] {
+    let id = id.as_bytes();
+    if id.len() > CACHE_MAX_LEN {
+        return Sha1::digest(id).into();
+    }
+    let slot = slot_of(id);
+    DIGESTS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if cache.is_empty() {
+            cache.resize(CACHE_SLOTS, None);
+        }
+        match &cache[slot] {
+            Some(cached) if cached.id[..cached.len] == *id => cached.digest,
+            _ => {
+                let digest: [u8; 20] = Sha1::digest(id).into();
+                let mut held = [0_u8; CACHE_MAX_LEN];
+                held[..id.len()].copy_from_slice(id);
+                cache[slot] = Some(Slot {
+                    len: id.len(),
+                    id: held,
+                    digest,
+                });
+                digest
+            }
+        }
+    })
+}
+
+/// The cache slot of an id: a multiplicative hash of its bytes, eight at a time.
+fn slot_of(id: &[u8]) -> usize {
+    let mut h = id.len() as u64;
+    for chunk in id.chunks(8) {
+        let mut word = [0_u8; 8];
+        word[..chunk.len()].copy_from_slice(chunk);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    // The top bits: a product's low bits do not depend on the factors' high ones.
+    (h >> (64 - CACHE_SLOTS.trailing_zeros())) as usize
+}
+
 /// A step id as the user wrote it and as it is sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StepId {
@@ -78,7 +141,34 @@ pub struct IdCounter {
     /// The next index to try for an id used more than once.
     next: HashMap<String, u32>,
     /// The SHA-1 digests of the ids handed out.
-    used: std::collections::HashSet<[u8; 20]>,
+    used: std::collections::HashSet<[u8; 20], BuildDigestHasher>,
+}
+
+/// Hashes a SHA-1 digest by its first eight bytes: a digest is already uniformly spread, so
+/// SipHash (the default, several times dearer) adds nothing; one is looked up per step.
+type BuildDigestHasher = std::hash::BuildHasherDefault<DigestHasher>;
+
+/// See [`BuildDigestHasher`].
+#[derive(Debug, Default)]
+struct DigestHasher(u64);
+
+impl std::hash::Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // A `[u8; 20]` hashes its length (`write_usize`) and then its bytes in one write.
+        for chunk in bytes.chunks(8) {
+            let mut word = [0_u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = self.0.rotate_left(23) ^ u64::from_le_bytes(word);
+        }
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.0 = self.0.rotate_left(23) ^ n as u64;
+    }
 }
 
 impl IdCounter {
@@ -86,7 +176,7 @@ impl IdCounter {
     pub fn with_capacity(n: usize) -> Self {
         IdCounter {
             next: HashMap::new(),
-            used: std::collections::HashSet::with_capacity(n),
+            used: std::collections::HashSet::with_capacity_and_hasher(n, Default::default()),
         }
     }
 
@@ -99,7 +189,7 @@ impl IdCounter {
         let mut index = next.as_deref().copied().unwrap_or(0);
         loop {
             let digest: [u8; 20] = if index == 0 {
-                Sha1::digest(user.as_bytes()).into()
+                digest_cached(&user)
             } else {
                 Sha1::digest(format!("{user}:{index}").as_bytes()).into()
             };
@@ -125,6 +215,27 @@ impl IdCounter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cached_digests_are_the_digests_of_their_ids() {
+        // More ids than slots, each hashed twice: every answer is its own id's digest.
+        let ids: Vec<String> = (0..1_000).map(|k| format!("step-{k}")).collect();
+        for _ in 0..2 {
+            for id in &ids {
+                assert_eq!(hex(&digest_cached(id)), hash(id));
+            }
+        }
+        // Ids that differ in one byte spread over the slots.
+        let slots: std::collections::HashSet<usize> = ids
+            .iter()
+            .take(10)
+            .map(|id| slot_of(id.as_bytes()))
+            .collect();
+        assert!(slots.len() >= 8, "{slots:?}");
+        let long = "x".repeat(CACHE_MAX_LEN + 1);
+        assert_eq!(hex(&digest_cached(&long)), hash(&long));
+        assert_eq!(hex(&digest_cached("")), hash(""));
+    }
 
     #[test]
     fn protocol_vectors() {

@@ -23,6 +23,16 @@ use crate::execution::{CallState, Target};
 /// the fields); the values it reads print and parse back to themselves; what it accepts can be
 /// turned into a call's state.
 pub fn call_request(data: &[u8]) {
+    // What the handler's fast reader takes, serde reads alike.
+    if let Some(fast) = crate::serving::fast::read(data) {
+        let serde = crate::serving::call::parse_call_serde(data);
+        assert_eq!(
+            format!("{:?}", Some(&fast)),
+            format!("{:?}", serde.as_ref().ok()),
+            "the fast reader and serde disagree ({:?})",
+            serde.as_ref().err()
+        );
+    }
     let ours = crate::serving::call::parse_request(data);
     let plain = serde_json::from_slice::<CallRequest>(data);
     let object = data

@@ -122,6 +122,29 @@ impl Generated {
     }
 }
 
+/// `value` made plain: strings and keys of ASCII letters, digits and `_`, short integers, and
+/// floats that print without an exponent.
+fn plain(value: Value) -> Value {
+    let text = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect::<String>()
+    };
+    match value {
+        Value::String(s) => Value::String(text(&s)),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => Value::from(i % 1000),
+            (None, Some(u)) => Value::from(u % 1000),
+            (None, None) => Value::from(1.25),
+        },
+        Value::Array(items) => Value::Array(items.into_iter().map(plain).collect()),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().map(|(k, v)| (text(&k), plain(v))).collect())
+        }
+        other => other,
+    }
+}
+
 fn hashed_id() -> impl Strategy<Value = String> {
     prop_oneof!["[0-9a-f]{40}", "step", ".{0,8}"]
 }
@@ -205,7 +228,8 @@ proptest! {
     }
 
     /// A valid request with one field replaced by any JSON value: parsed or refused with a
-    /// message that names the field, never a panic.
+    /// message that names the field, never a panic; what the fast reader takes of it, serde
+    /// reads alike (`__fuzz::call_request`).
     #[test]
     fn a_wrong_field_is_named_in_the_error(
         g in generated(),
@@ -213,7 +237,7 @@ proptest! {
             "/event", "/events", "/steps", "/version", "/use_api", "/ctx", "/ctx/run_id",
             "/ctx/fn_id", "/ctx/step_id", "/ctx/attempt", "/ctx/max_attempts", "/ctx/stack",
             "/ctx/stack/stack", "/ctx/stack/current", "/ctx/disable_immediate_execution",
-            "/ctx/use_api",
+            "/ctx/use_api", "/ctx/env", "/ctx/qi_id", "/other", "/ctx/other",
         ]),
         replacement in json_value(),
     ) {
@@ -326,6 +350,24 @@ proptest! {
             .map(|(k, v)| (k, Memo::decode(v)))
             .collect();
         prop_assert_eq!(memos, decoded);
+    }
+
+    /// What the fast reader takes of a valid request, compact or pretty-printed, it reads as
+    /// serde reads it (escaped strings and exponents it leaves to serde); a request made plain
+    /// (no escapes, no exponents, short integers) it always takes.
+    #[test]
+    fn the_fast_reader_agrees_with_serde(g in generated(), pretty in any::<bool>()) {
+        for (body, is_plain) in [(g.to_json(), false), (plain(g.to_json()), true)] {
+            let bytes = if pretty { serde_json::to_vec_pretty(&body) } else { serde_json::to_vec(&body) };
+            let bytes = bytes.unwrap();
+            let serde = crate::serving::call::parse_call_serde(&bytes);
+            prop_assert!(serde.is_ok());
+            let fast = crate::serving::fast::read(&bytes);
+            prop_assert!(fast.is_some() || !is_plain, "{}", String::from_utf8_lossy(&bytes));
+            if fast.is_some() {
+                prop_assert_eq!(format!("{fast:?}"), format!("{:?}", serde.ok()));
+            }
+        }
     }
 
     // ---- step ids ----

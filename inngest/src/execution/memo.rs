@@ -67,7 +67,7 @@ impl Memos {
 
     /// Sorts memos given in the request's order; of equal digests, the last one stays.
     /// `finished` is how many of `memos` are of finished steps.
-    fn sorted(mut memos: Vec<([u8; 20], Option<Memo>)>, mut finished: usize) -> Memos {
+    pub(crate) fn sorted(mut memos: Vec<([u8; 20], Option<Memo>)>, mut finished: usize) -> Memos {
         // A stable sort keeps equal digests in the request's order; of a run of them, the
         // later memo replaces the kept one as the next is dropped.
         memos.sort_by_key(|m| m.0);

@@ -69,7 +69,7 @@ pub(crate) fn parse_request(body: &[u8]) -> Result<CallRequest, String> {
 /// into the function's event type) and each memo classified as it is parsed, so that no JSON
 /// object is built for the `{"data": ...}` of every finished step. It takes exactly the bodies
 /// the plain [`CallRequest`] takes.
-type Request = CallRequest<Box<RawValue>, Memos>;
+pub(crate) type Request = CallRequest<Box<RawValue>, Memos>;
 
 /// A call request read as JSON values, held as the handler holds one.
 fn classified(r: CallRequest) -> Result<Request, String> {
@@ -91,6 +91,14 @@ fn raw(value: &Value) -> Result<Box<RawValue>, String> {
 /// Parses a call request body for the handler: a valid body is read once; an invalid one gets
 /// [`parse_request`]'s message.
 fn parse_call(body: &[u8]) -> Result<Request, String> {
+    if let Some(request) = crate::serving::fast::read(body) {
+        return Ok(request);
+    }
+    parse_call_serde(body)
+}
+
+/// [`parse_call`] with serde alone: what the fast reader must agree with.
+pub(crate) fn parse_call_serde(body: &[u8]) -> Result<Request, String> {
     if is_object_or_empty(body) {
         if let Ok(request) = serde_json::from_slice::<Request>(body) {
             // Raw JSON is only skimmed as it is read: the events are checked as
@@ -185,8 +193,14 @@ pub(crate) async fn handle(
     if entry.middleware.is_empty() {
         return call(inner, entry, query, parts, body).await;
     }
-    crate::serving::run::wrap_request(entry, parts, body, call(inner, entry, query, parts, body))
-        .await
+    // Boxed: the plain call's future stays small.
+    Box::pin(crate::serving::run::wrap_request(
+        entry,
+        parts,
+        body,
+        call(inner, entry, query, parts, body),
+    ))
+    .await
 }
 
 /// The function a call request is for, or the answer that it names none.
@@ -241,7 +255,9 @@ async fn call(
         }
     };
     if request.use_api || request.ctx.use_api {
-        if let Err(message) = fetch_from_api(inner, &mut request).await {
+        // Boxed, as every rare path here: the future of every call has room for what it
+        // holds across an await, and a small one is cheaper to allocate.
+        if let Err(message) = Box::pin(fetch_from_api(inner, &mut request)).await {
             return response::error_message(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 false,

@@ -214,7 +214,11 @@ impl InngestService {
                     &serde_json::json!({ "message": "Unauthorized" }),
                 );
             }
-            (&Method::PUT, _) => crate::serving::sync::handle(inner, &auth, &parts, &body).await,
+            // Boxed: a sync's future (an HTTP request to Inngest) is large, and every call's
+            // future would have room for it.
+            (&Method::PUT, _) => {
+                Box::pin(crate::serving::sync::handle(inner, &auth, &parts, &body)).await
+            }
             _ => match CallQuery::parse(parts.uri.query()) {
                 Ok(q) if q.probe.as_deref() == Some("trust") => {
                     response::json(StatusCode::OK, &serde_json::json!({}))

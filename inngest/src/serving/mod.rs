@@ -3,6 +3,7 @@
 
 pub(crate) mod body;
 pub(crate) mod call;
+pub(crate) mod fast;
 pub(crate) mod handler;
 pub(crate) mod introspection;
 pub(crate) mod registry;
