@@ -2,7 +2,7 @@
 //! timers (style.md 16, "sans-I/O"). No sockets, no async runtime, no clock of its own.
 //!
 //! - **In**: syncs ([`Core::register`]), events ([`Core::send`]), signals
-//!   ([`Core::signal`]), the answers to the calls it asked for ([`Core::call_finished`]) and
+//!   ([`Core::signal`]), the steps an SDK ran inside a call ([`Core::checkpoint`]), the answers to the calls it asked for ([`Core::call_finished`]) and
 //!   to the HTTP requests it asked for ([`Core::fetch_finished`]), cancellations
 //!   ([`Core::cancel`]), and the passing of time ([`Core::tick`]). Every input carries the
 //!   current time.
@@ -15,6 +15,7 @@
 //! no time.
 
 mod answers;
+mod checkpoint;
 mod cron;
 mod event_log;
 mod events;
@@ -52,6 +53,7 @@ use runs::Run;
 use signals::Signals;
 use timers::{Timer, Timers};
 
+pub use checkpoint::CheckpointError;
 pub use event_log::EventRecord;
 pub use gateway::{Fetch, FetchId, FetchRequest, FetchResponse};
 pub use query::{CancelError, FunctionRef, JobView, RunRef};

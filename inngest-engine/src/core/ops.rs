@@ -156,7 +156,7 @@ impl Core {
     }
 
     /// Notes an op in the run's history and the timeline.
-    fn record(&mut self, item: &QueueItem, op: &Op) {
+    pub(crate) fn record(&mut self, item: &QueueItem, op: &Op) {
         let at = from_unix_millis(self.now);
         let name = op.label().to_owned();
         if let Some(run) = self.runs.get_mut(&item.run_id) {
@@ -182,7 +182,7 @@ impl Core {
 
     /// Stores a step's memo; `true` when the step was a race branch (the run discovers at
     /// once).
-    fn memoize(&mut self, run_id: &str, step: &str, memo: Value) -> bool {
+    pub(crate) fn memoize(&mut self, run_id: &str, step: &str, memo: Value) -> bool {
         let Some(run) = self.runs.get_mut(run_id) else {
             return false;
         };

@@ -3,10 +3,12 @@
 
 pub(crate) mod body;
 pub(crate) mod call;
+pub(crate) mod checkpoint;
 pub(crate) mod handler;
 pub(crate) mod introspection;
 pub(crate) mod registry;
 pub(crate) mod response;
 pub(crate) mod run;
 pub(crate) mod signature;
+pub(crate) mod streaming;
 pub(crate) mod sync;
