@@ -7,9 +7,10 @@
 //                        URL (e.g. http://127.0.0.1:8288), which then is the
 //                        dev server / API origin used for register (PUT).
 //   INNGEST_BASE_URL     optional API/event origin override.
-//   PEER_CHECKPOINTING   "1" keeps inngest v4's default (checkpointing on).
-//                        Default here: off, so call requests get the classic
-//                        206/200 answers described in protocol.md §3.
+//   PEER_CHECKPOINTING   "0" turns checkpointing off. Default: inngest v4's
+//                        own default, on (protocol-2.md §1): a discovery call
+//                        with ctx.fn_id runs its steps one after another and
+//                        posts them to <api>/v1/checkpoint/<run_id>/async.
 //
 // Prints one line `LISTENING <port>` on stdout once ready.
 import http from "node:http";
@@ -19,11 +20,9 @@ if (!process.env.INNGEST_DEV) process.env.INNGEST_DEV = "1";
 const { Inngest, NonRetriableError, RetryAfterError } = await import("inngest");
 const { serve } = await import("inngest/node");
 
-const checkpointing = process.env.PEER_CHECKPOINTING === "1";
-
 const inngest = new Inngest({
   id: "peer-app",
-  checkpointing,
+  ...(process.env.PEER_CHECKPOINTING === "0" ? { checkpointing: false } : {}),
   // Keep the peer quiet unless asked.
   logger:
     process.env.PEER_LOG === "1"
@@ -289,10 +288,23 @@ const peerAi = inngest.createFunction(
   },
 );
 
+// Ten steps one after another: one call request with checkpointing, eleven without.
+const tenSteps = inngest.createFunction(
+  { id: "ten-steps", retries: 3, triggers: [{ event: "test/ten-steps" }] },
+  async ({ step }) => {
+    let total = 0;
+    for (let i = 0; i < 10; i++) {
+      total += await step.run("add", () => i);
+    }
+    return total;
+  },
+);
+
 const handler = serve({
   client: inngest,
   functions: [
     hello,
+    tenSteps,
     twoSteps,
     parallel,
     stepThrows,
