@@ -104,3 +104,23 @@ pub async fn step_then_error(ctx: Context) -> Result<u32, Error> {
     let _: u32 = ctx.step.run("before", || async { Ok(1) }).await?;
     Err(NonRetriableError::new("gave up").into())
 }
+
+/// Buffers up to 100 steps, saved at least every 40 ms; each step takes 25 ms.
+#[inngest::function(
+    id = "interval",
+    event = "ck/interval",
+    checkpointing(buffered_steps = 100, max_interval = "40ms")
+)]
+pub async fn interval(ctx: Context) -> Result<u32, Error> {
+    let mut total = 0;
+    for i in 0..10_u32 {
+        total += ctx
+            .step
+            .run("slow-add", move || async move {
+                tokio::time::sleep(Duration::from_millis(25)).await;
+                Ok(i)
+            })
+            .await?;
+    }
+    Ok(total)
+}

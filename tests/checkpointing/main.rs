@@ -12,4 +12,5 @@ mod support;
 
 mod engine;
 mod functions;
+mod hooks;
 mod sdk;

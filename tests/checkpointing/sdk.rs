@@ -307,3 +307,21 @@ async fn checkpoints_are_signed_with_the_hashed_key_and_the_fallback_after_401()
         )
     );
 }
+
+#[tokio::test]
+async fn max_interval_saves_the_buffer_on_time() {
+    let api = api(200).await;
+    let app = Served::start(inngest::App::new("ck").dev(api.origin.clone())).await;
+    let reply = call(&app, "interval", event("ck/interval")).await;
+    let ops = ops(&reply);
+    assert_eq!(ops.last().unwrap().0, "RunComplete");
+    let saved: Vec<usize> = checkpoints(&api)
+        .iter()
+        .map(|c| c.body["steps"].as_array().unwrap().len())
+        .collect();
+    // 250 ms of steps, saved every 40 ms rather than all at the end (100 steps would be
+    // needed to fill the buffer); every step saved once, in a checkpoint or with the end.
+    assert!(saved.len() >= 2, "{saved:?}");
+    assert!(saved.iter().all(|n| *n >= 1), "{saved:?}");
+    assert_eq!(saved.iter().sum::<usize>() + ops.len() - 1, 10, "{saved:?} {ops:?}");
+}

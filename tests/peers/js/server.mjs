@@ -7,6 +7,8 @@
 //                        URL (e.g. http://127.0.0.1:8288), which then is the
 //                        dev server / API origin used for register (PUT).
 //   INNGEST_BASE_URL     optional API/event origin override.
+//   PEER_APP_ID          the app id (default "peer-app").
+//   PEER_TEN_EVENT       the event of `ten-steps` (default "test/ten-steps").
 //   PEER_CHECKPOINTING   "0" turns checkpointing off. Default: inngest v4's
 //                        own default, on (protocol-2.md §1): a discovery call
 //                        with ctx.fn_id runs its steps one after another and
@@ -21,7 +23,7 @@ const { Inngest, NonRetriableError, RetryAfterError } = await import("inngest");
 const { serve } = await import("inngest/node");
 
 const inngest = new Inngest({
-  id: "peer-app",
+  id: process.env.PEER_APP_ID || "peer-app",
   ...(process.env.PEER_CHECKPOINTING === "0" ? { checkpointing: false } : {}),
   // Keep the peer quiet unless asked.
   logger:
@@ -290,7 +292,11 @@ const peerAi = inngest.createFunction(
 
 // Ten steps one after another: one call request with checkpointing, eleven without.
 const tenSteps = inngest.createFunction(
-  { id: "ten-steps", retries: 3, triggers: [{ event: "test/ten-steps" }] },
+  {
+    id: "ten-steps",
+    retries: 3,
+    triggers: [{ event: process.env.PEER_TEN_EVENT || "test/ten-steps" }],
+  },
   async ({ step }) => {
     let total = 0;
     for (let i = 0; i < 10; i++) {
@@ -335,9 +341,17 @@ const handler = serve({
   ],
 });
 
+// How many call requests (POSTs to the endpoint) were made: GET /stats.
+let calls = 0;
+
 const server = http.createServer((req, res) => {
   const path = (req.url || "").split("?")[0];
+  if (path === "/stats") {
+    res.writeHead(200, { "content-type": "application/json" });
+    return res.end(JSON.stringify({ calls }));
+  }
   if (path === "/api/inngest") {
+    if (req.method === "POST") calls++;
     // inngest/node's listener returns a promise. It rejects (uncaught) when
     // the body is not valid JSON: JSON.parse runs outside the SDK's error
     // handling, and an unhandled rejection would kill this process. The SDK
