@@ -119,7 +119,12 @@ async fn rust_and_the_typescript_sdk_checkpoint_alike() {
                 .memo("second", json!({"data": "one-two"})),
             0,
         ),
-        ("ten steps in one call", "ten-steps", ev("test/ten-steps"), 10),
+        (
+            "ten steps in one call",
+            "ten-steps",
+            ev("test/ten-steps"),
+            10,
+        ),
         (
             "a retry answers its step the classic way",
             "two-steps",
@@ -151,8 +156,8 @@ async fn rust_and_the_typescript_sdk_checkpoint_alike() {
     let Some(peer) = start_peer_with(&js_api.origin).await else {
         return;
     };
-    let rust = support::Served::start(inngest::App::new("peer-app").dev(rust_api.origin.clone()))
-        .await;
+    let rust =
+        support::Served::start(inngest::App::new("peer-app").dev(rust_api.origin.clone())).await;
     let client = reqwest::Client::new();
     let mut seen = 0;
     for (name, function, body, expected) in &cases {
@@ -162,13 +167,23 @@ async fn rust_and_the_typescript_sdk_checkpoint_alike() {
         compare(name, &r, &j);
         // Each SDK's checkpoints are posted before its answer.
         let (rc, jc) = (checkpoints(&rust_api), checkpoints(&js_api));
-        assert_eq!(rc.len(), seen + expected, "{name}: Rust's checkpoints: {rc:?}");
+        assert_eq!(
+            rc.len(),
+            seen + expected,
+            "{name}: Rust's checkpoints: {rc:?}"
+        );
         assert_eq!(rc, jc, "{name}: the checkpoints differ");
         seen = rc.len();
     }
     assert_eq!(seen, 13, "every checkpoint compared");
     // The ten steps' run ended in one call with its output.
-    let r = post(&client, &rust.url(), "ten-steps", &ev("test/ten-steps").build()).await;
+    let r = post(
+        &client,
+        &rust.url(),
+        "ten-steps",
+        &ev("test/ten-steps").build(),
+    )
+    .await;
     assert_eq!(
         r.json(),
         json!([{"op": "RunComplete", "id": hash("complete"), "data": 45, "name": "", "displayName": ""}])

@@ -323,5 +323,9 @@ async fn max_interval_saves_the_buffer_on_time() {
     // needed to fill the buffer); every step saved once, in a checkpoint or with the end.
     assert!(saved.len() >= 2, "{saved:?}");
     assert!(saved.iter().all(|n| *n >= 1), "{saved:?}");
-    assert_eq!(saved.iter().sum::<usize>() + ops.len() - 1, 10, "{saved:?} {ops:?}");
+    assert_eq!(
+        saved.iter().sum::<usize>() + ops.len() - 1,
+        10,
+        "{saved:?} {ops:?}"
+    );
 }

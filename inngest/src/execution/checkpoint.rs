@@ -13,13 +13,20 @@
 //!   any other failure, after retries, returns the buffered steps the classic way
 //!   (`206 [StepRun, ...]`).
 
-use std::time::Instant;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use futures::future::CatchUnwind;
 
 use inngest_protocol::checkpoint::run_complete;
 use inngest_protocol::error::SerializedError;
 use serde_json::value::RawValue;
 
-use super::{CallOutcome, Op};
+use super::{lock, poll_once, CallOutcome, CallState, Op, Stop};
+use crate::error::Error;
 use crate::options::Checkpointing;
 use futures::future::BoxFuture;
 
@@ -93,5 +100,80 @@ pub(crate) fn stale(message: String) -> SerializedError {
         stack: None,
         cause: None,
         step_id: None,
+    }
+}
+
+/// Drives a checkpointing call: polls the function, saves the buffer when it is due (and
+/// every `max_interval`), and ends the call as section 1.4 says.
+pub(super) async fn drive<F>(
+    future: &mut Pin<&mut CatchUnwind<AssertUnwindSafe<F>>>,
+    state: &Mutex<CallState>,
+    replaying: &mut bool,
+    checkpointer: &dyn Checkpointer,
+    max_interval: Option<Duration>,
+) -> CallOutcome
+where
+    F: Future<Output = Result<Box<RawValue>, Error>> + Send,
+{
+    let mut next_flush = max_interval.map(|i| tokio::time::Instant::now() + i);
+    loop {
+        let polled = std::future::poll_fn(|cx| poll_once(future, state, replaying, cx));
+        let stop = match next_flush {
+            Some(at) => tokio::select! {
+                stop = polled => stop,
+                () = tokio::time::sleep_until(at) => Stop::Flush,
+            },
+            None => polled.await,
+        };
+        let outcome = match stop {
+            Stop::Flush => {
+                next_flush = max_interval.map(|i| tokio::time::Instant::now() + i);
+                match flush(state, checkpointer).await {
+                    Ok(()) => continue,
+                    Err(outcome) => return outcome,
+                }
+            }
+            Stop::Done(outcome) => outcome,
+        };
+        return match outcome {
+            CallOutcome::Completed(output) => {
+                // A full buffer is saved as it would have been had the function gone on;
+                // what remains ends the run with it.
+                let due = lock(state).checkpoint.as_ref().is_some_and(|c| c.due());
+                if due {
+                    if let Err(fallback) = flush(state, checkpointer).await {
+                        return fallback;
+                    }
+                }
+                completed(lock(state).take_buffer(), &output)
+            }
+            other => match flush(state, checkpointer).await {
+                Ok(()) => other,
+                Err(fallback) => fallback,
+            },
+        };
+    }
+}
+
+/// Saves the buffered steps; on failure, how the call ends instead: a non-retriable error
+/// for a stale call (409), else the buffered steps returned to Inngest.
+async fn flush(
+    state: &Mutex<CallState>,
+    checkpointer: &dyn Checkpointer,
+) -> Result<(), CallOutcome> {
+    let buffer = lock(state).take_buffer();
+    if buffer.is_empty() {
+        return Ok(());
+    }
+    match checkpointer.checkpoint(buffer.clone()).await {
+        Ok(()) => Ok(()),
+        Err(CheckpointFailure::Stale(message)) => {
+            tracing::warn!(%message, "Inngest refused a checkpoint as stale; the call stops");
+            Err(CallOutcome::Rejected(stale(message)))
+        }
+        Err(CheckpointFailure::Failed(message)) => {
+            tracing::warn!(%message, "could not checkpoint; the steps go back to Inngest");
+            Err(CallOutcome::Planned(buffer))
+        }
     }
 }

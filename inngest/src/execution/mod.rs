@@ -27,7 +27,7 @@ use inngest_protocol::step_id::{parse_hashed, IdCounter, StepId};
 use serde_json::value::RawValue;
 
 use crate::error::Error;
-use crate::execution::checkpoint::{Checkpoint, CheckpointFailure, Checkpointer};
+use crate::execution::checkpoint::{Checkpoint, Checkpointer};
 use crate::execution::memo::{Memo, Memos};
 use crate::middleware::RunHooks;
 
@@ -275,7 +275,7 @@ impl CallState {
     }
 
     /// The buffered steps, taken (to save them or to report them).
-    fn take_buffer(&mut self) -> Vec<Op> {
+    pub(super) fn take_buffer(&mut self) -> Vec<Op> {
         self.checkpoint
             .as_mut()
             .map(|c| std::mem::take(&mut c.buffer))
@@ -473,7 +473,7 @@ where
 }
 
 /// Why the executor stopped polling.
-enum Stop {
+pub(super) enum Stop {
     /// The call is answered with this.
     Done(CallOutcome),
     /// The checkpoint buffer is to be saved before anything else runs.
@@ -502,71 +502,18 @@ where
             Stop::Flush => CallOutcome::Planned(lock(&state).take_buffer()),
         };
     };
-    let mut next_flush = max_interval.map(|i| tokio::time::Instant::now() + i);
-    loop {
-        let polled = std::future::poll_fn(|cx| poll_once(&mut future, &state, &mut replaying, cx));
-        let stop = match next_flush {
-            Some(at) => tokio::select! {
-                stop = polled => stop,
-                () = tokio::time::sleep_until(at) => Stop::Flush,
-            },
-            None => polled.await,
-        };
-        let outcome = match stop {
-            Stop::Flush => {
-                next_flush = max_interval.map(|i| tokio::time::Instant::now() + i);
-                match flush(&state, checkpointer).await {
-                    Ok(()) => continue,
-                    Err(outcome) => return outcome,
-                }
-            }
-            Stop::Done(outcome) => outcome,
-        };
-        return match outcome {
-            CallOutcome::Completed(output) => {
-                // A full buffer is saved as it would have been had the function gone on;
-                // what remains ends the run with it.
-                let due = lock(&state).checkpoint.as_ref().is_some_and(|c| c.due());
-                if due {
-                    if let Err(fallback) = flush(&state, checkpointer).await {
-                        return fallback;
-                    }
-                }
-                checkpoint::completed(lock(&state).take_buffer(), &output)
-            }
-            other => match flush(&state, checkpointer).await {
-                Ok(()) => other,
-                Err(fallback) => fallback,
-            },
-        };
-    }
-}
-
-/// Saves the buffered steps; on failure, how the call ends instead: a non-retriable error
-/// for a stale call (409), else the buffered steps returned to Inngest.
-async fn flush(
-    state: &Mutex<CallState>,
-    checkpointer: &dyn Checkpointer,
-) -> Result<(), CallOutcome> {
-    let buffer = lock(state).take_buffer();
-    if buffer.is_empty() {
-        return Ok(());
-    }
-    match checkpointer.checkpoint(buffer.clone()).await {
-        Ok(()) => Ok(()),
-        Err(CheckpointFailure::Stale(message)) => {
-            tracing::warn!(%message, "Inngest refused a checkpoint as stale; the call stops");
-            Err(CallOutcome::Rejected(checkpoint::stale(message)))
-        }
-        Err(CheckpointFailure::Failed(message)) => {
-            tracing::warn!(%message, "could not checkpoint; the steps go back to Inngest");
-            Err(CallOutcome::Planned(buffer))
-        }
-    }
+    checkpoint::drive(
+        &mut future,
+        &state,
+        &mut replaying,
+        checkpointer,
+        max_interval,
+    )
+    .await
 }
 
 /// Polls the function until it must stop: an outcome, or a checkpoint to save first.
-fn poll_once<F>(
+pub(super) fn poll_once<F>(
     future: &mut std::pin::Pin<&mut futures::future::CatchUnwind<AssertUnwindSafe<F>>>,
     state: &Mutex<CallState>,
     replaying: &mut bool,

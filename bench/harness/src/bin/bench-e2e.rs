@@ -39,7 +39,11 @@ async fn ten_steps(ctx: Context) -> Result<u32, Error> {
 }
 
 /// The same, checkpointing off.
-#[inngest::function(id = "ten-steps-classic", event = "bench/ten-rs-classic", checkpointing = false)]
+#[inngest::function(
+    id = "ten-steps-classic",
+    event = "bench/ten-rs-classic",
+    checkpointing = false
+)]
 async fn ten_steps_classic(ctx: Context) -> Result<u32, Error> {
     let mut total = 0;
     for i in 0..10_u32 {
@@ -104,21 +108,26 @@ fn serve_app(port: &str, engine: &str) -> Res<()> {
             let (stream, _) = listener.accept().await.map_err(|e| e.to_string())?;
             let (service, calls) = (service.clone(), calls.clone());
             tokio::spawn(async move {
-                let svc = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                    let (service, calls) = (service.clone(), calls.clone());
-                    async move {
-                        if req.uri().path() == "/stats" {
-                            let body = json!({"calls": calls.load(Ordering::Relaxed)}).to_string();
-                            let res = hyper::Response::new(Full::new(Bytes::from(body)).boxed_unsync());
-                            return Ok::<_, Infallible>(res);
+                let svc = hyper::service::service_fn(
+                    move |req: hyper::Request<hyper::body::Incoming>| {
+                        let (service, calls) = (service.clone(), calls.clone());
+                        async move {
+                            if req.uri().path() == "/stats" {
+                                let body =
+                                    json!({"calls": calls.load(Ordering::Relaxed)}).to_string();
+                                let res = hyper::Response::new(
+                                    Full::new(Bytes::from(body)).boxed_unsync(),
+                                );
+                                return Ok::<_, Infallible>(res);
+                            }
+                            if req.method() == http::Method::POST {
+                                calls.fetch_add(1, Ordering::Relaxed);
+                            }
+                            let res = service.handle(req).await;
+                            Ok(res.map(|b| b.boxed_unsync()))
                         }
-                        if req.method() == http::Method::POST {
-                            calls.fetch_add(1, Ordering::Relaxed);
-                        }
-                        let res = service.handle(req).await;
-                        Ok(res.map(|b| b.boxed_unsync()))
-                    }
-                });
+                    },
+                );
                 let io = hyper_util::rt::TokioIo::new(stream);
                 let _ = hyper::server::conn::http1::Builder::new()
                     .serve_connection(io, svc)
@@ -159,9 +168,7 @@ fn run(args: &[String]) -> Res<()> {
     let mut runs = 20;
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        let n = || -> Res<usize> {
-            Err(format!("`{a}` needs a number"))
-        };
+        let n = || -> Res<usize> { Err(format!("`{a}` needs a number")) };
         match a.as_str() {
             "--rounds" => rounds = it.next().and_then(|v| v.parse().ok()).map_or_else(n, Ok)?,
             "--runs" => runs = it.next().and_then(|v| v.parse().ok()).map_or_else(n, Ok)?,
@@ -181,8 +188,20 @@ fn run(args: &[String]) -> Res<()> {
     let engine_port = free_port()?;
     let engine_url = format!("http://127.0.0.1:{engine_port}");
     let mut engine = Command::new(&engine_bin);
-    engine.args(["dev", "-p", &engine_port.to_string(), "--no-discovery", "--no-poll"]);
-    let _engine = Kill(engine.stdout(Stdio::null()).stderr(Stdio::null()).spawn().map_err(|e| e.to_string())?);
+    engine.args([
+        "dev",
+        "-p",
+        &engine_port.to_string(),
+        "--no-discovery",
+        "--no-poll",
+    ]);
+    let _engine = Kill(
+        engine
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| e.to_string())?,
+    );
     let client = reqwest::blocking::Client::new();
     let deadline = Instant::now() + Duration::from_secs(20);
     while client.get(format!("{engine_url}/health")).send().is_err() {
@@ -223,10 +242,38 @@ fn run(args: &[String]) -> Res<()> {
     }
     let stats = |port: u16| format!("http://127.0.0.1:{port}/stats");
     let mut configs = vec![
-        Config { name: "Rust, checkpointing", event: "bench/ten-rs", stats: stats(rs_port), walls: vec![], calls: 0, runs: 0 },
-        Config { name: "Rust, no checkpointing", event: "bench/ten-rs-classic", stats: stats(rs_port), walls: vec![], calls: 0, runs: 0 },
-        Config { name: "TypeScript, checkpointing", event: "bench/ten-js", stats: stats(js_on_port), walls: vec![], calls: 0, runs: 0 },
-        Config { name: "TypeScript, no checkpointing", event: "bench/ten-js-classic", stats: stats(js_off_port), walls: vec![], calls: 0, runs: 0 },
+        Config {
+            name: "Rust, checkpointing",
+            event: "bench/ten-rs",
+            stats: stats(rs_port),
+            walls: vec![],
+            calls: 0,
+            runs: 0,
+        },
+        Config {
+            name: "Rust, no checkpointing",
+            event: "bench/ten-rs-classic",
+            stats: stats(rs_port),
+            walls: vec![],
+            calls: 0,
+            runs: 0,
+        },
+        Config {
+            name: "TypeScript, checkpointing",
+            event: "bench/ten-js",
+            stats: stats(js_on_port),
+            walls: vec![],
+            calls: 0,
+            runs: 0,
+        },
+        Config {
+            name: "TypeScript, no checkpointing",
+            event: "bench/ten-js-classic",
+            stats: stats(js_off_port),
+            walls: vec![],
+            calls: 0,
+            runs: 0,
+        },
     ];
     // One warm-up run each.
     for c in &configs {
@@ -262,8 +309,14 @@ fn run(args: &[String]) -> Res<()> {
 
 /// The call requests an app counted so far.
 fn calls(client: &reqwest::blocking::Client, url: &str) -> Res<u64> {
-    let v: Value = client.get(url).send().and_then(|r| r.json()).map_err(|e| e.to_string())?;
-    v["calls"].as_u64().ok_or_else(|| format!("no count at {url}: {v}"))
+    let v: Value = client
+        .get(url)
+        .send()
+        .and_then(|r| r.json())
+        .map_err(|e| e.to_string())?;
+    v["calls"]
+        .as_u64()
+        .ok_or_else(|| format!("no count at {url}: {v}"))
 }
 
 /// Sends `event` and waits for its run to complete; how long that took.
@@ -275,7 +328,9 @@ fn one_run(client: &reqwest::blocking::Client, engine: &str, event: &str) -> Res
         .send()
         .and_then(|r| r.json())
         .map_err(|e| e.to_string())?;
-    let id = sent["ids"][0].as_str().ok_or_else(|| format!("no event id: {sent}"))?;
+    let id = sent["ids"][0]
+        .as_str()
+        .ok_or_else(|| format!("no event id: {sent}"))?;
     let deadline = start + Duration::from_secs(30);
     loop {
         let runs: Value = client
@@ -291,7 +346,9 @@ fn one_run(client: &reqwest::blocking::Client, engine: &str, event: &str) -> Res
                 }
                 return Ok(start.elapsed());
             }
-            Some("Failed" | "Cancelled") => return Err(format!("the run of {event} failed: {runs}")),
+            Some("Failed" | "Cancelled") => {
+                return Err(format!("the run of {event} failed: {runs}"))
+            }
             _ => {}
         }
         if Instant::now() > deadline {
