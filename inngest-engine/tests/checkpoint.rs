@@ -131,6 +131,11 @@ fn checkpointed_steps_are_memoized_and_the_run_ends_with_run_complete_in_one_cal
         (RunStatus::Completed, Some(json!(3)))
     );
     assert_eq!(h.core.run_calls(&run), Some(1));
+    let history = h.core.run_history(&run).unwrap();
+    assert!(
+        history.iter().all(|s| s.op != Opcode::RunComplete),
+        "{history:?}"
+    );
     let saved: Vec<(String, Option<Value>)> = h
         .core
         .run_history(&run)

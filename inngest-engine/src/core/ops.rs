@@ -46,7 +46,10 @@ impl Core {
             if op.op == Opcode::None {
                 continue;
             }
-            self.record(&item, &op);
+            // The end of the run (a checkpointing SDK's `RunComplete`) is no step of it.
+            if !matches!(op.op, Opcode::RunComplete | Opcode::SyncRunComplete) {
+                self.record(&item, &op);
+            }
             let id = op.id.clone();
             if is_race(&op) {
                 if let Some(run) = self.runs.get_mut(&run_id) {
