@@ -411,6 +411,7 @@ async fn a_step_result_that_cannot_serialize_fails_the_step_for_good() {
             "name": "StepError",
             "message": message,
             "cause": {"name": "NonRetriableError", "message": message},
+            "stepId": "refuse",
         })
     );
     assert_still_serving(&s).await;

@@ -14,6 +14,7 @@ use crate::core::{
     Call, CallId, CallResponse, Core, CoreConfig, EventError, Fetch, Happening, Output,
     RegisterError, Synced, TransportError,
 };
+use crate::core::{RestoreError, Snapshot};
 use crate::shell::{Fetcher, HttpFetcher, Transport};
 
 /// The core, driven on virtual time.
@@ -28,6 +29,8 @@ pub struct Simulation {
     /// Requests the core asked for while calls were taken ([`Simulation::take_calls`]),
     /// made at the next run.
     fetches: Vec<Fetch>,
+    /// With [`Simulation::persistent`]: its settings, and what a store holds.
+    stored: Option<(CoreConfig, Snapshot)>,
 }
 
 /// Why a simulation stopped before it was idle.
@@ -49,7 +52,48 @@ impl Simulation {
             calls: 0,
             fetcher: Arc::new(HttpFetcher::default()),
             fetches: Vec::new(),
+            stored: None,
         }
+    }
+
+    /// A simulation whose core keeps its changes as a store would
+    /// ([`Core::take_changes`]), to be restarted from them ([`Simulation::restart`]).
+    pub fn persistent(config: CoreConfig, start: SystemTime) -> Simulation {
+        let restored = Core::restore(config.clone(), Snapshot::default(), 0x1_2345_6789, start);
+        let mut sim = Simulation::new(config.clone(), start);
+        if let Ok(restored) = restored {
+            sim.core = restored.core;
+        }
+        sim.stored = Some((config, Snapshot::default()));
+        sim
+    }
+
+    /// What a store would hold now (after writing every change set so far), with
+    /// [`Simulation::persistent`].
+    pub fn stored(&mut self) -> Option<&Snapshot> {
+        let changes = self.core.take_changes();
+        let (_, stored) = self.stored.as_mut()?;
+        stored.apply(&changes);
+        Some(&*stored)
+    }
+
+    /// Stops the engine as a `kill -9` would and starts it again from what a store holds
+    /// (with [`Simulation::persistent`]): calls and requests that were out are lost, and
+    /// asked for again. Returns how many were out.
+    pub fn restart(&mut self) -> Result<usize, RestoreError> {
+        let snapshot = self
+            .stored()
+            .cloned()
+            .ok_or_else(|| RestoreError::new("the simulation is not persistent"))?;
+        let config = self
+            .stored
+            .as_ref()
+            .map(|(c, _)| c.clone())
+            .unwrap_or_default();
+        let restored = Core::restore(config, snapshot, 0, self.now)?;
+        self.core = restored.core;
+        self.fetches.clear();
+        Ok(restored.requeued)
     }
 
     /// Makes the HTTP requests of `step.fetch` and `step.ai.infer` with `fetcher` (over the

@@ -151,6 +151,8 @@ pub(crate) struct Overrides {
     pub body_timeout: Option<std::time::Duration>,
     pub call_timeout: Option<std::time::Duration>,
     pub retry_interval: Option<std::time::Duration>,
+    /// `App::persist(dir)`.
+    pub persist: Option<std::path::PathBuf>,
     pub signing_key: Option<Secret>,
     pub signing_key_fallback: Option<Secret>,
     pub event_key: Option<Secret>,

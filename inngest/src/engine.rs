@@ -56,6 +56,22 @@ impl LocalEngine for Embedded {
         if let Some(interval) = interval {
             config = config.retry_interval(interval);
         }
+        // `INNGEST_PERSIST` and `INNGEST_SQLITE_DIR`, as the dev server reads them.
+        let from_env = var("INNGEST_PERSIST")
+            .is_some_and(|v| !matches!(v.trim(), "" | "0" | "false" | "no" | "off"))
+            .then(|| {
+                std::path::PathBuf::from(var("INNGEST_SQLITE_DIR").unwrap_or(".inngest".into()))
+            });
+        #[cfg(feature = "persist")]
+        if let Some(dir) = options.persist.clone().or(from_env) {
+            config = config.persist(dir);
+        }
+        #[cfg(not(feature = "persist"))]
+        if from_env.is_some() {
+            return Err(Error::msg(
+                "INNGEST_PERSIST is set, but this build of inngest has no store: enable its feature `persist`",
+            ));
+        }
         let engine = Engine::start(config).map_err(Error::new)?;
         Ok(Arc::new(Running {
             api: EngineService::new(engine.clone()),

@@ -344,10 +344,18 @@ proptest! {
         prop_assert_eq!(hashes.len(), run.len(), "every use has its own hash");
     }
 
-    /// Interleaving different ids differently gives each use the same hash.
+    /// Interleaving different ids differently gives each use the same hash, as long as no id
+    /// is another's repeat (`a` and `a:1` share a hash, and which gets it first depends on
+    /// the order, as in the official SDKs, which skip a hash already used).
     #[test]
     fn step_id_hashes_do_not_depend_on_other_ids(
-        names in btree_set("[a-z0-9:._-]{0,6}", 1..5),
+        names in btree_set("[a-z0-9:._-]{0,6}", 1..5).prop_filter("no id is another's repeat", |names| {
+            !names.iter().any(|n| {
+                n.rsplit_once(':').is_some_and(|(base, index)| {
+                    names.contains(base) && !index.is_empty() && index.bytes().all(|b| b.is_ascii_digit())
+                })
+            })
+        }),
         picks in vec(any::<prop::sample::Index>(), 0..40),
         seed in any::<u64>(),
     ) {

@@ -19,7 +19,7 @@ use super::Core;
 #[error("{message}")]
 pub struct CheckpointError {
     /// `400` (not found, an op that cannot be checkpointed), `413` (a step or the run's
-    /// state over its limit) or `409` (a stale call).
+    /// state over its limit), `409` (a stale call), or `500` (the engine's store failed).
     pub status: u16,
     /// The server's message.
     pub message: String,

@@ -2,12 +2,15 @@
 //! `event` query) and the page. Bounded: the oldest are forgotten past the limit, as finished
 //! runs are.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::tracked::TrackedMap;
+
 /// One received event.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct EventRecord {
     /// Its id (the one `POST /e/{key}` answered with).
@@ -20,11 +23,19 @@ pub struct EventRecord {
     pub event: Value,
 }
 
+/// A kept event and its place in the order of arrival (what is stored).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Logged {
+    pub seq: u64,
+    pub record: EventRecord,
+}
+
 /// The received events, oldest first, with an index by id.
 #[derive(Debug, Default)]
 pub(crate) struct EventLog {
     order: VecDeque<String>,
-    by_id: HashMap<String, EventRecord>,
+    pub(super) by_id: TrackedMap<String, Logged>,
+    pub(super) seq: u64,
 }
 
 impl EventLog {
@@ -37,7 +48,16 @@ impl EventLog {
             received_at: now,
             event: event.clone(),
         };
-        if self.by_id.insert(id.clone(), record).is_none() {
+        // An id received again keeps its place.
+        let seq = match self.by_id.get(&id) {
+            Some(kept) => kept.seq,
+            None => {
+                self.seq += 1;
+                self.seq
+            }
+        };
+        let logged = Logged { seq, record };
+        if self.by_id.insert(id.clone(), logged).is_none() {
             self.order.push_back(id);
         }
         while self.order.len() > max.max(1) {
@@ -47,13 +67,25 @@ impl EventLog {
         }
     }
 
+    /// The events of `by_id` (restored), in their order of arrival again.
+    pub(crate) fn rebuild(by_id: TrackedMap<String, Logged>, seq: u64) -> EventLog {
+        let mut all: Vec<(u64, &String)> = by_id.iter().map(|(id, l)| (l.seq, id)).collect();
+        all.sort();
+        let seq = all.last().map_or(seq, |(s, _)| seq.max(*s));
+        let order = all.into_iter().map(|(_, id)| id.clone()).collect();
+        EventLog { order, by_id, seq }
+    }
+
     pub(crate) fn get(&self, id: &str) -> Option<&EventRecord> {
-        self.by_id.get(id)
+        self.by_id.get(id).map(|l| &l.record)
     }
 
     /// Newest first.
     pub(crate) fn newest_first(&self) -> impl Iterator<Item = &EventRecord> {
-        self.order.iter().rev().filter_map(|id| self.by_id.get(id))
+        self.order
+            .iter()
+            .rev()
+            .filter_map(|id| self.by_id.get(id).map(|l| &l.record))
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -6,13 +6,15 @@ use std::collections::HashMap;
 
 use inngest_protocol::event::{FUNCTION_INVOKED_EVENT, SCHEDULED_TIMER_EVENT};
 use inngest_protocol::limits::{ABSOLUTE_MAX_EVENT_BYTES, INTERNAL_EVENT_PREFIX};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::tracked::TrackedMap;
 use super::types::{EventError, Happening, RunStatus};
 use super::Core;
 
 /// What a pause resumes or does.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) enum PauseKind {
     /// A `waitForEvent` step: resumes with the event.
     Wait {
@@ -31,7 +33,7 @@ pub(crate) enum PauseKind {
 }
 
 /// A run listening for an event.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct Pause {
     pub run_id: String,
     /// The event name it listens for.
@@ -41,11 +43,11 @@ pub(crate) struct Pause {
     pub kind: PauseKind,
 }
 
-/// The pauses, by id and by event name.
+/// The pauses, by id (stored) and by event name (an index, rebuilt at restore).
 #[derive(Debug, Default)]
 pub(crate) struct Pauses {
-    next: u64,
-    by_id: HashMap<u64, Pause>,
+    pub(super) next: u64,
+    pub(super) by_id: TrackedMap<u64, Pause>,
     by_event: HashMap<String, Vec<u64>>,
 }
 
@@ -107,6 +109,23 @@ impl Pauses {
     /// How many pauses there are.
     pub(crate) fn len(&self) -> usize {
         self.by_id.len()
+    }
+
+    /// The pauses of `by_id` (restored), with their index by event name rebuilt; ids go on
+    /// after `next`.
+    pub(crate) fn rebuild(by_id: TrackedMap<u64, Pause>, next: u64) -> Pauses {
+        let mut ids: Vec<(&u64, &Pause)> = by_id.iter().collect();
+        ids.sort_by_key(|(id, _)| **id);
+        let mut by_event: HashMap<String, Vec<u64>> = HashMap::new();
+        for (id, pause) in &ids {
+            by_event.entry(pause.event.clone()).or_default().push(**id);
+        }
+        let next = ids.last().map_or(next, |(id, _)| next.max(**id));
+        Pauses {
+            next,
+            by_id,
+            by_event,
+        }
     }
 }
 

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::queue::QueueItem;
+use super::tracked::TrackedTree;
 use super::types::{Output, TransportError};
 use super::Core;
 
@@ -92,11 +93,11 @@ pub(crate) struct PendingFetch {
     pub url: String,
 }
 
-/// The calls out (plain data).
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+/// The calls out (stored).
+#[derive(Debug, Default)]
 pub(crate) struct Gateways {
-    next: u64,
-    pending: BTreeMap<u64, PendingFetch>,
+    pub(super) next: u64,
+    pub(super) pending: TrackedTree<u64, PendingFetch>,
 }
 
 impl Gateways {

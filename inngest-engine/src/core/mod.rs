@@ -24,17 +24,20 @@ mod flow;
 mod gateway;
 mod limits;
 mod ops;
+mod persist;
 mod query;
 mod queue;
 mod registry;
 mod runs;
 mod signals;
 mod timers;
+mod tracked;
 mod types;
 mod validate;
 
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, SystemTime};
+use tracked::TrackedMap;
 
 use inngest_protocol::register::RegisterRequest;
 use inngest_protocol::time::{from_unix_millis, unix_millis};
@@ -56,6 +59,7 @@ use timers::{Timer, Timers};
 pub use checkpoint::CheckpointError;
 pub use event_log::EventRecord;
 pub use gateway::{Fetch, FetchId, FetchRequest, FetchResponse};
+pub use persist::{ChangeSet, RestoreError, Restored, Row, Snapshot, STATE_VERSION};
 pub use query::{CancelError, FunctionRef, JobView, RunRef};
 pub use registry::Synced;
 pub use signals::SignalError;
@@ -114,7 +118,7 @@ pub struct Core {
     now: u64,
     rng: fastrand::Rng,
     registry: Registry,
-    runs: HashMap<String, Run>,
+    runs: TrackedMap<String, Run>,
     /// Runs by the id of the event that started them.
     event_runs: HashMap<String, Vec<String>>,
     /// Finished runs, oldest first, for eviction.
@@ -123,7 +127,7 @@ pub struct Core {
     timers: Timers,
     ready: Ready,
     /// Calls out, with the concurrency limits they hold.
-    in_flight: HashMap<CallId, (QueueItem, Vec<Limit>)>,
+    in_flight: TrackedMap<CallId, (QueueItem, Vec<Limit>)>,
     /// Flow-control state: plain data.
     flow: FlowState,
     /// When wake-ups for throttled backlogs are due (one timer per time).
@@ -170,13 +174,13 @@ impl Core {
             now: 0,
             rng: fastrand::Rng::with_seed(seed),
             registry: Registry::default(),
-            runs: HashMap::new(),
+            runs: TrackedMap::default(),
             event_runs: HashMap::new(),
             finished: VecDeque::new(),
             pauses: Pauses::default(),
             timers: Timers::default(),
             ready: Ready::default(),
-            in_flight: HashMap::new(),
+            in_flight: TrackedMap::default(),
             flow: FlowState::default(),
             wakes: std::collections::BTreeSet::new(),
             next_call: 0,
@@ -341,8 +345,8 @@ impl Core {
     /// Lets time pass: fires every timer due by `now`.
     pub fn tick(&mut self, now: SystemTime) {
         self.advance_clock(now);
-        while let Some(timer) = self.timers.pop_due(self.now) {
-            self.fire(timer);
+        while let Some((at, timer)) = self.timers.pop_due(self.now) {
+            self.fire(at, timer);
         }
         let now = self.now;
         self.wakes.retain(|at| *at > now);
@@ -420,7 +424,7 @@ impl Core {
         self.dispatch();
     }
 
-    fn fire(&mut self, timer: Timer) {
+    fn fire(&mut self, at: u64, timer: Timer) {
         match timer {
             Timer::Enqueue(item) => {
                 if self.is_active(&item.run_id) {
@@ -445,7 +449,7 @@ impl Core {
                 function,
                 generation,
                 schedule,
-            } => self.cron_tick(&function, generation, schedule),
+            } => self.cron_tick(&function, generation, schedule, at),
         }
     }
 

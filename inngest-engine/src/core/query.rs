@@ -205,12 +205,7 @@ impl Core {
             .collect();
         in_flight.sort_by(|a, b| a.step_id.cmp(&b.step_id));
         let mut jobs: Vec<JobView> = in_flight.into_iter().map(|i| call(i, now)).collect();
-        jobs.extend(
-            self.ready
-                .iter()
-                .filter(|i| i.run_id == run_id)
-                .map(|i| call(i, now)),
-        );
+        jobs.extend(self.ready.of_run(run_id).into_iter().map(|i| call(i, now)));
         for (at, timer) in self.timers.of_run(run_id) {
             let at = from_unix_millis(at);
             jobs.push(match timer {

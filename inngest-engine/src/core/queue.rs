@@ -8,13 +8,14 @@
 //! goes earlier (`queue/item.go` `Score`). A backlog whose constraints are full waits while
 //! the others go on.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use inngest_protocol::call::DISCOVERY_STEP_ID;
 use serde::{Deserialize, Serialize};
 
 use super::flow::concurrency::Limit;
 use super::flow::gcra::Rate;
+use super::tracked::TrackedMap;
 
 /// One call to make for a run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,7 +53,7 @@ impl QueueItem {
 }
 
 /// What a backlog's items are held to before they are called.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Gate {
     /// Concurrency limits.
     pub limits: Vec<Limit>,
@@ -76,18 +77,27 @@ impl Gate {
 }
 
 /// Ordered by score, then by the order of insertion.
-type Position = (i64, u64);
+pub(crate) type Position = (i64, u64);
+
+/// An item waiting in a backlog, with the gate of its backlog (what is stored).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Waiting {
+    pub item: QueueItem,
+    pub gate: Gate,
+}
 
 #[derive(Debug, Default)]
 struct Backlog {
-    items: BTreeMap<Position, QueueItem>,
+    positions: BTreeSet<Position>,
     gate: Gate,
 }
 
 /// The items ready to be called, in backlogs.
 #[derive(Debug, Default)]
 pub(crate) struct Ready {
-    seq: u64,
+    pub(super) seq: u64,
+    /// Every waiting item by its position (stored); the rest is an index, rebuilt at restore.
+    pub(super) items: TrackedMap<Position, Waiting>,
     backlogs: HashMap<String, Backlog>,
     /// The first item of each backlog.
     heads: BTreeSet<(Position, String)>,
@@ -100,23 +110,47 @@ impl Ready {
     pub(crate) fn push(&mut self, item: QueueItem, gate: Gate, score: i64) {
         self.seq += 1;
         let position = (score, self.seq);
+        self.place(position, &item, &gate);
+        self.items.insert(position, Waiting { item, gate });
+    }
+
+    /// Indexes an item at `position`.
+    fn place(&mut self, position: Position, item: &QueueItem, gate: &Gate) {
         let key = gate.key();
         self.by_run
             .entry(item.run_id.clone())
             .or_default()
             .push((key.clone(), position));
         let backlog = self.backlogs.entry(key.clone()).or_insert_with(|| Backlog {
-            items: BTreeMap::new(),
-            gate,
+            positions: BTreeSet::new(),
+            gate: gate.clone(),
         });
-        let old_head = backlog.items.keys().next().copied();
-        backlog.items.insert(position, item);
+        let old_head = backlog.positions.first().copied();
+        backlog.positions.insert(position);
         if old_head.is_none_or(|h| position < h) {
             if let Some(h) = old_head {
                 self.heads.remove(&(h, key.clone()));
             }
             self.heads.insert((position, key));
         }
+    }
+
+    /// The items of `items` (restored), with their backlogs rebuilt; positions go on after
+    /// `seq`.
+    pub(crate) fn rebuild(items: TrackedMap<Position, Waiting>, seq: u64) -> Ready {
+        let mut ready = Ready {
+            seq,
+            ..Ready::default()
+        };
+        let mut all: Vec<(Position, Waiting)> =
+            items.iter().map(|(p, w)| (*p, w.clone())).collect();
+        all.sort_by_key(|(p, _)| *p);
+        for (position, waiting) in &all {
+            ready.seq = ready.seq.max(position.1);
+            ready.place(*position, &waiting.item, &waiting.gate);
+        }
+        ready.items = items;
+        ready
     }
 
     /// The first backlog, in the order of their first items, that is not `blocked`.
@@ -130,9 +164,9 @@ impl Ready {
     /// Takes the first item of a backlog.
     pub(crate) fn pop_from(&mut self, key: &str) -> Option<QueueItem> {
         let backlog = self.backlogs.get_mut(key)?;
-        let (position, item) = backlog.items.pop_first()?;
+        let position = backlog.positions.pop_first()?;
         self.heads.remove(&(position, key.to_owned()));
-        match backlog.items.keys().next() {
+        match backlog.positions.first() {
             Some(next) => {
                 self.heads.insert((*next, key.to_owned()));
             }
@@ -140,6 +174,7 @@ impl Ready {
                 self.backlogs.remove(key);
             }
         }
+        let item = self.items.remove(&position)?.item;
         if let Some(places) = self.by_run.get_mut(&item.run_id) {
             places.retain(|(k, p)| !(k == key && *p == position));
             if places.is_empty() {
@@ -152,14 +187,15 @@ impl Ready {
     /// Drops every item of a run.
     pub(crate) fn remove_run(&mut self, run_id: &str) {
         for (key, position) in self.by_run.remove(run_id).unwrap_or_default() {
+            self.items.remove(&position);
             let Some(backlog) = self.backlogs.get_mut(&key) else {
                 continue;
             };
-            let was_head = backlog.items.keys().next() == Some(&position);
-            backlog.items.remove(&position);
+            let was_head = backlog.positions.first() == Some(&position);
+            backlog.positions.remove(&position);
             if was_head {
                 self.heads.remove(&(position, key.clone()));
-                match backlog.items.keys().next() {
+                match backlog.positions.first() {
                     Some(next) => {
                         self.heads.insert((*next, key));
                     }
@@ -171,14 +207,23 @@ impl Ready {
         }
     }
 
-    /// How many items wait.
-    /// The items of every backlog.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &QueueItem> {
-        self.backlogs.values().flat_map(|b| b.items.values())
+    /// The items of a run, in the order they go.
+    pub(crate) fn of_run(&self, run_id: &str) -> Vec<&QueueItem> {
+        let mut positions: Vec<Position> = self
+            .by_run
+            .get(run_id)
+            .map(|places| places.iter().map(|(_, p)| *p).collect())
+            .unwrap_or_default();
+        positions.sort();
+        positions
+            .iter()
+            .filter_map(|p| self.items.get(p).map(|w| &w.item))
+            .collect()
     }
 
+    /// How many items wait.
     pub(crate) fn len(&self) -> usize {
-        self.backlogs.values().map(|b| b.items.len()).sum()
+        self.items.len()
     }
 }
 

@@ -5,15 +5,17 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Duration;
 
 use inngest_protocol::register::{FunctionConfig, RegisterRequest};
+use serde::{Deserialize, Serialize};
 
 use super::cron::Schedule;
 use super::expr::Expressions;
 use super::flow::FlowConfig;
+use super::tracked::TrackedTree;
 use super::types::RegisterError;
 use super::validate;
 
 /// A synced app.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct App {
     /// Its serve URL.
     pub url: String,
@@ -46,6 +48,27 @@ pub(crate) struct Function {
     pub generation: u64,
 }
 
+/// What is stored of a function: its configuration as synced, which app serves it and which
+/// sync it is. Everything else (triggers, parsed schedules, flow control) is rebuilt from
+/// the configuration at restore.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct StoredFunction<C = FunctionConfig, S = String> {
+    pub config: C,
+    pub app_id: S,
+    pub generation: u64,
+}
+
+impl Serialize for Function {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        StoredFunction {
+            config: &self.config,
+            app_id: self.app_id.as_str(),
+            generation: self.generation,
+        }
+        .serialize(serializer)
+    }
+}
+
 /// A cron trigger.
 #[derive(Debug)]
 pub(crate) struct CronTrigger {
@@ -69,9 +92,9 @@ pub(crate) enum CancelUntil {
 /// The apps and functions.
 #[derive(Debug, Default)]
 pub(crate) struct Registry {
-    pub apps: BTreeMap<String, App>,
-    pub functions: BTreeMap<String, Function>,
-    generation: u64,
+    pub apps: TrackedTree<String, App>,
+    pub functions: TrackedTree<String, Function>,
+    pub(super) generation: u64,
 }
 
 /// How a sync went.
@@ -220,6 +243,59 @@ impl Registry {
             functions: count,
             removed,
         }
+    }
+
+    /// A stored function built again from its configuration (as at its sync, with the
+    /// checks of this version of the engine).
+    pub(crate) fn rebuild(
+        &self,
+        stored: StoredFunction,
+        now: u64,
+        expressions: &mut Expressions,
+    ) -> Result<Function, RegisterError> {
+        let slug = stored.config.id.clone();
+        let mut function = self.function(&stored.app_id, &stored.config, slug, now, expressions)?;
+        function.generation = stored.generation;
+        Ok(function)
+    }
+
+    /// The functions of `stored` built again (those that no longer pass this engine's checks
+    /// are dropped from their apps, with why in `dropped`), the apps, and the sync count.
+    pub(crate) fn restore(
+        mut apps: TrackedTree<String, App>,
+        stored: Vec<StoredFunction>,
+        generation: u64,
+        now: u64,
+        expressions: &mut Expressions,
+        dropped: &mut Vec<String>,
+    ) -> Registry {
+        let mut registry = Registry {
+            apps: TrackedTree::default(),
+            functions: TrackedTree::default(),
+            generation,
+        };
+        let mut functions = BTreeMap::new();
+        for s in stored {
+            let (slug, app_id) = (s.config.id.clone(), s.app_id.clone());
+            registry.generation = registry.generation.max(s.generation);
+            match registry.rebuild(s, now, expressions) {
+                Ok(f) => {
+                    functions.insert(slug, f);
+                }
+                Err(e) => {
+                    if let Some(app) = apps.get_mut(&app_id) {
+                        app.functions.retain(|f| *f != slug);
+                    }
+                    dropped.push(format!(
+                        "the function `{slug}` of the app `{app_id}` was dropped: {e}"
+                    ));
+                }
+            }
+        }
+        registry.functions = TrackedTree::from_map(functions);
+        registry.functions.track();
+        registry.apps = apps;
+        registry
     }
 
     /// Removes an app and its functions; `false` if there is none.

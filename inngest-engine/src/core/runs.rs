@@ -1,7 +1,7 @@
 //! Runs: starting one, resuming a step Inngest finished, retrying, ending one with the
 //! lifecycle events the server emits (protocol.md 7.3), and reading them back.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use inngest_protocol::event::{
@@ -9,6 +9,7 @@ use inngest_protocol::event::{
     FUNCTION_FAILED_EVENT, FUNCTION_FINISHED_EVENT, FUNCTION_INVOKED_EVENT, SCHEDULED_TIMER_EVENT,
 };
 use inngest_protocol::time::{from_unix_millis, rfc3339};
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use super::events::PauseKind;
@@ -20,7 +21,7 @@ use super::types::{Happening, RunStatus, RunView, StepRecord};
 use super::Core;
 
 /// A run and its state.
-#[derive(Debug)]
+#[derive(Debug, Serialize, Deserialize)]
 pub(crate) struct Run {
     pub id: String,
     /// The function's slug.
@@ -44,9 +45,9 @@ pub(crate) struct Run {
     pub ended_at: Option<u64>,
     /// Steps Inngest is still doing (planned steps, sleeps, waits, invokes): request version
     /// 2 coalesces discovery until none are.
-    pub pending: HashSet<String>,
+    pub pending: BTreeSet<String>,
     /// Race branches still out: one that ends discovers at once (`parallelMode: "race"`).
-    pub racing: HashSet<String>,
+    pub racing: BTreeSet<String>,
     pub disable_immediate: bool,
     /// The request version the SDK answered with first (`-1` until then).
     pub version: i64,
@@ -66,6 +67,7 @@ pub(crate) struct Run {
     /// The bytes of its memoized outputs (the server's state size).
     pub state_bytes: usize,
     /// How many call requests it took so far.
+    #[serde(default)]
     pub calls: u32,
     /// The trace context of the event that started it, passed on to its calls.
     pub trace: Option<super::types::TraceContext>,
@@ -121,8 +123,8 @@ impl Core {
                 created_at: self.now,
                 started: None,
                 ended_at: None,
-                pending: HashSet::new(),
-                racing: HashSet::new(),
+                pending: BTreeSet::new(),
+                racing: BTreeSet::new(),
                 disable_immediate: false,
                 version: -1,
                 correlation_id,
@@ -235,8 +237,17 @@ impl Core {
         }
     }
 
-    /// A cron tick: a run with `inngest/scheduled.timer`, and the next tick.
-    pub(crate) fn cron_tick(&mut self, function_id: &str, generation: u64, schedule: String) {
+    /// A cron tick due at `scheduled_at` (ms since the epoch; it may fire later, after a
+    /// restart): a run with `inngest/scheduled.timer`, keyed by the tick's time so that a
+    /// tick starts one run, and the next tick after now (ticks missed while the engine was
+    /// stopped are not made up, but the first one due fires).
+    pub(crate) fn cron_tick(
+        &mut self,
+        function_id: &str,
+        generation: u64,
+        schedule: String,
+        scheduled_at: u64,
+    ) {
         let Some((next, jitter)) = self
             .registry
             .functions
@@ -247,7 +258,8 @@ impl Core {
         else {
             return;
         };
-        let scheduled_at = self.now;
+        // As the server: `fireAt` is the tick's time plus its jitter; a tick that is overdue
+        // (after a restart) starts its run at once.
         let fire_at =
             scheduled_at + super::cron::jitter(function_id, &schedule, scheduled_at, jitter);
         let key = rfc3339(from_unix_millis(scheduled_at));
@@ -500,6 +512,11 @@ impl Core {
     /// How many runs are kept (running and finished).
     pub fn runs_kept(&self) -> usize {
         self.runs.len()
+    }
+
+    /// How many runs have not ended (queued, running or waiting).
+    pub fn active_runs(&self) -> usize {
+        self.runs.values().filter(|r| r.status.is_active()).count()
     }
 
     /// How many events have an index entry of the runs they started.

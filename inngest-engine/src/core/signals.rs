@@ -3,7 +3,6 @@
 //! second wait fails its run at once, unless it asks to replace the first (which then only
 //! times out). A wait that times out resumes with `null`.
 
-use std::collections::BTreeMap;
 use std::time::SystemTime;
 
 use inngest_protocol::op::{Op, WaitForSignalOpts, SIGNAL_CONFLICT_REPLACE};
@@ -15,6 +14,7 @@ use serde_json::{json, Value};
 use super::gateway::{handler_error, OpOutcome};
 use super::runs::millis;
 use super::timers::Timer;
+use super::tracked::TrackedTree;
 use super::types::RunStatus;
 use super::Core;
 
@@ -35,13 +35,13 @@ pub(crate) struct SignalWait {
     pub step: String,
 }
 
-/// The waits by signal name (plain data). An entry whose run no longer waits (it timed out,
+/// The waits by signal name (stored). An entry whose run no longer waits (it timed out,
 /// ended, or was replaced) is stale: it is ignored, and swept now and then.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+#[derive(Debug, Default)]
 pub(crate) struct Signals {
-    waits: BTreeMap<String, SignalWait>,
+    pub(super) waits: TrackedTree<String, SignalWait>,
     /// How many entries there were after the last sweep.
-    swept: usize,
+    pub(super) swept: usize,
 }
 
 impl Signals {
@@ -165,11 +165,16 @@ impl Core {
         if self.signals.waits.len() <= (2 * self.signals.swept).max(64) {
             return;
         }
-        let waits = std::mem::take(&mut self.signals.waits);
-        self.signals.waits = waits
-            .into_iter()
-            .filter(|(_, w)| self.waits_for(w))
+        let stale: Vec<String> = self
+            .signals
+            .waits
+            .iter()
+            .filter(|(_, w)| !self.waits_for(w))
+            .map(|(name, _)| name.clone())
             .collect();
+        for name in stale {
+            self.signals.waits.remove(&name);
+        }
         self.signals.swept = self.signals.waits.len();
     }
 }

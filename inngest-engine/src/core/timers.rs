@@ -2,17 +2,19 @@
 //! and invoke timeouts, expiring cancellation rules and cron ticks. The shell sleeps until
 //! [`Timers::next`]; a run's timers are removed with it, so nothing outlives its run.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::queue::QueueItem;
+use super::tracked::TrackedTree;
 
 /// A key of the queue: when, then the order of insertion.
 pub(crate) type TimerKey = (u64, u64);
 
 /// What happens when a timer is due.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) enum Timer {
     /// A call is due again (a retry after its backoff).
     Enqueue(QueueItem),
@@ -81,12 +83,12 @@ impl Timer {
     }
 }
 
-/// The deadline queue.
+/// The deadline queue: the timers (stored) and their index by run (rebuilt at restore).
 #[derive(Debug, Default)]
 pub(crate) struct Timers {
-    queue: BTreeMap<TimerKey, Timer>,
+    pub(super) queue: TrackedTree<TimerKey, Timer>,
     by_run: HashMap<String, Vec<TimerKey>>,
-    seq: u64,
+    pub(super) seq: u64,
 }
 
 impl Timers {
@@ -101,9 +103,32 @@ impl Timers {
         key
     }
 
+    /// The timers of `queue` (restored), with their index by run rebuilt; keys go on after
+    /// `seq`.
+    pub(crate) fn rebuild(queue: TrackedTree<TimerKey, Timer>, seq: u64) -> Timers {
+        let mut by_run: HashMap<String, Vec<TimerKey>> = HashMap::new();
+        let mut max_seq = seq;
+        for (key, timer) in queue.iter() {
+            max_seq = max_seq.max(key.1);
+            if let Some(run) = timer.run_id() {
+                by_run.entry(run.to_owned()).or_default().push(*key);
+            }
+        }
+        Timers {
+            queue,
+            by_run,
+            seq: max_seq,
+        }
+    }
+
+    /// The timers, soonest first.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&TimerKey, &Timer)> {
+        self.queue.iter()
+    }
+
     /// When the next timer is due.
     pub(crate) fn next(&self) -> Option<u64> {
-        self.queue.keys().next().map(|(at, _)| *at)
+        self.queue.first_key_value().map(|((at, _), _)| *at)
     }
 
     /// When the next timer other than a cron tick is due: while there is one, some work is
@@ -115,9 +140,12 @@ impl Timers {
             .map(|((at, _), _)| *at)
     }
 
-    /// Takes the next timer due at or before `now`.
-    pub(crate) fn pop_due(&mut self, now: u64) -> Option<Timer> {
-        let (&key, _) = self.queue.iter().next().filter(|((at, _), _)| *at <= now)?;
+    /// Takes the next timer due at or before `now`, with when it was due.
+    pub(crate) fn pop_due(&mut self, now: u64) -> Option<(u64, Timer)> {
+        let (&key, _) = self
+            .queue
+            .first_key_value()
+            .filter(|((at, _), _)| *at <= now)?;
         let timer = self.queue.remove(&key)?;
         if let Some(run) = timer.run_id() {
             if let Some(keys) = self.by_run.get_mut(run) {
@@ -127,7 +155,7 @@ impl Timers {
                 }
             }
         }
-        Some(timer)
+        Some((key.0, timer))
     }
 
     /// Removes every timer of a run.
@@ -191,7 +219,7 @@ mod tests {
         t.add(20, resume("a", "s2"));
         assert_eq!(t.next(), Some(10));
         assert!(t.pop_due(5).is_none());
-        assert!(matches!(t.pop_due(10), Some(Timer::Resume { run_id, .. }) if run_id == "b"));
+        assert!(matches!(t.pop_due(10), Some((10, Timer::Resume { run_id, .. })) if run_id == "b"));
         t.remove_run("a");
         assert_eq!((t.next(), t.len()), (None, 0));
     }

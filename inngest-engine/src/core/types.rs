@@ -6,13 +6,13 @@ use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use inngest_protocol::op::Opcode;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 pub use inngest_protocol::event::RunStatus;
 
 /// Identifies one call the core asked for, to match its answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct CallId(pub u64);
 
 /// A call request to make to an app's serve endpoint.
@@ -44,7 +44,7 @@ pub struct Call {
 }
 
 /// A W3C trace context, as the `traceparent` and `tracestate` headers carry it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TraceContext {
     /// `traceparent`: `00-<trace id>-<span id>-<flags>`.
     pub traceparent: String,
@@ -190,8 +190,9 @@ pub struct AppView {
     pub functions: Vec<String>,
 }
 
-/// One step of a run as it happened: an op an SDK reported, with how it ended.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One step of a run as it happened: an op an SDK reported, with how it ended. Its JSON (the
+/// API's, times in RFC 3339 with milliseconds) reads back exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct StepRecord {
     /// The hashed step id.
@@ -205,10 +206,10 @@ pub struct StepRecord {
     /// The op's options (a sleep's duration, a wait's event, an invoke's target).
     pub opts: Option<Value>,
     /// When it was reported.
-    #[serde(serialize_with = "rfc3339")]
+    #[serde(serialize_with = "rfc3339", deserialize_with = "parse_time")]
     pub at: SystemTime,
     /// When Inngest finished it (a sleep ended, a wait matched or timed out).
-    #[serde(serialize_with = "rfc3339_opt")]
+    #[serde(serialize_with = "rfc3339_opt", deserialize_with = "parse_time_opt")]
     pub resumed_at: Option<SystemTime>,
     /// Its output (or the memo it resumed with).
     pub output: Option<Value>,
@@ -218,6 +219,24 @@ pub struct StepRecord {
 
 fn rfc3339<S: serde::Serializer>(t: &SystemTime, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&inngest_protocol::time::rfc3339_millis(*t))
+}
+
+/// An RFC 3339 time, to the nearest millisecond (what [`rfc3339`] wrote).
+fn parse_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SystemTime, D::Error> {
+    let text = String::deserialize(d)?;
+    let t = inngest_protocol::time::parse_rfc3339(&text)
+        .ok_or_else(|| serde::de::Error::custom(format!("not an RFC 3339 time: {text:?}")))?;
+    let nanos = t
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let ms = u64::try_from((nanos + 500_000) / 1_000_000).unwrap_or(u64::MAX);
+    Ok(inngest_protocol::time::from_unix_millis(ms))
+}
+
+fn parse_time_opt<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<SystemTime>, D::Error> {
+    #[derive(Deserialize)]
+    struct Wrap(#[serde(deserialize_with = "parse_time")] SystemTime);
+    Ok(Option::<Wrap>::deserialize(d)?.map(|w| w.0))
 }
 
 fn rfc3339_opt<S: serde::Serializer>(t: &Option<SystemTime>, s: S) -> Result<S::Ok, S::Error> {

@@ -1,6 +1,11 @@
 //! [`Engine`]: the core on real time. A driver task fires timers when they are due, makes the
 //! calls the core asks for (each through its app's transport), hands the answers back, and
 //! publishes the timeline.
+//!
+//! With a store ([`EngineConfig::persist`]), every input's changes are written before what
+//! it caused is released: an API input (an event, a sync, a cancellation) writes its own
+//! before it answers; the driver applies the answers of calls in batches, one transaction a
+//! turn, before it makes the calls and publishes the timeline they led to.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
@@ -10,14 +15,16 @@ use inngest_protocol::register::RegisterRequest;
 use serde_json::Value;
 use tokio::sync::{broadcast, watch, Notify};
 
+use super::durable::Durable;
 use super::timeline::Recent;
 
 use super::fetch::{Fetcher, HttpFetcher};
 use super::realtime::Realtime;
 use super::transport::{HttpTransport, Transport};
 use crate::core::{
-    Call, Core, CoreConfig, EventError, Fetch, Happening, Output, RegisterError, RunView,
-    SignalError, StepRecord, Synced, TraceContext, TransportError,
+    Call, CallId, CallResponse, Core, CoreConfig, EventError, Fetch, FetchId, FetchResponse,
+    Happening, Output, RegisterError, RunView, SignalError, StepRecord, Synced, TraceContext,
+    TransportError,
 };
 
 /// How the engine behaves.
@@ -39,6 +46,10 @@ pub struct EngineConfig {
     /// Makes the HTTP requests of `step.fetch` and `step.ai.infer` (over the network by
     /// default).
     pub fetcher: Option<SharedFetcher>,
+    /// Keeps the state in SQLite in this directory, across restarts (`--persist
+    /// --sqlite-dir`); in memory only when `None`.
+    #[cfg(feature = "persist")]
+    pub persist: Option<std::path::PathBuf>,
 }
 
 /// A [`Fetcher`] shared by the engine's calls.
@@ -60,6 +71,8 @@ impl Default for EngineConfig {
             log_timeline: true,
             event_keys: Vec::new(),
             fetcher: None,
+            #[cfg(feature = "persist")]
+            persist: None,
         }
     }
 }
@@ -107,6 +120,14 @@ impl EngineConfig {
         self.fetcher = Some(SharedFetcher(fetcher));
         self
     }
+
+    /// Keeps the state in a SQLite database in `dir` (created if missing): what the engine
+    /// acknowledged survives a restart, even a `kill -9`, and the runs go on where they were.
+    #[cfg(feature = "persist")]
+    pub fn persist(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.persist = Some(dir.into());
+        self
+    }
 }
 
 /// Why the engine refused something.
@@ -119,6 +140,9 @@ pub enum EngineError {
     /// Events were refused.
     #[error(transparent)]
     Event(#[from] EventError),
+    /// The engine's database could not be opened, read or written.
+    #[error("{0}")]
+    Store(String),
 }
 
 /// The engine. Cheap to clone; the engine stops when the last clone is dropped.
@@ -166,12 +190,23 @@ struct Shared {
     fetcher: Arc<dyn Fetcher>,
     /// Realtime messages and their subscribers.
     realtime: Realtime,
+    /// The answers of calls and requests, for the driver's next turn.
+    answers: Mutex<Vec<Answer>>,
+    /// Where the state is kept.
+    durable: Durable,
+}
+
+/// An answer for the driver to hand to the core.
+enum Answer {
+    Call(CallId, Result<CallResponse, TransportError>),
+    Fetch(FetchId, Result<FetchResponse, TransportError>),
 }
 
 impl Drop for Shared {
     fn drop(&mut self) {
         // The driver holds only a weak reference: wake it so it sees the engine is gone.
         self.wake.notify_one();
+        self.durable.checkpoint();
     }
 }
 
@@ -188,12 +223,46 @@ impl Engine {
     /// or, started outside one, on the first runtime it is used from.
     pub fn start(config: EngineConfig) -> Result<Engine, EngineError> {
         let (happenings, _) = broadcast::channel(4096);
+        let clock = Clock::start();
+        #[cfg(feature = "persist")]
+        let (core, durable) = match &config.persist {
+            Some(dir) => {
+                let (durable, snapshot) = Durable::open(dir).map_err(EngineError::Store)?;
+                let restored = Core::restore(config.core, snapshot, fastrand::u64(..), clock.now())
+                    .map_err(|e| {
+                        EngineError::Store(format!(
+                            "the engine's database in {} cannot be restored: {e}",
+                            dir.display()
+                        ))
+                    })?;
+                for warning in &restored.warnings {
+                    tracing::warn!(target: "inngest::engine", "{warning}");
+                }
+                (restored.core, durable)
+            }
+            None => (
+                Core::new(config.core, fastrand::u64(..)),
+                Durable::default(),
+            ),
+        };
+        #[cfg(not(feature = "persist"))]
+        let (core, durable) = (
+            Core::new(config.core, fastrand::u64(..)),
+            Durable::default(),
+        );
+        let http = HttpTransport::new(config.call_timeout, config.signing_key.clone());
+        // Apps restored from the store are called over HTTP until they sync again.
+        let transports: HashMap<String, Arc<dyn Transport>> = core
+            .apps()
+            .into_iter()
+            .map(|app| (app.id, Arc::new(http.clone()) as Arc<dyn Transport>))
+            .collect();
         let shared = Arc::new(Shared {
-            core: Mutex::new(Core::new(config.core, fastrand::u64(..))),
-            clock: Clock::start(),
+            core: Mutex::new(core),
+            clock,
             wake: Arc::new(Notify::new()),
-            transports: Mutex::new(HashMap::new()),
-            http: HttpTransport::new(config.call_timeout, config.signing_key.clone()),
+            transports: Mutex::new(transports),
+            http,
             happenings,
             log_timeline: config.log_timeline,
             recent: Mutex::new(Recent::default()),
@@ -206,6 +275,8 @@ impl Engine {
                 |f| f.0,
             ),
             realtime: Realtime::default(),
+            answers: Mutex::new(Vec::new()),
+            durable,
         });
         let engine = Engine { shared };
         engine.ensure_driver();
@@ -250,6 +321,17 @@ impl Engine {
         self.shared.wake.notify_one();
     }
 
+    /// Writes what an input changed (with a store), before its answer goes out.
+    fn commit(&self, core: MutexGuard<'_, Core>) -> Result<(), EngineError> {
+        self.shared.durable.commit(core).map_err(EngineError::Store)
+    }
+
+    /// Why the engine's database could not be written, if it could not: from then on the
+    /// engine acknowledges nothing more (restart it).
+    pub fn store_failure(&self) -> Option<String> {
+        self.shared.durable.failure()
+    }
+
     /// Syncs an app whose functions are called through `transport` (its functions become
     /// exactly the ones in `request`).
     pub fn register(
@@ -257,7 +339,9 @@ impl Engine {
         request: &RegisterRequest,
         transport: Arc<dyn Transport>,
     ) -> Result<Synced, EngineError> {
-        let synced = self.core().register(request, self.shared.clock.now())?;
+        let mut core = self.core();
+        let synced = core.register(request, self.shared.clock.now())?;
+        self.commit(core)?;
         self.shared
             .transports
             .lock()
@@ -274,8 +358,12 @@ impl Engine {
 
     /// Receives events (as `POST /e/{key}` does); returns their ids in order.
     pub fn send(&self, events: Vec<Value>) -> Result<Vec<String>, EngineError> {
-        let ids = self.core().send(events, self.shared.clock.now())?;
+        let mut core = self.core();
+        let ids = core.send(events, self.shared.clock.now());
+        let stored = self.commit(core);
         self.changed();
+        let ids = ids?;
+        stored?;
         Ok(ids)
     }
 
@@ -286,17 +374,21 @@ impl Engine {
         events: Vec<Value>,
         trace: Option<TraceContext>,
     ) -> Result<Vec<String>, EngineError> {
-        let ids = self
-            .core()
-            .send_traced(events, trace, self.shared.clock.now())?;
+        let mut core = self.core();
+        let ids = core.send_traced(events, trace, self.shared.clock.now());
+        let stored = self.commit(core);
         self.changed();
+        let ids = ids?;
+        stored?;
         Ok(ids)
     }
 
     /// Runs an input on the core at the engine's time (an API's own inputs: invoking a
     /// function, re-running a run, a bulk cancellation), then lets the driver act on it.
     pub fn act<R>(&self, input: impl FnOnce(&mut Core, SystemTime) -> R) -> R {
-        let result = input(&mut self.core(), self.shared.clock.now());
+        let mut core = self.core();
+        let result = input(&mut core, self.shared.clock.now());
+        let _ = self.commit(core); // a failed store refuses everything from now on
         self.changed();
         result
     }
@@ -308,16 +400,17 @@ impl Engine {
     }
 
     /// [`Engine::send_partial`] with the client's event-id seed (`X-Inngest-Event-Id-Seed`):
-    /// a request sent again gets the same ids and starts no run twice.
+    /// a request sent again gets the same ids and starts no run twice. With a store, check
+    /// [`Engine::store_failure`] before acknowledging.
     pub fn send_seeded(
         &self,
         events: Vec<Value>,
         seed: Option<&str>,
         trace: Option<TraceContext>,
     ) -> (Vec<String>, Option<EventError>) {
-        let result = self
-            .core()
-            .send_seeded(events, seed, trace, self.shared.clock.now());
+        let mut core = self.core();
+        let result = core.send_seeded(events, seed, trace, self.shared.clock.now());
+        let _ = self.commit(core); // a failed store refuses everything from now on
         self.changed();
         result
     }
@@ -348,7 +441,9 @@ impl Engine {
 
     /// Cancels a running run (as `DELETE /v1/runs/{id}` does); `false` if it is not running.
     pub fn cancel(&self, run_id: &str) -> bool {
-        let cancelled = self.core().cancel(run_id, self.shared.clock.now());
+        let mut core = self.core();
+        let cancelled = core.cancel(run_id, self.shared.clock.now());
+        let _ = self.commit(core); // a failed store refuses everything from now on
         self.changed();
         cancelled
     }
@@ -356,9 +451,11 @@ impl Engine {
     /// Sends a signal (as `POST /v1/signals` does): resumes the run waiting for it, and
     /// returns its id (`None` when no run waits for the signal).
     pub fn signal(&self, signal: &str, data: Value) -> Result<Option<String>, SignalError> {
-        let resumed = self.core().signal(signal, data, self.shared.clock.now())?;
+        let mut core = self.core();
+        let resumed = core.signal(signal, data, self.shared.clock.now());
+        let _ = self.commit(core); // a failed store refuses everything from now on
         self.changed();
-        Ok(resumed)
+        resumed
     }
 
     /// Saves the steps an SDK ran inside a call (as `POST /v1/checkpoint/{runId}/async`
@@ -367,9 +464,16 @@ impl Engine {
         &self,
         checkpoint: &inngest_protocol::checkpoint::AsyncCheckpoint,
     ) -> Result<(), crate::core::CheckpointError> {
-        let saved = self.core().checkpoint(checkpoint, self.shared.clock.now());
+        let mut core = self.core();
+        let saved = core.checkpoint(checkpoint, self.shared.clock.now());
+        // Saved steps are stored before the SDK is told so.
+        let stored = self.commit(core);
         self.changed();
-        saved
+        saved?;
+        stored.map_err(|e| crate::core::CheckpointError {
+            status: 500,
+            message: format!("failed to save the steps: {e}"),
+        })
     }
 
     /// Realtime: publish messages and subscribe to them (what `POST /v1/realtime/publish` and
@@ -444,10 +548,24 @@ async fn drive(shared: Weak<Shared>, wake: Arc<Notify>) {
                 return;
             };
             let (outputs, deadline) = {
+                let answers =
+                    std::mem::take(&mut *shared.answers.lock().unwrap_or_else(|p| p.into_inner()));
                 let mut core = shared.core.lock().unwrap_or_else(|p| p.into_inner());
-                core.tick(shared.clock.now());
+                let now = shared.clock.now();
+                for answer in answers {
+                    match answer {
+                        Answer::Call(id, answer) => core.call_finished(id, answer, now),
+                        Answer::Fetch(id, result) => core.fetch_finished(id, result, now),
+                    }
+                }
+                core.tick(now);
                 let outputs: Vec<Output> = std::iter::from_fn(|| core.poll_output()).collect();
-                (outputs, core.next_deadline())
+                let deadline = core.next_deadline();
+                // What this turn changed is stored before anything it caused goes out.
+                if shared.durable.commit(core).is_err() {
+                    return;
+                }
+                (outputs, deadline)
             };
             for output in outputs {
                 match output {
@@ -502,10 +620,10 @@ fn spawn_call(shared: &Arc<Shared>, call: Call) {
         };
         if let Some(shared) = weak.upgrade() {
             shared
-                .core
+                .answers
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .call_finished(call.id, answer, shared.clock.now());
+                .push(Answer::Call(call.id, answer));
             shared.wake.notify_one();
         }
     });
@@ -519,10 +637,10 @@ fn spawn_fetch(shared: &Arc<Shared>, fetch: Fetch) {
         let result = answer.await;
         if let Some(shared) = weak.upgrade() {
             shared
-                .core
+                .answers
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .fetch_finished(fetch.id, result, shared.clock.now());
+                .push(Answer::Fetch(fetch.id, result));
             shared.wake.notify_one();
         }
     });

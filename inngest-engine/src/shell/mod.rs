@@ -2,10 +2,13 @@
 //! server's HTTP API.
 
 mod api;
+mod durable;
 mod engine;
 mod fetch;
 mod realtime;
 mod serve;
+#[cfg(feature = "persist")]
+mod store;
 mod timeline;
 mod transport;
 

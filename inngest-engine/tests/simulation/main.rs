@@ -6,5 +6,6 @@ mod basics;
 mod events;
 mod flow;
 mod limits;
+mod restore;
 mod sdk;
 mod validation;

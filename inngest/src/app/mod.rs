@@ -178,6 +178,16 @@ impl App {
         self
     }
 
+    /// With the embedded engine: keep its state in a SQLite database in `dir` (created if
+    /// missing), so that runs go on where they were after the process restarts, even after a
+    /// `kill -9` (what `INNGEST_PERSIST=1` does, in `INNGEST_SQLITE_DIR` or `.inngest`; the
+    /// command's `--persist`). Needs the feature `persist`.
+    #[cfg(feature = "persist")]
+    pub fn persist(mut self, dir: impl Into<std::path::PathBuf>) -> Self {
+        self.overrides.persist = Some(dir.into());
+        self
+    }
+
     /// The signing key (what `INNGEST_SIGNING_KEY` does): without `INNGEST_DEV`, this means
     /// cloud mode, where every request must be signed with it.
     pub fn signing_key(mut self, key: impl Into<String>) -> Self {
@@ -255,6 +265,7 @@ impl App {
                 })?;
                 let options = LocalOptions {
                     retry_interval: self.overrides.retry_interval,
+                    persist: self.overrides.persist.clone(),
                 };
                 Some(engine.start(&options)?)
             }
@@ -313,6 +324,10 @@ pub(crate) struct LocalOptions {
     /// A constant retry interval instead of Inngest's backoff.
     #[cfg_attr(not(feature = "engine"), allow(dead_code))]
     pub retry_interval: Option<Duration>,
+    /// Where the engine keeps its state (`App::persist`); `None` falls back to the
+    /// environment (`INNGEST_PERSIST`, `INNGEST_SQLITE_DIR`).
+    #[cfg_attr(not(feature = "persist"), allow(dead_code))]
+    pub persist: Option<std::path::PathBuf>,
 }
 
 /// A running local engine.

@@ -55,8 +55,8 @@ pub struct Dev {
     #[arg(short = 'u', long = "sdk-url", value_name = "URL", value_parser = parse_url)]
     pub sdk_url: Vec<String>,
 
-    /// Disable app auto-discovery (the engine syncs the apps given with -u, and any app that
-    /// registers itself)
+    /// Disable app auto-discovery (until an app syncs, the engine looks for apps on the usual
+    /// local ports and $PORT, at /api/inngest and the other usual paths)
     #[arg(long)]
     pub no_discovery: bool,
 
@@ -72,8 +72,8 @@ pub struct Dev {
     #[arg(short = 'p', long, default_value_t = 8288)]
     pub port: u16,
 
-    /// Persist data in between restarts
-    #[arg(long, help_heading = "Advanced")]
+    /// Persist data in between restarts (in SQLite, in --sqlite-dir)
+    #[arg(long, help_heading = "Advanced", env = "INNGEST_PERSIST")]
     pub persist: bool,
 
     /// Interval in seconds between polling for updates to apps
@@ -92,9 +92,16 @@ pub struct Dev {
           value_parser = clap::value_parser!(u64).range(1..))]
     pub tick: u64,
 
-    /// Directory for where to write SQLite database.
-    #[arg(long, value_name = "DIR", help_heading = "Advanced")]
-    pub sqlite_dir: Option<PathBuf>,
+    /// Directory for where to write SQLite database (with --persist; the file is
+    /// inngest-engine.db)
+    #[arg(
+        long,
+        value_name = "DIR",
+        help_heading = "Advanced",
+        env = "INNGEST_SQLITE_DIR",
+        default_value = ".inngest"
+    )]
+    pub sqlite_dir: PathBuf,
 
     /// Signing key used to sign and validate data between the server and apps. Must be hex
     /// string with even number of chars

@@ -2,6 +2,7 @@
 //! Inngest dev server (`inngest-engine dev -u http://localhost:3000/api/inngest`).
 
 mod args;
+mod discovery;
 mod sync;
 
 use std::process::ExitCode;
@@ -13,17 +14,6 @@ use inngest_engine::{Engine, EngineConfig};
 fn main() -> ExitCode {
     let cli = args::Cli::parse();
     let args::Command::Dev(dev) = cli.command;
-    if dev.persist || dev.sqlite_dir.is_some() {
-        let flag = if dev.persist {
-            "--persist"
-        } else {
-            "--sqlite-dir"
-        };
-        eprintln!(
-            "error: {flag} is not supported yet: this version of the engine keeps its state in memory only"
-        );
-        return ExitCode::from(2);
-    }
     let level = if cli.verbose && cli.log_level == "info" {
         "debug"
     } else {
@@ -66,6 +56,10 @@ async fn run(dev: args::Dev) -> ExitCode {
     if let Some(key) = &dev.signing_key {
         config = config.signing_key(key.clone());
     }
+    if dev.persist {
+        config = config.persist(dev.sqlite_dir.clone());
+    }
+    let started = std::time::Instant::now();
     let engine = match Engine::start(config) {
         Ok(e) => e,
         Err(e) => {
@@ -73,6 +67,18 @@ async fn run(dev: args::Dev) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if dev.persist {
+        let (runs, active) = engine.inspect(|core| {
+            let runs = core.runs_kept();
+            (runs, core.active_runs())
+        });
+        tracing::info!(
+            target: "inngest::engine",
+            "state kept in {} ({runs} runs, {active} of them in progress, restored in {} ms)",
+            dev.sqlite_dir.join("inngest-engine.db").display(),
+            started.elapsed().as_millis(),
+        );
+    }
     let address = std::net::SocketAddr::new(dev.host, dev.port);
     let listener = match tokio::net::TcpListener::bind(address).await {
         Ok(l) => l,
@@ -99,12 +105,15 @@ async fn run(dev: args::Dev) -> ExitCode {
     if !dev.event_key.is_empty() {
         tracing::info!(target: "inngest::engine", "events are accepted with the {} configured event key(s) only", dev.event_key.len());
     }
-    tokio::spawn(sync::apps(
-        dev.sdk_url.clone(),
-        dev.signing_key.clone(),
-        !dev.no_poll,
-        Duration::from_secs(dev.poll_interval),
-    ));
+    let syncing = sync::Syncing {
+        urls: dev.sdk_url.clone(),
+        signing_key: dev.signing_key.clone(),
+        poll: !dev.no_poll,
+        interval: Duration::from_secs(dev.poll_interval),
+        discover: (!dev.no_discovery)
+            .then(|| discovery::ports(std::env::var("PORT").ok().as_deref())),
+    };
+    tokio::spawn(sync::apps(syncing, engine.clone()));
     inngest_engine::serve(engine, listener, shutdown()).await;
     tracing::info!(target: "inngest::engine", "Inngest engine stopped");
     ExitCode::SUCCESS

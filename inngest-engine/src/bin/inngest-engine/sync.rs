@@ -1,40 +1,111 @@
-//! Syncing the apps given with `-u`: a `PUT` to each URL with `{"url": <its URL>}`, signed
-//! when there is a signing key (the app then registers with the engine), at start and then on
-//! the poll interval, as the dev server does.
+//! Syncing apps: a `PUT` to each URL with `{"url": <its URL>}`, signed when there is a signing
+//! key (the app then registers with the engine), at start and then on the poll interval, as
+//! the dev server does. The apps are those given with `-u` and, until an app has synced, those
+//! that auto-discovery finds ([`crate::discovery`]).
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-/// Syncs each app now, then every `interval` when `poll`.
-pub async fn apps(urls: Vec<String>, signing_key: Option<String>, poll: bool, interval: Duration) {
-    if urls.is_empty() {
-        return;
-    }
+use inngest_engine::Engine;
+
+use crate::discovery;
+
+/// What the command syncs, and how often.
+pub struct Syncing {
+    /// The apps given with `-u`.
+    pub urls: Vec<String>,
+    /// The key calls are signed with.
+    pub signing_key: Option<String>,
+    /// Whether apps are synced again on every interval (`--no-poll` turns it off; an app that
+    /// could not be synced is tried again either way).
+    pub poll: bool,
+    /// `--poll-interval`.
+    pub interval: Duration,
+    /// The ports auto-discovery tries, or `None` with `--no-discovery`.
+    pub discover: Option<Vec<u16>>,
+}
+
+/// An app being synced: its URL and whether its last sync failed.
+struct App {
+    url: String,
+    failing: bool,
+}
+
+/// Syncs the apps now, then on every interval; discovers apps until one has synced.
+pub async fn apps(syncing: Syncing, engine: Engine) {
+    let Syncing {
+        urls,
+        signing_key,
+        poll,
+        interval,
+        mut discover,
+    } = syncing;
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
         .unwrap_or_default();
-    let mut failing: Vec<bool> = vec![false; urls.len()];
+    let key = signing_key.as_deref();
+    let mut apps: Vec<App> = urls
+        .into_iter()
+        .map(|url| App {
+            url,
+            failing: false,
+        })
+        .collect();
+    if discover.is_some() {
+        tracing::info!(target: "inngest::engine", "autodiscovering locally hosted SDKs (turn off with --no-discovery)");
+    }
+    let mut first = true;
     loop {
-        for (url, failed) in urls.iter().zip(failing.iter_mut()) {
-            match sync_one(&client, url, signing_key.as_deref()).await {
-                Ok(()) => {
-                    if *failed || !poll {
-                        tracing::info!(target: "inngest::engine", "synced the app at {url}");
+        for app in &mut apps {
+            if first || poll || app.failing {
+                let synced = sync_one(&client, &app.url, key).await;
+                report(app, synced, poll && !first, interval);
+            }
+        }
+        if let Some(ports) = &discover {
+            if engine.inspect(|core| !core.apps().is_empty()) {
+                tracing::info!(target: "inngest::engine", "apps synced, disabling auto-discovery");
+                discover = None;
+            } else {
+                for url in discovery::scan(&client, ports).await {
+                    if apps.iter().any(|app| app.url == url) {
+                        continue;
                     }
-                    *failed = false;
-                }
-                Err(e) => {
-                    if !*failed {
-                        tracing::warn!(target: "inngest::engine", "could not sync the app at {url}: {e} (retrying every {}s)", interval.as_secs());
-                    }
-                    *failed = true;
+                    tracing::info!(target: "inngest::engine", "found an app at {url}");
+                    let mut app = App {
+                        url,
+                        failing: false,
+                    };
+                    let synced = sync_one(&client, &app.url, key).await;
+                    report(&mut app, synced, false, interval);
+                    apps.push(app);
                 }
             }
         }
-        if !poll && failing.iter().all(|f| !f) {
+        if !poll && discover.is_none() && apps.iter().all(|app| !app.failing) {
             return;
         }
+        first = false;
         tokio::time::sleep(interval).await;
+    }
+}
+
+/// Logs a sync's outcome when it changes (or every time when `quiet` is false).
+fn report(app: &mut App, synced: Result<(), String>, quiet: bool, interval: Duration) {
+    let url = &app.url;
+    match synced {
+        Ok(()) => {
+            if app.failing || !quiet {
+                tracing::info!(target: "inngest::engine", "synced the app at {url}");
+            }
+            app.failing = false;
+        }
+        Err(e) => {
+            if !app.failing {
+                tracing::warn!(target: "inngest::engine", "could not sync the app at {url}: {e} (retrying every {}s)", interval.as_secs());
+            }
+            app.failing = true;
+        }
     }
 }
 

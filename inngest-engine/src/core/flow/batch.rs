@@ -3,12 +3,11 @@
 //! 10 MiB (server `AppendAndScheduleBatch`, `batch/redis.go`). An event that fails the batch
 //! `if` runs alone at once.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::super::timers::Timer;
+use super::super::tracked::TrackedMap;
 use super::super::Core;
 use super::{BatchSpec, ScheduleRequest};
 
@@ -31,9 +30,9 @@ pub(crate) struct Batch {
 }
 
 /// The batches being filled, by function and key.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default)]
 pub(crate) struct Batches {
-    open: HashMap<String, Batch>,
+    pub(crate) open: TrackedMap<String, Batch>,
 }
 
 impl Batches {

@@ -14,8 +14,9 @@ pub(crate) struct Limit {
     pub limit: u32,
 }
 
-/// The queue items in progress, by concurrency key.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+/// The queue items in progress, by concurrency key. Not stored: the calls out at a restart
+/// are queued again, so nothing is in progress then.
+#[derive(Debug, Clone, Default, PartialEq)]
 pub(crate) struct InProgress {
     counts: HashMap<String, u32>,
 }

@@ -2,12 +2,11 @@
 //! the **last** event; `timeout` caps the total delay (server `debounce.go` and
 //! `updateDebounce.lua`). The run then goes through the other checks, rate limit aside.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::super::timers::Timer;
+use super::super::tracked::TrackedMap;
 use super::super::Core;
 use super::{DebounceSpec, ScheduleRequest};
 
@@ -31,9 +30,9 @@ pub(crate) struct Pending {
 }
 
 /// The debounces waiting, by function and key.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default)]
 pub(crate) struct Debounces {
-    pending: HashMap<String, Pending>,
+    pub(crate) pending: TrackedMap<String, Pending>,
 }
 
 impl Debounces {

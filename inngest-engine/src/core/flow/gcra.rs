@@ -2,18 +2,18 @@
 //! `pkg/constraintapi/lua/helper`): one "theoretical arrival time" per key, in ms since the
 //! epoch.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
 
+use super::super::tracked::TrackedMap;
+
 /// The theoretical arrival time of each key (ms since the epoch).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default)]
 pub(crate) struct Gcra {
-    tat: HashMap<String, f64>,
+    pub(crate) tat: TrackedMap<String, f64>,
 }
 
 /// How a key is limited: `limit` per `period_ms`, with `burst` more at once.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Rate {
     pub limit: u32,
     pub period_ms: u64,

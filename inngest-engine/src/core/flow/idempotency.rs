@@ -2,18 +2,16 @@
 //! (else its internal id), a batch's id, or a cron tick's time (server `idempotencyKey` in
 //! `executor.go`).
 
-use std::collections::HashMap;
-
-use serde::{Deserialize, Serialize};
+use super::super::tracked::TrackedMap;
 
 /// How long a key holds (`consts.FunctionIdempotencyPeriod`).
 pub(crate) const PERIOD_MS: u64 = 24 * 3600 * 1000;
 
 /// The keys seen (by a 64-bit hash, to hold a day of runs in little memory), with when each
 /// stops holding (ms since the epoch).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default)]
 pub(crate) struct Keys {
-    expires: HashMap<u64, u64>,
+    pub(crate) expires: TrackedMap<u64, u64>,
 }
 
 impl Keys {

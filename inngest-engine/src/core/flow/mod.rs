@@ -103,7 +103,7 @@ pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
 pub(crate) const PRIORITY_FACTOR_BOUND: i64 = 12 * 3600;
 
 /// The flow-control state of the engine: plain data.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default)]
 pub(crate) struct FlowState {
     /// Queue items in progress, by concurrency key.
     pub concurrency: concurrency::InProgress,

@@ -1,14 +1,12 @@
 //! Singletons (`singleton`): one run at a time per key. A new run is skipped while one runs
 //! (`skip`), or the running one is cancelled (`cancel`).
 
-use std::collections::HashMap;
-
-use serde::{Deserialize, Serialize};
+use super::super::tracked::TrackedMap;
 
 /// The run holding each singleton key.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Default)]
 pub(crate) struct Holders {
-    runs: HashMap<String, String>,
+    pub(crate) runs: TrackedMap<String, String>,
 }
 
 impl Holders {

@@ -39,7 +39,19 @@ pub(crate) fn send(engine: &Engine, req: &Req<'_>, _key: &str) -> Response<Full<
         traceparent: traceparent.to_owned(),
         tracestate: req.header("tracestate").map(str::to_owned),
     });
-    match engine.send_seeded(events, seed, trace) {
+    let sent = engine.send_seeded(events, seed, trace);
+    if let Some(failure) = engine.store_failure() {
+        // Not stored, so not acknowledged.
+        return json_response(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &SendEventsResponse {
+                ids: Vec::new(),
+                status: 500,
+                error: Some(failure),
+            },
+        );
+    }
+    match sent {
         (ids, None) => accepted(ids),
         (ids, Some(e)) => refused(ids, EngineError::Event(e)),
     }
