@@ -64,7 +64,6 @@ async fn a_ten_step_function_takes_one_call_with_checkpointing_and_eleven_withou
 #[tokio::test]
 async fn a_sleep_a_retry_and_an_error_end_as_without_checkpointing() {
     let engine = embedded();
-    crate::functions::FLAKY_CALLS.store(0, std::sync::atomic::Ordering::SeqCst);
     let within = Duration::from_secs(20);
     let runs =
         support::run_to_end(&engine, json!({"name": "ck/sleep", "data": {}}), 1, within).await;

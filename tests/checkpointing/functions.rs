@@ -1,6 +1,5 @@
 //! The functions the checkpointing tests run.
 
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use inngest::{Context, Error, NonRetriableError};
@@ -48,19 +47,18 @@ pub async fn step_sleep(ctx: Context) -> Result<String, Error> {
     Ok(a + &b)
 }
 
-pub static FLAKY_CALLS: AtomicU32 = AtomicU32::new(0);
-
-/// A step that succeeds, then one that fails on its first try.
+/// A step that succeeds, then one that fails on the call's first attempt.
 #[inngest::function(id = "then-fails", event = "ck/then-fails", retries = 2)]
 pub async fn then_fails(ctx: Context) -> Result<String, Error> {
     let a: String = ctx
         .step
         .run("ok", || async { Ok("fine".to_owned()) })
         .await?;
+    let first_attempt = ctx.attempt == 0;
     let b: String = ctx
         .step
-        .run("flaky", || async {
-            if FLAKY_CALLS.fetch_add(1, Ordering::SeqCst) == 0 {
+        .run("flaky", || async move {
+            if first_attempt {
                 return Err(Error::msg("flaky failed"));
             }
             Ok("recovered".to_owned())

@@ -1,11 +1,9 @@
 //! The SDK's side: what it posts to the checkpoint endpoint and how it answers the call.
 
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use serde_json::{json, Value};
 
-use crate::functions::FLAKY_CALLS;
 use crate::support::{hash, CallBody, FakeDevServer, Recorded, Reply, Served};
 
 const RUN: &str = "01JRUN00000000000000000000";
@@ -188,7 +186,6 @@ async fn parallel_steps_are_returned_after_the_steps_before_them_are_saved() {
 
 #[tokio::test]
 async fn a_failed_step_is_answered_after_the_steps_before_it_are_saved() {
-    FLAKY_CALLS.store(0, Ordering::SeqCst);
     let api = api(200).await;
     let app = Served::start(inngest::App::new("ck").dev(api.origin.clone())).await;
     let reply = call(&app, "then-fails", event("ck/then-fails").attempt(0, 3)).await;

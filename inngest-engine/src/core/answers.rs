@@ -120,9 +120,6 @@ impl Core {
             trace: run.trace.clone(),
         };
         self.next_call += 1;
-        if let Some(run) = self.runs.get_mut(&item.run_id) {
-            run.calls += 1;
-        }
         Some(call)
     }
 

@@ -336,6 +336,10 @@ impl Core {
     ) {
         self.advance_clock(now);
         if let Some((item, limits)) = self.in_flight.remove(&id) {
+            // Counted once answered: a call made again after a restart counts once.
+            if let Some(run) = self.runs.get_mut(&item.run_id) {
+                run.calls += 1;
+            }
             self.flow.concurrency.release(&limits);
             self.answer(item, answer);
         }

@@ -66,7 +66,7 @@ pub(crate) struct Run {
     pub step_count: usize,
     /// The bytes of its memoized outputs (the server's state size).
     pub state_bytes: usize,
-    /// How many call requests it took so far.
+    /// How many call requests it took so far (counted as they are answered).
     #[serde(default)]
     pub calls: u32,
     /// The trace context of the event that started it, passed on to its calls.
