@@ -21,9 +21,9 @@ mod shell;
 mod simulation;
 
 pub use crate::core::{
-    AppView, Call, CallId, CallResponse, CoreConfig, EventError, Fetch, FetchId, FetchRequest,
-    FetchResponse, Happening, RegisterError, RunStatus, RunView, SignalError, StepRecord, Synced,
-    TraceContext, TransportError,
+    AppView, Call, CallId, CallResponse, CheckpointError, CoreConfig, EventError, Fetch, FetchId,
+    FetchRequest, FetchResponse, Happening, RegisterError, RunStatus, RunView, SignalError,
+    StepRecord, Synced, TraceContext, TransportError,
 };
 pub use shell::{
     serve, ApiBody, BoxFuture, Engine, EngineConfig, EngineError, EngineService, Fetcher,

@@ -89,6 +89,7 @@ fn options(options: &Options) -> TokenStream {
         priority,
         timeouts,
         singleton,
+        checkpointing,
     } = options;
     let mut fields = Vec::new();
     if !concurrency.is_empty() {
@@ -186,10 +187,37 @@ fn options(options: &Options) -> TokenStream {
         let value = quote!(#singleton_type { key: #key, mode: #mode });
         fields.push(quote_field("singleton", &value));
     }
+    if let Some(c) = checkpointing {
+        fields.push(quote_field("checkpointing", &checkpointing_value(c)));
+    }
     if fields.is_empty() {
         return quote!(#options_type::NONE);
     }
     quote!(#options_type { #(#fields,)* ..#options_type::NONE })
+}
+
+/// `Checkpointing::ON.buffered_steps(..)...` or `Checkpointing::OFF`, a constant expression.
+fn checkpointing_value(c: &crate::options::Checkpointing) -> TokenStream {
+    let p = Paths::call_site();
+    let (ty, duration) = (p.checkpointing(), p.duration());
+    if !c.enabled {
+        return quote!(#ty::OFF);
+    }
+    let mut value = quote!(#ty::ON);
+    if let Some(n) = c.buffered_steps {
+        let n = Literal::u32_unsuffixed(n);
+        value = quote!(#value.buffered_steps(#n));
+    }
+    let nanos = |d: std::time::Duration| Literal::u64_unsuffixed(d.as_nanos() as u64);
+    if let Some(d) = c.max_interval {
+        let n = nanos(d);
+        value = quote!(#value.max_interval(#duration::from_nanos(#n)));
+    }
+    if let Some(d) = c.max_runtime {
+        let n = nanos(d);
+        value = quote!(#value.max_runtime(#duration::from_nanos(#n)));
+    }
+    value
 }
 
 /// `field: Some(value)`.

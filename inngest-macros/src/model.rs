@@ -75,6 +75,7 @@ pub const FUNCTION_KEYS: &[&str] = &[
     "timeouts",
     "singleton",
     "middleware",
+    "checkpointing",
 ];
 
 /// The keys of `#[inngest::function]` that may be given more than once.
@@ -289,6 +290,9 @@ impl Function {
                 "priority" => options.priority = options::priority(arg, errors),
                 "timeouts" => options.timeouts = options::timeouts(arg, errors),
                 "singleton" => options.singleton = options::singleton(arg, errors),
+                "checkpointing" => {
+                    options.checkpointing = options::checkpointing(arg, errors);
+                }
                 "middleware" => {
                     if let Some(value) =
                         value::single(arg, "middleware = [Metrics, crate::auth::Auth]", errors)

@@ -72,6 +72,10 @@ paths! {
     singleton => inngest::__private::Singleton;
     /// Enum: a singleton's mode.
     singleton_mode => inngest::__private::SingletonMode;
+    /// Struct: checkpointing settings (`Checkpointing::ON`, `Checkpointing::OFF`).
+    checkpointing => inngest::__private::Checkpointing;
+    /// Struct: `core::time::Duration`.
+    duration => inngest::__private::Duration;
     /// Enum: `Kind::Function`.
     kind => inngest::__private::Kind;
     /// Type alias: the boxed future `Function::call` returns.

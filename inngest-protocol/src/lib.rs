@@ -5,6 +5,7 @@
 //! |---|---|
 //! | [`call`] | the call request body (`POST ?fnId=&stepId=`) |
 //! | [`op`] | the opcodes of a `206` answer and their options |
+//! | [`checkpoint`] | `POST /v1/checkpoint/{runId}/async`: steps run in the call, saved as it goes |
 //! | [`gateway`] | what `step.fetch` and `step.ai.infer` resume with |
 //! | [`signal`] | `POST /v1/signals` and what `waitForSignal` resumes with |
 //! | [`realtime`] | `POST /v1/realtime/publish` and the messages subscribers receive |
@@ -26,6 +27,7 @@
 #![deny(missing_docs)]
 
 pub mod call;
+pub mod checkpoint;
 pub mod cron;
 pub mod error;
 pub mod event;

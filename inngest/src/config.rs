@@ -270,6 +270,17 @@ fn parse_origin(var: &str, value: &str) -> Result<String, Error> {
     Ok(trimmed.trim_end_matches('/').to_owned())
 }
 
+/// `INNGEST_STREAMING`: `true` or `1` stream call responses, as do the deprecated `allow`
+/// and `force` of the official SDKs; anything else (or nothing) does not.
+pub(crate) fn streaming_from_env() -> bool {
+    var("INNGEST_STREAMING").is_some_and(|v| {
+        matches!(
+            v.trim().to_ascii_lowercase().as_str(),
+            "true" | "1" | "allow" | "force"
+        )
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

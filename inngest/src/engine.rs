@@ -30,6 +30,7 @@ use crate::config::var;
 use crate::error::Error;
 use crate::sdk::SDK_NAME;
 use crate::serving::body::Body;
+use crate::serving::checkpoint::{CheckpointSink, InProcessCheckpoints};
 use crate::serving::handler::{Beside, Inner, InngestService};
 use crate::serving::sync::FRAMEWORK;
 use crate::BoxFuture;
@@ -195,7 +196,8 @@ impl InngestService {
     /// sockets): an engine in front of this app, as in tests. Returns how many functions it
     /// has. The engine does not keep the app alive.
     pub fn register_with(&self, engine: &Engine) -> Result<usize, Error> {
-        let transport = ServiceTransport::new(WeakService(self.downgrade()));
+        let checkpoints = InProcessCheckpoints(Arc::new(EngineCheckpoints(engine.downgrade())));
+        let transport = ServiceTransport::new(WeakService(self.downgrade(), checkpoints));
         let synced = engine
             .register(&self.register_request(), Arc::new(transport))
             .map_err(Error::new)?;
@@ -220,9 +222,28 @@ impl InngestService {
     }
 }
 
-/// The app's endpoint as a `tower::Service` that does not keep the app alive.
+/// The app's endpoint as a `tower::Service` that does not keep the app alive; the calls it
+/// passes on checkpoint into the engine that makes them.
 #[derive(Clone)]
-struct WeakService(Weak<Inner>);
+struct WeakService(Weak<Inner>, InProcessCheckpoints);
+
+/// Checkpoints saved into an engine in this process (held weakly), as its `POST
+/// /v1/checkpoint/{runId}/async` saves them.
+struct EngineCheckpoints(WeakEngine);
+
+impl CheckpointSink for EngineCheckpoints {
+    fn save(&self, body: &[u8]) -> Result<(), (u16, String)> {
+        let engine = self
+            .0
+            .upgrade()
+            .ok_or((503, "the engine has stopped".to_owned()))?;
+        let checkpoint = serde_json::from_slice(body)
+            .map_err(|e| (400, format!("invalid request body: {e}")))?;
+        engine
+            .checkpoint(&checkpoint)
+            .map_err(|e| (e.status, e.message))
+    }
+}
 
 impl tower_service::Service<Request<Full<Bytes>>> for WeakService {
     type Response = Response<Body>;
@@ -233,7 +254,8 @@ impl tower_service::Service<Request<Full<Bytes>>> for WeakService {
         std::task::Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, req: Request<Full<Bytes>>) -> Self::Future {
+    fn call(&mut self, mut req: Request<Full<Bytes>>) -> Self::Future {
+        req.extensions_mut().insert(self.1.clone());
         let service = self.0.upgrade().map(InngestService::from_inner);
         Box::pin(async move {
             let service = service.ok_or_else(|| Error::msg("the app is no longer served"))?;

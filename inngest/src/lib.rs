@@ -129,6 +129,7 @@ pub use inngest_protocol::event::{
     Event, FailureError, FunctionCancelled, FunctionFailed, FUNCTION_CANCELLED_EVENT,
     FUNCTION_FAILED_EVENT,
 };
+pub use options::Checkpointing;
 pub use sdk::{SDK_HEADER_VALUE, VERSION};
 pub use serving::body::Body;
 pub use serving::handler::InngestService;

@@ -7,6 +7,8 @@
 //! expressions are passed through. The registry turns them into the register payload's
 //! `FunctionConfig`.
 
+use std::time::Duration;
+
 use inngest_protocol::register::{ConcurrencyScope, SingletonMode as WireSingletonMode};
 
 /// A function's options; [`Options::NONE`] (the [`Default`]) sets none.
@@ -32,6 +34,9 @@ pub struct Options {
     pub timeouts: Option<Timeouts>,
     /// At most one run at a time, per key (`singleton`).
     pub singleton: Option<Singleton>,
+    /// Whether and how its steps run one after another in one call (`checkpointing`); the
+    /// app's setting when `None`.
+    pub checkpointing: Option<Checkpointing>,
 }
 
 impl Options {
@@ -47,7 +52,106 @@ impl Options {
         priority: None,
         timeouts: None,
         singleton: None,
+        checkpointing: None,
     };
+}
+
+/// Checkpointing (on by default, as in the official TypeScript SDK): on a discovery call,
+/// the SDK runs each new `step.run` in the same call request, saves its result with Inngest
+/// (`POST <api>/v1/checkpoint/{runId}/async`) and goes on with the function, instead of
+/// returning to Inngest after every step. A ten-step function takes one call request instead
+/// of eleven. The SDK still returns to Inngest for what it cannot do itself (sleeps, waits,
+/// invokes, parallel steps, a failed step, the end of the run) and once
+/// [`max_runtime`](Checkpointing::max_runtime) has passed.
+///
+/// Set it for the whole app with [`App::checkpointing`](crate::App::checkpointing) and per
+/// function in the attribute: `checkpointing = false`, or `checkpointing(buffered_steps = 5,
+/// max_interval = "1s", max_runtime = "30s")`.
+///
+/// ```
+/// use std::time::Duration;
+/// use inngest::Checkpointing;
+///
+/// let app = inngest::App::new("my-app")
+///     .checkpointing(Checkpointing::ON.buffered_steps(5).max_interval(Duration::from_secs(1)));
+/// let off = inngest::App::new("classic").checkpointing(Checkpointing::OFF);
+/// # let _ = (app, off);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpointing {
+    enabled: bool,
+    buffered_steps: u32,
+    max_interval: Duration,
+    max_runtime: Duration,
+}
+
+impl Checkpointing {
+    /// Checkpointing on, with the official SDK's defaults: every step saved as soon as it
+    /// ran (`buffered_steps` 1, no `max_interval`), and no new step run in the call after
+    /// 10 s (`max_runtime`).
+    pub const ON: Checkpointing = Checkpointing {
+        enabled: true,
+        buffered_steps: 1,
+        max_interval: Duration::ZERO,
+        max_runtime: Duration::from_secs(10),
+    };
+
+    /// Checkpointing off: one call request per step, as without it.
+    pub const OFF: Checkpointing = Checkpointing {
+        enabled: false,
+        ..Checkpointing::ON
+    };
+
+    /// Saves steps once this many have run (`bufferedSteps`); 0 or 1 saves each step as it
+    /// runs. Buffered steps are always saved before the SDK returns to Inngest.
+    pub const fn buffered_steps(mut self, steps: u32) -> Checkpointing {
+        self.buffered_steps = steps;
+        self
+    }
+
+    /// Saves the buffered steps at least this often (`maxInterval`); zero (the default)
+    /// waits for [`buffered_steps`](Checkpointing::buffered_steps).
+    pub const fn max_interval(mut self, interval: Duration) -> Checkpointing {
+        self.max_interval = interval;
+        self
+    }
+
+    /// Runs no new step in the call once it has lasted this long (`maxRuntime`): the step is
+    /// returned to Inngest, which calls again. 10 s by default; zero means no limit.
+    pub const fn max_runtime(mut self, runtime: Duration) -> Checkpointing {
+        self.max_runtime = runtime;
+        self
+    }
+
+    /// Whether checkpointing is on.
+    pub const fn is_enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// How many steps are buffered before they are saved (at least 1).
+    pub const fn steps_per_checkpoint(&self) -> u32 {
+        if self.buffered_steps == 0 {
+            1
+        } else {
+            self.buffered_steps
+        }
+    }
+
+    /// The longest buffered steps wait to be saved; `None` when only the count matters.
+    pub fn interval(&self) -> Option<Duration> {
+        (!self.max_interval.is_zero()).then_some(self.max_interval)
+    }
+
+    /// How long a call runs new steps; `None` for no limit.
+    pub fn runtime(&self) -> Option<Duration> {
+        (!self.max_runtime.is_zero()).then_some(self.max_runtime)
+    }
+}
+
+impl Default for Checkpointing {
+    fn default() -> Checkpointing {
+        Checkpointing::ON
+    }
 }
 
 impl Default for Options {

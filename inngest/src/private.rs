@@ -8,6 +8,7 @@ pub use ::core::line;
 pub use ::core::module_path;
 pub use ::core::option::Option::{self, None, Some};
 pub use ::core::result::Result;
+pub use ::core::time::Duration;
 pub use ::inventory;
 
 pub use crate::context::Context;
@@ -17,6 +18,7 @@ pub use crate::function::{
     RateLimit, Registration, Scope, Singleton, SingletonMode, Throttle, Timeouts, Trigger,
 };
 pub use crate::middleware::{MiddlewareArg, MiddlewareFactory};
+pub use crate::options::Checkpointing;
 pub use crate::BoxFuture;
 pub use inngest_protocol::event::{FunctionCancelled, FunctionFailed};
 

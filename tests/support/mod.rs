@@ -31,6 +31,11 @@ impl Served {
     /// Serves `app` on a free loopback port.
     pub async fn start(app: inngest::App) -> Served {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        Served::start_with_listener(app, listener)
+    }
+
+    /// Serves `app` on `listener`.
+    pub fn start_with_listener(app: inngest::App, listener: TcpListener) -> Served {
         let addr = listener.local_addr().unwrap();
         let (tx, rx) = oneshot::channel::<()>();
         let server = app
@@ -203,9 +208,13 @@ pub fn sign(key: &str, body: &[u8], t: i64) -> String {
     format!("t={t}&s={s}")
 }
 
-/// A call request body (protocol.md section 2).
+/// A call request body (protocol.md section 2). Without `ctx.fn_id` unless
+/// [`CallBody::fn_id`] sets it: SDKs checkpoint only under a function id (protocol-2.md 1.2),
+/// so these calls get the classic answers.
 #[derive(Clone)]
 pub struct CallBody {
+    pub fn_id: Option<String>,
+    pub qi_id: Option<String>,
     pub event: Value,
     pub steps: Vec<(String, Value)>,
     pub attempt: u32,
@@ -217,6 +226,8 @@ pub struct CallBody {
 impl CallBody {
     pub fn new(event_name: &str, data: Value) -> CallBody {
         CallBody {
+            fn_id: None,
+            qi_id: None,
             event: json!({
                 "id": "01JEVENT000000000000000000",
                 "name": event_name,
@@ -244,6 +255,13 @@ impl CallBody {
         self
     }
 
+    /// With `ctx.fn_id` and `ctx.qi_id`: an SDK may checkpoint.
+    pub fn fn_id(mut self, fn_id: &str, qi_id: &str) -> CallBody {
+        self.fn_id = Some(fn_id.to_owned());
+        self.qi_id = Some(qi_id.to_owned());
+        self
+    }
+
     pub fn no_immediate(mut self) -> CallBody {
         self.disable_immediate_execution = true;
         self
@@ -252,14 +270,13 @@ impl CallBody {
     pub fn build(&self) -> Value {
         let steps: serde_json::Map<String, Value> = self.steps.iter().cloned().collect();
         let stack: Vec<&String> = self.steps.iter().map(|(k, _)| k).collect();
-        json!({
+        let mut body = json!({
             "event": self.event,
             "events": [self.event],
             "steps": steps,
             "version": 2,
             "use_api": false,
             "ctx": {
-                "fn_id": "a7c7bd2f-0000-0000-0000-000000000000",
                 "run_id": "01JRUN00000000000000000000",
                 "env": "",
                 "step_id": self.step_id,
@@ -269,7 +286,14 @@ impl CallBody {
                 "disable_immediate_execution": self.disable_immediate_execution,
                 "use_api": false,
             }
-        })
+        });
+        if let Some(fn_id) = &self.fn_id {
+            body["ctx"]["fn_id"] = json!(fn_id);
+        }
+        if let Some(qi_id) = &self.qi_id {
+            body["ctx"]["qi_id"] = json!(qi_id);
+        }
+        body
     }
 }
 

@@ -99,7 +99,7 @@ impl Core {
                     }),
                     disable_immediate_execution: run.disable_immediate,
                     use_api,
-                    qi_id: None,
+                    qi_id: Some(super::checkpoint::queue_item_ref(CallId(self.next_call))),
                 },
             };
             body = Bytes::from(serde_json::to_vec(&request).unwrap_or_default());

@@ -2,7 +2,7 @@
 //! timers (style.md 16, "sans-I/O"). No sockets, no async runtime, no clock of its own.
 //!
 //! - **In**: syncs ([`Core::register`]), events ([`Core::send`]), signals
-//!   ([`Core::signal`]), the answers to the calls it asked for ([`Core::call_finished`]) and
+//!   ([`Core::signal`]), the steps an SDK ran inside a call ([`Core::checkpoint`]), the answers to the calls it asked for ([`Core::call_finished`]) and
 //!   to the HTTP requests it asked for ([`Core::fetch_finished`]), cancellations
 //!   ([`Core::cancel`]), and the passing of time ([`Core::tick`]). Every input carries the
 //!   current time.
@@ -15,6 +15,7 @@
 //! no time.
 
 mod answers;
+mod checkpoint;
 mod cron;
 mod event_log;
 mod events;
@@ -55,6 +56,7 @@ use runs::Run;
 use signals::Signals;
 use timers::{Timer, Timers};
 
+pub use checkpoint::CheckpointError;
 pub use event_log::EventRecord;
 pub use gateway::{Fetch, FetchId, FetchRequest, FetchResponse};
 pub use persist::{ChangeSet, RestoreError, Restored, Row, Snapshot, STATE_VERSION};
@@ -334,6 +336,10 @@ impl Core {
     ) {
         self.advance_clock(now);
         if let Some((item, limits)) = self.in_flight.remove(&id) {
+            // Counted once answered: a call made again after a restart counts once.
+            if let Some(run) = self.runs.get_mut(&item.run_id) {
+                run.calls += 1;
+            }
             self.flow.concurrency.release(&limits);
             self.answer(item, answer);
         }

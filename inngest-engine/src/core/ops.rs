@@ -46,7 +46,10 @@ impl Core {
             if op.op == Opcode::None {
                 continue;
             }
-            self.record(&item, &op);
+            // The end of the run (a checkpointing SDK's `RunComplete`) is no step of it.
+            if !matches!(op.op, Opcode::RunComplete | Opcode::SyncRunComplete) {
+                self.record(&item, &op);
+            }
             let id = op.id.clone();
             if is_race(&op) {
                 if let Some(run) = self.runs.get_mut(&run_id) {
@@ -156,7 +159,7 @@ impl Core {
     }
 
     /// Notes an op in the run's history and the timeline.
-    fn record(&mut self, item: &QueueItem, op: &Op) {
+    pub(crate) fn record(&mut self, item: &QueueItem, op: &Op) {
         let at = from_unix_millis(self.now);
         let name = op.label().to_owned();
         if let Some(run) = self.runs.get_mut(&item.run_id) {
@@ -182,7 +185,7 @@ impl Core {
 
     /// Stores a step's memo; `true` when the step was a race branch (the run discovers at
     /// once).
-    fn memoize(&mut self, run_id: &str, step: &str, memo: Value) -> bool {
+    pub(crate) fn memoize(&mut self, run_id: &str, step: &str, memo: Value) -> bool {
         let Some(run) = self.runs.get_mut(run_id) else {
             return false;
         };

@@ -66,6 +66,9 @@ pub(crate) struct Run {
     pub step_count: usize,
     /// The bytes of its memoized outputs (the server's state size).
     pub state_bytes: usize,
+    /// How many call requests it took so far (counted as they are answered).
+    #[serde(default)]
+    pub calls: u32,
     /// The trace context of the event that started it, passed on to its calls.
     pub trace: Option<super::types::TraceContext>,
 }
@@ -131,6 +134,7 @@ impl Core {
                 flow,
                 step_count: 0,
                 state_bytes: 0,
+                calls: 0,
                 trace: self.receiving_trace.clone(),
             },
         );
@@ -485,6 +489,11 @@ impl Core {
     /// The steps of a run, in the order they happened.
     pub fn run_history(&self, run_id: &str) -> Option<Vec<StepRecord>> {
         self.runs.get(run_id).map(|r| r.history.clone())
+    }
+
+    /// How many call requests a run took so far (fewer when its SDK checkpoints).
+    pub fn run_calls(&self, run_id: &str) -> Option<u32> {
+        self.runs.get(run_id).map(|r| r.calls)
     }
 
     /// The runs an event started.

@@ -458,6 +458,24 @@ impl Engine {
         resumed
     }
 
+    /// Saves the steps an SDK ran inside a call (as `POST /v1/checkpoint/{runId}/async`
+    /// does; see [`Core::checkpoint`](crate::core::Core::checkpoint)).
+    pub fn checkpoint(
+        &self,
+        checkpoint: &inngest_protocol::checkpoint::AsyncCheckpoint,
+    ) -> Result<(), crate::core::CheckpointError> {
+        let mut core = self.core();
+        let saved = core.checkpoint(checkpoint, self.shared.clock.now());
+        // Saved steps are stored before the SDK is told so.
+        let stored = self.commit(core);
+        self.changed();
+        saved?;
+        stored.map_err(|e| crate::core::CheckpointError {
+            status: 500,
+            message: format!("failed to save the steps: {e}"),
+        })
+    }
+
     /// Realtime: publish messages and subscribe to them (what `POST /v1/realtime/publish` and
     /// `GET /v1/realtime/sse` use).
     pub fn realtime(&self) -> &Realtime {
@@ -472,6 +490,11 @@ impl Engine {
     /// A run, as the REST API shows it.
     pub fn run(&self, run_id: &str) -> Option<RunView> {
         self.core().run(run_id)
+    }
+
+    /// How many call requests a run took so far (fewer when its SDK checkpoints).
+    pub fn run_calls(&self, run_id: &str) -> Option<u32> {
+        self.core().run_calls(run_id)
     }
 
     /// The steps of a run, in the order they happened.

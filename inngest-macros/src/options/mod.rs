@@ -1,16 +1,17 @@
 //! The triggers and options of `#[inngest::function]`: `event`, `cron`, `concurrency`,
 //! `throttle`, `rate_limit`, `debounce`, `idempotency`, `batch_events`, `cancel_on`,
-//! `priority`, `timeouts` and `singleton`, each parsed from its argument into a typed model and
+//! `priority`, `timeouts`, `singleton` and `checkpointing`, each parsed from its argument into a typed model and
 //! checked against the server's rules (`inngest_protocol::limits`). The checks across options are
 //! `check.rs`'s.
 //!
 //! One module a group: `triggers` (`event`, `cron`), `flow` (`concurrency`, `throttle`,
 //! `rate_limit`, `priority`, `singleton`), `batching` (`debounce`, `batch_events`,
-//! `idempotency`) and `cancellation` (`cancel_on`, `timeouts`), each reading its lists with
+//! `idempotency`), `cancellation` (`cancel_on`, `timeouts`) and `checkpointing`, each reading its lists with
 //! `fields`.
 
 mod batching;
 mod cancellation;
+mod checkpointing;
 mod fields;
 mod flow;
 mod triggers;
@@ -22,6 +23,7 @@ use crate::value;
 
 pub use batching::{batch_events, debounce, idempotency, BatchEvents, Debounce};
 pub use cancellation::{cancel_on, timeouts, CancelOn, Timeouts};
+pub use checkpointing::{checkpointing, Checkpointing};
 pub use flow::{
     concurrency, priority, rate_limit, singleton, throttle, Concurrency, Priority, RateLimit,
     Scope, Singleton, SingletonMode, Throttle,
@@ -51,6 +53,8 @@ pub struct Options {
     pub timeouts: Option<Timeouts>,
     /// `singleton(..)`.
     pub singleton: Option<Singleton>,
+    /// `checkpointing = false` or `checkpointing(..)`.
+    pub checkpointing: Option<Checkpointing>,
 }
 
 /// A CEL expression key such as `key`, `if` or `run`: a non-blank string literal.

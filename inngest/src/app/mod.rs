@@ -11,6 +11,7 @@ use crate::config::{Config, Mode, Overrides, Secret};
 use crate::error::Error;
 use crate::function::{Function, Registration};
 use crate::middleware::{DynMiddleware, Middleware, Stack};
+use crate::options::Checkpointing;
 use crate::serving::handler::{Beside, Inner, InngestService};
 use crate::serving::registry::{resolve_app_id, Registry};
 use crate::step::StepEnv;
@@ -44,6 +45,12 @@ pub struct App {
     client: Option<Client>,
     /// Middleware for every function, in the order registered.
     middleware: Stack,
+    /// Checkpointing for the functions that do not set their own (on by default).
+    checkpointing: Option<Checkpointing>,
+    /// Streamed call responses (`None`: as `INNGEST_STREAMING` says).
+    streaming: Option<bool>,
+    /// How often a streamed response sends a keepalive space.
+    keepalive: Option<Duration>,
 }
 
 impl App {
@@ -74,6 +81,32 @@ impl App {
     pub fn middleware(mut self, middleware: impl Middleware) -> Self {
         let added: Arc<dyn DynMiddleware> = Arc::new(middleware);
         self.middleware = self.middleware.then(vec![added]);
+        self
+    }
+
+    /// How the app's functions checkpoint, unless one sets its own in its attribute
+    /// (`checkpointing = false`, `checkpointing(..)`); [`Checkpointing::ON`] by default, as
+    /// in the official TypeScript SDK. See [`Checkpointing`].
+    pub fn checkpointing(mut self, checkpointing: Checkpointing) -> Self {
+        self.checkpointing = Some(checkpointing);
+        self
+    }
+
+    /// Streams call responses (what `INNGEST_STREAMING=true` does): each call is answered
+    /// at once with `201` and a chunked body, a space every 3 s while the function runs, and
+    /// then the answer as a JSON envelope, so that a load balancer or a serverless platform
+    /// that cuts idle connections does not cut a long step (protocol-2.md section 2). Off by
+    /// default.
+    pub fn streaming(mut self, streaming: bool) -> Self {
+        self.streaming = Some(streaming);
+        self
+    }
+
+    /// How often a streamed call response sends its keepalive space: 3 s by default, as the
+    /// official TypeScript SDK; shorter behind a proxy that cuts connections idle for less.
+    /// Only with [`streaming`](App::streaming).
+    pub fn streaming_keepalive(mut self, every: Duration) -> Self {
+        self.keepalive = Some(every);
         self
     }
 
@@ -255,6 +288,15 @@ impl App {
             app_version: self.version,
             registry,
             client: http,
+            checkpointing: self.checkpointing.unwrap_or_default(),
+            streaming: self
+                .streaming
+                .unwrap_or_else(crate::config::streaming_from_env)
+                .then(|| {
+                    self.keepalive
+                        .filter(|k| !k.is_zero())
+                        .unwrap_or(crate::serving::streaming::KEEPALIVE)
+                }),
             check_path,
             beside: local.as_ref().map(|l| l.clone().beside()),
         });

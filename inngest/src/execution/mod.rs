@@ -6,6 +6,7 @@
 //! found, [`drive`] decides: run exactly one new step now (when immediate execution is
 //! allowed), or report the steps as planned ops. Then the future is dropped.
 
+pub(crate) mod checkpoint;
 pub(crate) mod memo;
 pub(crate) mod replay;
 
@@ -26,6 +27,7 @@ use inngest_protocol::step_id::{parse_hashed, IdCounter, StepId};
 use serde_json::value::RawValue;
 
 use crate::error::Error;
+use crate::execution::checkpoint::{Checkpoint, Checkpointer};
 use crate::execution::memo::{Memo, Memos};
 use crate::middleware::RunHooks;
 
@@ -180,6 +182,8 @@ pub(crate) struct CallState {
     /// Whether the call is still replaying memoized steps: until every memo is claimed or a
     /// new step is found.
     replaying: bool,
+    /// Checkpointing, when the call does it (boxed: most calls do not).
+    checkpoint: Option<Box<Checkpoint>>,
 }
 
 /// A step that ran in this call, as it is reported.
@@ -243,7 +247,39 @@ impl CallState {
             authorized: None,
             running: false,
             outcome: None,
+            checkpoint: None,
         }
+    }
+
+    /// The state of a call that checkpoints (a discovery call that allows it).
+    pub(crate) fn with_checkpoint(mut self, checkpoint: Checkpoint) -> Self {
+        self.checkpoint = Some(Box::new(checkpoint));
+        self
+    }
+
+    /// Whether a step that succeeded joins the checkpoint buffer and lets the function go
+    /// on (rather than ending the call).
+    pub(crate) fn continues_after_step(&self) -> bool {
+        self.checkpoint.as_ref().is_some_and(|c| c.continues)
+    }
+
+    /// Buffers the `StepRun` of a step that ran: the function goes on with its value.
+    pub(crate) fn checkpointed(&mut self, op: Op) {
+        self.running = false;
+        // It was reported as found until it ran; it is done now.
+        self.found.retain(|found| found.id != op.id);
+        self.wakers.remove(&op.id);
+        if let Some(checkpoint) = &mut self.checkpoint {
+            checkpoint.buffer.push(op);
+        }
+    }
+
+    /// The buffered steps, taken (to save them or to report them).
+    pub(super) fn take_buffer(&mut self) -> Vec<Op> {
+        self.checkpoint
+            .as_mut()
+            .map(|c| std::mem::take(&mut c.buffer))
+            .unwrap_or_default()
     }
 
     /// Claims the next id for `user_id` and takes its memo, if it finished.
@@ -387,6 +423,9 @@ pub(crate) enum CallOutcome {
     StepRan(Box<StepOutcome>),
     /// New steps were found and are reported.
     Planned(Vec<Op>),
+    /// Inngest refused a checkpoint as stale (409): the call ends with this error, which
+    /// must not be retried.
+    Rejected(SerializedError),
     /// The targeted step was never reached.
     TargetNotFound {
         /// The requested hashed id.
@@ -412,22 +451,41 @@ impl Wake for Flag {
     }
 }
 
-/// Drives a function's future for one call request.
+/// Drives a function's future for one call request; with a [`Checkpointer`], a call whose
+/// state checkpoints saves its steps as it goes (see [`checkpoint`]).
 ///
 /// A panic in user code is reported as [`CallOutcome::Panicked`], including one raised by a
 /// destructor when the suspended function is dropped at the end of the call.
-pub(crate) async fn drive<F>(future: F, state: Arc<Mutex<CallState>>) -> CallOutcome
+pub(crate) async fn drive<F>(
+    future: F,
+    state: Arc<Mutex<CallState>>,
+    checkpointer: Option<&dyn Checkpointer>,
+    max_interval: Option<std::time::Duration>,
+) -> CallOutcome
 where
     F: Future<Output = Result<Box<RawValue>, Error>> + Send,
 {
     // The function's future is dropped inside `poll_function`'s last poll, so in here.
-    AssertUnwindSafe(poll_function(future, state))
+    AssertUnwindSafe(poll_function(future, state, checkpointer, max_interval))
         .catch_unwind()
         .await
         .unwrap_or_else(|panic| CallOutcome::Panicked(panic_message(panic.as_ref())))
 }
 
-async fn poll_function<F>(future: F, state: Arc<Mutex<CallState>>) -> CallOutcome
+/// Why the executor stopped polling.
+pub(super) enum Stop {
+    /// The call is answered with this.
+    Done(CallOutcome),
+    /// The checkpoint buffer is to be saved before anything else runs.
+    Flush,
+}
+
+async fn poll_function<F>(
+    future: F,
+    state: Arc<Mutex<CallState>>,
+    checkpointer: Option<&dyn Checkpointer>,
+    max_interval: Option<std::time::Duration>,
+) -> CallOutcome
 where
     F: Future<Output = Result<Box<RawValue>, Error>> + Send,
 {
@@ -435,61 +493,94 @@ where
     // Whether the function replays memoized steps, as the thread's flag tells it while it is
     // polled (claims clear it the moment new work begins).
     let mut replaying = lock(&state).is_replaying();
-    std::future::poll_fn(|cx| {
-        let flag = Arc::new(Flag {
-            woken: AtomicBool::new(false),
-            parent: cx.waker().clone(),
-        });
-        let waker = Waker::from(flag.clone());
-        let mut inner_cx = TaskContext::from_waker(&waker);
-        loop {
-            flag.woken.store(false, Ordering::Release);
-            let outer = replay::set(replaying);
-            let polled = future.as_mut().poll(&mut inner_cx);
-            replaying = replay::set(outer);
-            match polled {
-                Poll::Ready(Ok(Ok(value))) => return Poll::Ready(CallOutcome::Completed(value)),
-                Poll::Ready(Ok(Err(error))) => return Poll::Ready(CallOutcome::Failed(error)),
-                Poll::Ready(Err(panic)) => {
-                    return Poll::Ready(CallOutcome::Panicked(panic_message(panic.as_ref())))
-                }
-                Poll::Pending => {}
+    let checkpointer = checkpointer.filter(|_| lock(&state).checkpoint.is_some());
+    let Some(checkpointer) = checkpointer else {
+        let polled = std::future::poll_fn(|cx| poll_once(&mut future, &state, &mut replaying, cx));
+        return match polled.await {
+            Stop::Done(outcome) => outcome,
+            // Only a checkpointing call buffers steps.
+            Stop::Flush => CallOutcome::Planned(lock(&state).take_buffer()),
+        };
+    };
+    checkpoint::drive(
+        &mut future,
+        &state,
+        &mut replaying,
+        checkpointer,
+        max_interval,
+    )
+    .await
+}
+
+/// Polls the function until it must stop: an outcome, or a checkpoint to save first.
+pub(super) fn poll_once<F>(
+    future: &mut std::pin::Pin<&mut futures::future::CatchUnwind<AssertUnwindSafe<F>>>,
+    state: &Mutex<CallState>,
+    replaying: &mut bool,
+    cx: &mut TaskContext<'_>,
+) -> Poll<Stop>
+where
+    F: Future<Output = Result<Box<RawValue>, Error>> + Send,
+{
+    let flag = Arc::new(Flag {
+        woken: AtomicBool::new(false),
+        parent: cx.waker().clone(),
+    });
+    let waker = Waker::from(flag.clone());
+    let mut inner_cx = TaskContext::from_waker(&waker);
+    loop {
+        flag.woken.store(false, Ordering::Release);
+        let outer = replay::set(*replaying);
+        let polled = future.as_mut().poll(&mut inner_cx);
+        *replaying = replay::set(outer);
+        let done = |outcome| Poll::Ready(Stop::Done(outcome));
+        match polled {
+            Poll::Ready(Ok(Ok(value))) => return done(CallOutcome::Completed(value)),
+            Poll::Ready(Ok(Err(error))) => return done(CallOutcome::Failed(error)),
+            Poll::Ready(Err(panic)) => {
+                return done(CallOutcome::Panicked(panic_message(panic.as_ref())))
             }
-            let mut st = lock(&state);
-            if let Some(outcome) = st.outcome.take() {
-                return Poll::Ready(CallOutcome::StepRan(Box::new(outcome)));
+            Poll::Pending => {}
+        }
+        let mut st = lock(state);
+        if let Some(outcome) = st.outcome.take() {
+            return done(CallOutcome::StepRan(Box::new(outcome)));
+        }
+        if st.checkpoint.as_ref().is_some_and(|c| c.due()) {
+            // Steps that ran are saved before anything else runs.
+            return Poll::Ready(Stop::Flush);
+        }
+        if st.running || flag.woken.load(Ordering::Acquire) {
+            // A step's code is awaiting real work, or something woke itself (a large
+            // join, a cooperative yield): the runtime polls again before we judge.
+            return Poll::Pending;
+        }
+        if st.found.is_empty() {
+            // Waiting on the user's own I/O outside any step.
+            return Poll::Pending;
+        }
+        match st.target.clone() {
+            Target::Step(requested) => {
+                let found = std::mem::take(&mut st.found);
+                return done(CallOutcome::TargetNotFound { requested, found });
             }
-            if st.running || flag.woken.load(Ordering::Acquire) {
-                // A step's code is awaiting real work, or something woke itself (a large
-                // join, a cooperative yield): the runtime polls again before we judge.
-                return Poll::Pending;
-            }
-            if st.found.is_empty() {
-                // Waiting on the user's own I/O outside any step.
-                return Poll::Pending;
-            }
-            match st.target.clone() {
-                Target::Step(requested) => {
-                    let found = std::mem::take(&mut st.found);
-                    return Poll::Ready(CallOutcome::TargetNotFound { requested, found });
-                }
-                Target::Discovery { immediate } => {
-                    let single_run = st.found.len() == 1 && st.found[0].op == Opcode::StepPlanned;
-                    if immediate && single_run && st.authorized.is_none() {
-                        let id = st.found[0].id.clone();
-                        st.authorized = Some(id.clone());
-                        if let Some(w) = st.wakers.remove(&id) {
-                            drop(st);
-                            w.wake();
-                        }
-                        continue;
+            Target::Discovery { immediate } => {
+                let single_run = st.found.len() == 1 && st.found[0].op == Opcode::StepPlanned;
+                // Past `max_runtime`, a checkpointing call runs no new step.
+                let runtime_passed = st.checkpoint.as_ref().is_some_and(|c| c.runtime_passed());
+                if immediate && single_run && st.authorized.is_none() && !runtime_passed {
+                    let id = st.found[0].id.clone();
+                    st.authorized = Some(id.clone());
+                    if let Some(w) = st.wakers.remove(&id) {
+                        drop(st);
+                        w.wake();
                     }
-                    return Poll::Ready(CallOutcome::Planned(std::mem::take(&mut st.found)));
+                    continue;
                 }
+                return done(CallOutcome::Planned(std::mem::take(&mut st.found)));
             }
         }
-    })
-    .await
+    }
 }
 
 /// A panic's payload as the SDK re-raises it once it knows where it came from (a middleware's

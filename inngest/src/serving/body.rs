@@ -41,7 +41,6 @@ impl Body {
     }
 
     /// A body streamed from `body`.
-    #[cfg_attr(not(feature = "engine"), allow(dead_code))]
     pub(crate) fn streamed<B>(body: B) -> Body
     where
         B: http_body::Body<Data = Bytes, Error = Infallible> + Send + 'static,

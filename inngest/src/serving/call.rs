@@ -13,9 +13,11 @@ use serde_json::{json, Value};
 use tracing::Instrument;
 
 use crate::error::{Error, StepError};
+use crate::execution::checkpoint::{Checkpoint, Checkpointer};
 use crate::execution::memo::Memos;
 use crate::execution::{drive, CallOutcome, CallState, StepOutcome, Target};
 use crate::function::Call;
+use crate::serving::checkpoint::CallCheckpoints;
 use crate::serving::handler::Inner;
 use crate::serving::registry::Entry;
 use crate::serving::response::{self, Body};
@@ -293,14 +295,39 @@ async fn call(
         .max_attempts
         .is_some_and(|max| request.ctx.attempt.saturating_add(1) >= max);
     let stack = request.ctx.stack.map(|s| s.stack).unwrap_or_default();
+    // Checkpointing (protocol-2.md 1.2): a discovery call that may run a step, with the
+    // function's id to checkpoint under.
+    let settings = entry
+        .registration
+        .definition
+        .options
+        .checkpointing
+        .unwrap_or(inner.checkpointing);
+    let checkpoints = match (&request.ctx.fn_id, &target) {
+        (Some(fn_id), Target::Discovery { immediate: true }) if settings.is_enabled() => {
+            Some(CallCheckpoints::new(
+                inner,
+                parts,
+                &request.ctx.run_id,
+                fn_id,
+                request.ctx.qi_id.as_deref(),
+                std::time::SystemTime::now(),
+            ))
+        }
+        _ => None,
+    };
     // The first call of a run: nothing memoized, the first attempt, not a call for one step.
     let run_start = request.steps.len() == 0
         && request.ctx.attempt == 0
         && matches!(target, Target::Discovery { .. });
-    let state = Arc::new(Mutex::new(
-        CallState::from_memos(request.steps, stack, target, last_attempt)
-            .with_attempt(request.ctx.attempt),
-    ));
+    let mut call_state = CallState::from_memos(request.steps, stack, target, last_attempt)
+        .with_attempt(request.ctx.attempt);
+    if checkpoints.is_some() {
+        let started = std::time::Instant::now();
+        call_state =
+            call_state.with_checkpoint(Checkpoint::new(&settings, started, request.ctx.attempt));
+    }
+    let state = Arc::new(Mutex::new(call_state));
     let events = if request.events.is_empty() {
         vec![request.event.clone()]
     } else {
@@ -329,7 +356,14 @@ async fn call(
         Box::pin(hooked.run(call))
     };
     let timeout = inner.config.call_timeout;
-    let mut driving = Box::pin(drive(future.instrument(span.clone()), state));
+    let checkpointer = checkpoints.as_ref().map(|c| c as &dyn Checkpointer);
+    let driving = drive(
+        future.instrument(span.clone()),
+        state,
+        checkpointer,
+        settings.interval(),
+    );
+    let mut driving = Box::pin(driving);
     let Ok(outcome) = tokio::time::timeout(timeout, driving.as_mut()).await else {
         // Dropping the abandoned call runs the function's destructors: one that panics must
         // not take the connection down before the answer is sent.
@@ -372,6 +406,7 @@ fn respond(outcome: CallOutcome, last_attempt: bool) -> Response<Body> {
             res
         }
         CallOutcome::Planned(ops) => response::json(StatusCode::PARTIAL_CONTENT, &ops),
+        CallOutcome::Rejected(error) => response::error(StatusCode::BAD_REQUEST, true, &error),
         CallOutcome::TargetNotFound { requested, found } => {
             let found_names: Vec<String> = found
                 .iter()

@@ -40,6 +40,11 @@ pub(crate) struct Inner {
     pub client: reqwest::Client,
     /// What steps need from the app: its id and the event client.
     pub step_env: Arc<StepEnv>,
+    /// Checkpointing for the functions that set none.
+    pub checkpointing: crate::options::Checkpointing,
+    /// Whether call responses are streamed (`201`, keep-alive spaces, then the envelope),
+    /// and how often a space is sent.
+    pub streaming: Option<std::time::Duration>,
     /// When served by `serve()`, requests to other paths get 404.
     pub check_path: bool,
     /// Routes served beside the endpoint (the embedded engine's API); holding them keeps
@@ -222,6 +227,21 @@ impl InngestService {
             _ => match CallQuery::parse(parts.uri.query()) {
                 Ok(q) if q.probe.as_deref() == Some("trust") => {
                     response::json(StatusCode::OK, &serde_json::json!({}))
+                }
+                Ok(q) if inner.streaming.is_some() => {
+                    let keepalive = inner.streaming.unwrap_or_default();
+                    let this = self.clone();
+                    let key = match &auth {
+                        Auth::Verified(key) => Some((*key).clone()),
+                        _ => None,
+                    };
+                    return crate::serving::streaming::respond(keepalive, async move {
+                        let res = call::handle(&this.inner, q, &parts, &body).await;
+                        match key {
+                            Some(key) => response::sign(res, &key).await,
+                            None => res,
+                        }
+                    });
                 }
                 Ok(q) => call::handle(inner, q, &parts, &body).await,
                 Err(message) => {

@@ -3,6 +3,7 @@
 
 pub(crate) mod body;
 pub(crate) mod call;
+pub(crate) mod checkpoint;
 pub(crate) mod fast;
 pub(crate) mod handler;
 pub(crate) mod introspection;
@@ -10,4 +11,5 @@ pub(crate) mod registry;
 pub(crate) mod response;
 pub(crate) mod run;
 pub(crate) mod signature;
+pub(crate) mod streaming;
 pub(crate) mod sync;

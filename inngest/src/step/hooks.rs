@@ -101,8 +101,23 @@ where
                 }
             }
             let outcome = ran(state, new.to_op(false), result);
-            lock(state).finish(outcome);
-            std::future::pending().await
+            let resumed = {
+                let mut st = lock(state);
+                if outcome.error.is_none() && st.continues_after_step() {
+                    // Checkpointing: the function goes on with the output, which `wrap_step`
+                    // reads as it reads a memo.
+                    let output = outcome.op.data.clone().unwrap_or(Value::Null);
+                    st.checkpointed(outcome.op);
+                    Some(output)
+                } else {
+                    st.finish(outcome);
+                    None
+                }
+            };
+            match resumed {
+                Some(output) => Ok(output),
+                None => std::future::pending().await,
+            }
         }),
     };
     stack.wrap_step(run, &step, inner).await

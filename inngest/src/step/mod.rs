@@ -205,7 +205,7 @@ async fn run_new<T, F, Fut>(
     f: F,
 ) -> Result<T, Error>
 where
-    T: Serialize,
+    T: Serialize + DeserializeOwned,
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<T, Error>>,
 {
@@ -215,8 +215,34 @@ where
     let attempt = lock(state).attempt();
     let result = f().instrument(step_span(id, kind, attempt)).await;
     let outcome = ran(state, step.to_op(false), to_json(result, id));
-    lock(state).finish(outcome);
-    std::future::pending().await
+    let resumed = {
+        let mut st = lock(state);
+        if outcome.error.is_none() && st.continues_after_step() {
+            // Checkpointing: the function goes on with the value as a replay would read it.
+            let value = decode_ref(outcome.op.data.as_ref(), id);
+            st.checkpointed(outcome.op);
+            Some(value)
+        } else {
+            st.finish(outcome);
+            None
+        }
+    };
+    match resumed {
+        Some(value) => value,
+        None => std::future::pending().await,
+    }
+}
+
+/// [`decode`] of a value that stays where it is (a checkpointed step's output).
+fn decode_ref<T: DeserializeOwned>(value: Option<&Value>, id: &StepId) -> Result<T, Error> {
+    T::deserialize(value.unwrap_or(&Value::Null)).map_err(|e| {
+        NonRetriableError::new(format!(
+            "the result of step `{}` does not deserialize into `{}`: {e}",
+            id.user,
+            std::any::type_name::<T>()
+        ))
+        .into()
+    })
 }
 
 /// A memoized result of a run step: `{"data": v}` or a raw legacy value.

@@ -7,9 +7,12 @@
 //                        URL (e.g. http://127.0.0.1:8288), which then is the
 //                        dev server / API origin used for register (PUT).
 //   INNGEST_BASE_URL     optional API/event origin override.
-//   PEER_CHECKPOINTING   "1" keeps inngest v4's default (checkpointing on).
-//                        Default here: off, so call requests get the classic
-//                        206/200 answers described in protocol.md §3.
+//   PEER_APP_ID          the app id (default "peer-app").
+//   PEER_TEN_EVENT       the event of `ten-steps` (default "test/ten-steps").
+//   PEER_CHECKPOINTING   "0" turns checkpointing off. Default: inngest v4's
+//                        own default, on (protocol-2.md §1): a discovery call
+//                        with ctx.fn_id runs its steps one after another and
+//                        posts them to <api>/v1/checkpoint/<run_id>/async.
 //
 // Prints one line `LISTENING <port>` on stdout once ready.
 import http from "node:http";
@@ -19,11 +22,9 @@ if (!process.env.INNGEST_DEV) process.env.INNGEST_DEV = "1";
 const { Inngest, NonRetriableError, RetryAfterError } = await import("inngest");
 const { serve } = await import("inngest/node");
 
-const checkpointing = process.env.PEER_CHECKPOINTING === "1";
-
 const inngest = new Inngest({
-  id: "peer-app",
-  checkpointing,
+  id: process.env.PEER_APP_ID || "peer-app",
+  ...(process.env.PEER_CHECKPOINTING === "0" ? { checkpointing: false } : {}),
   // Keep the peer quiet unless asked.
   logger:
     process.env.PEER_LOG === "1"
@@ -289,10 +290,27 @@ const peerAi = inngest.createFunction(
   },
 );
 
+// Ten steps one after another: one call request with checkpointing, eleven without.
+const tenSteps = inngest.createFunction(
+  {
+    id: "ten-steps",
+    retries: 3,
+    triggers: [{ event: process.env.PEER_TEN_EVENT || "test/ten-steps" }],
+  },
+  async ({ step }) => {
+    let total = 0;
+    for (let i = 0; i < 10; i++) {
+      total += await step.run("add", () => i);
+    }
+    return total;
+  },
+);
+
 const handler = serve({
   client: inngest,
   functions: [
     hello,
+    tenSteps,
     twoSteps,
     parallel,
     stepThrows,
@@ -323,9 +341,17 @@ const handler = serve({
   ],
 });
 
+// How many call requests (POSTs to the endpoint) were made: GET /stats.
+let calls = 0;
+
 const server = http.createServer((req, res) => {
   const path = (req.url || "").split("?")[0];
+  if (path === "/stats") {
+    res.writeHead(200, { "content-type": "application/json" });
+    return res.end(JSON.stringify({ calls }));
+  }
   if (path === "/api/inngest") {
+    if (req.method === "POST") calls++;
     // inngest/node's listener returns a promise. It rejects (uncaught) when
     // the body is not valid JSON: JSON.parse runs outside the SDK's error
     // handling, and an unhandled rejection would kill this process. The SDK

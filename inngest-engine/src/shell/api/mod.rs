@@ -8,6 +8,7 @@
 //! - [`apps`]: `POST /fn/register`, `DELETE /fn/remove`, `GET /dev`, `GET /health`
 //! - [`graphql`]: `POST /v0/gql`, the dev server's run and event queries
 //! - [`signals`]: `POST /v1/signals`
+//! - [`checkpoint`]: `POST /v1/checkpoint/{runId}/async`
 //! - [`realtime`]: `POST /v1/realtime/publish`, `POST /v1/realtime/token`, `GET
 //!   /v1/realtime/sse`
 //! - [`ui`]: the page of runs at `/`
@@ -18,6 +19,7 @@
 
 mod apps;
 mod auth;
+mod checkpoint;
 mod events;
 mod graphql;
 mod realtime;
@@ -169,6 +171,9 @@ impl EngineService {
             (&Method::GET, ["v1", "runs", id, "jobs"]) => runs::jobs(engine, id),
             (&Method::POST, ["v1", "cancellations"]) => runs::cancellation(engine, req),
             (&Method::POST, ["v1", "signals"]) => signals::receive(engine, req),
+            (&Method::POST, ["v1", "checkpoint", run_id, "async"]) => {
+                checkpoint::save_async(engine, req, run_id)
+            }
             (&Method::POST, ["v1", "realtime", "publish"]) => realtime::publish(engine, req),
             (&Method::POST, ["v1", "realtime", "token"]) => realtime::token(engine, req),
             (&Method::GET, ["v0", "runs", id, "actions"]) => runs::actions(engine, id),
