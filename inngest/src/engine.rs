@@ -137,10 +137,7 @@ impl Sink {
 
 impl EventSink for Sink {
     fn deliver(&self, events: Vec<Value>) -> BoxFuture<Result<Vec<String>, Error>> {
-        let sent = self
-            .engine()
-            .and_then(|engine| engine.send(events).map_err(Error::new));
-        Box::pin(async move { sent })
+        self.deliver_traced(events, None)
     }
 
     fn signal(&self, signal: String, data: Value) -> BoxFuture<Result<Option<String>, Error>> {
@@ -172,15 +169,14 @@ impl EventSink for Sink {
         events: Vec<Value>,
         trace: Option<TraceHeaders>,
     ) -> BoxFuture<Result<Vec<String>, Error>> {
-        let engine = self.0.upgrade();
-        Box::pin(async move {
-            let engine = engine.ok_or_else(|| Error::msg("the embedded engine has stopped"))?;
-            let trace = trace.map(|t| inngest_engine::TraceContext {
-                traceparent: t.traceparent,
-                tracestate: t.tracestate,
-            });
-            engine.send_traced(events, trace).map_err(Error::new)
-        })
+        let trace = trace.map(|t| inngest_engine::TraceContext {
+            traceparent: t.traceparent,
+            tracestate: t.tracestate,
+        });
+        let sent = self
+            .engine()
+            .and_then(|engine| engine.send_traced(events, trace).map_err(Error::new));
+        Box::pin(async move { sent })
     }
 }
 

@@ -358,13 +358,7 @@ impl Engine {
 
     /// Receives events (as `POST /e/{key}` does); returns their ids in order.
     pub fn send(&self, events: Vec<Value>) -> Result<Vec<String>, EngineError> {
-        let mut core = self.core();
-        let ids = core.send(events, self.shared.clock.now());
-        let stored = self.commit(core);
-        self.changed();
-        let ids = ids?;
-        stored?;
-        Ok(ids)
+        self.send_traced(events, None)
     }
 
     /// Receives events sent under a W3C trace context (the `traceparent` and `tracestate`

@@ -63,7 +63,7 @@ pub struct Step {
     /// The call's middleware, when the function has any.
     hooks: Option<Arc<RunHooks>>,
     /// The run this call is for.
-    run_id: Arc<str>,
+    run_id: Option<Arc<str>>,
     /// The name shown for the steps made through this value ([`Step::named`]).
     display_name: Option<Arc<str>>,
 }
@@ -80,7 +80,7 @@ impl Step {
             state,
             env,
             hooks: None,
-            run_id: Arc::from(""),
+            run_id: None,
             display_name: None,
         }
     }
@@ -93,7 +93,7 @@ impl Step {
 
     /// The step tools of a call of the run `run_id`.
     pub(crate) fn for_run(mut self, run_id: &str) -> Self {
-        self.run_id = Arc::from(run_id);
+        self.run_id = Some(Arc::from(run_id));
         self
     }
 

@@ -38,7 +38,7 @@ impl Step {
             super::RunSpec::plain(StepKind::RealtimePublish),
             || async move {
                 client
-                    .publish_for(channel, topic, &data, Some(&run_id))
+                    .publish_for(channel, topic, &data, run_id.as_deref())
                     .await?;
                 Ok(data)
             },
