@@ -15,6 +15,33 @@ use crate::config::Secret;
 use crate::error::Error;
 use crate::sdk::SDK_HEADER_VALUE;
 
+/// Sends a request to Inngest with the SDK header, the environment and the first key hashed;
+/// refused (401/403), once more with each further key (the fallback; protocol.md 6.3).
+/// `request` builds the request afresh for each attempt.
+pub(crate) async fn send_with_keys(
+    keys: &[&Secret],
+    env: Option<&str>,
+    request: impl Fn() -> reqwest::RequestBuilder,
+) -> reqwest::Result<reqwest::Response> {
+    let mut keys = keys.iter().peekable();
+    loop {
+        let mut req = request().header(headers::X_INNGEST_SDK, SDK_HEADER_VALUE);
+        if let Some(key) = keys.next() {
+            req = req.bearer_auth(inngest_protocol::signature::hashed_signing_key(
+                key.expose(),
+            ));
+        }
+        if let Some(env) = env {
+            req = req.header(headers::X_INNGEST_ENV, env);
+        }
+        let res = req.send().await?;
+        let refused = matches!(res.status().as_u16(), 401 | 403);
+        if !(refused && keys.peek().is_some()) {
+            return Ok(res);
+        }
+    }
+}
+
 /// The Inngest API at an origin.
 pub(crate) struct ApiClient {
     http: reqwest::Client,
@@ -86,32 +113,15 @@ impl ApiClient {
         content_type: &str,
         body: Vec<u8>,
     ) -> Result<reqwest::Response, Error> {
-        let mut keys = self.keys.iter().peekable();
-        loop {
-            let key = keys.next();
-            let mut req = self
-                .http
+        let keys: Vec<&Secret> = self.keys.iter().collect();
+        send_with_keys(&keys, self.env.as_deref(), || {
+            self.http
                 .post(url)
                 .header("content-type", content_type)
-                .header(headers::X_INNGEST_SDK, SDK_HEADER_VALUE)
-                .body(body.clone());
-            if let Some(key) = key {
-                req = req.bearer_auth(inngest_protocol::signature::hashed_signing_key(
-                    key.expose(),
-                ));
-            }
-            if let Some(env) = &self.env {
-                req = req.header(headers::X_INNGEST_ENV, env);
-            }
-            let res = req
-                .send()
-                .await
-                .map_err(|e| Error::msg(format!("calling {url} failed: {e}")))?;
-            let refused = matches!(res.status().as_u16(), 401 | 403);
-            if !(refused && keys.peek().is_some()) {
-                return Ok(res);
-            }
-        }
+                .body(body.clone())
+        })
+        .await
+        .map_err(|e| Error::msg(format!("calling {url} failed: {e}")))
     }
 
     /// `POST /v1/signals`: the run the signal resumed, or `None` (404) when no run waits for

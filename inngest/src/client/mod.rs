@@ -21,6 +21,7 @@ use crate::error::Error;
 use crate::middleware::{DynMiddleware, Middleware, Stack};
 use crate::BoxFuture;
 
+pub(crate) use api::send_with_keys;
 pub(crate) use local::install_local;
 
 /// Where a client's events go: the event API over HTTP, the engine the app started, or a

@@ -76,27 +76,11 @@ impl Inner {
         request: impl Fn() -> reqwest::RequestBuilder,
     ) -> reqwest::Result<reqwest::Response> {
         let config = &self.config;
-        let keys = [
-            config.signing_key.as_ref(),
-            config.signing_key_fallback.as_ref(),
-        ];
-        let mut attempt = 0;
-        loop {
-            let mut req = request().header(headers::X_INNGEST_SDK, crate::sdk::SDK_HEADER_VALUE);
-            if let Some(key) = keys[attempt] {
-                req = req.bearer_auth(crate::serving::signature::hashed_signing_key(key));
-            }
-            if let Some(env) = &config.env {
-                req = req.header(headers::X_INNGEST_ENV, env.as_str());
-            }
-            let res = req.send().await?;
-            let refused = matches!(res.status().as_u16(), 401 | 403);
-            if refused && attempt == 0 && keys[1].is_some() {
-                attempt = 1;
-                continue;
-            }
-            return Ok(res);
-        }
+        let keys: Vec<&Secret> = [&config.signing_key, &config.signing_key_fallback]
+            .into_iter()
+            .flatten()
+            .collect();
+        crate::client::send_with_keys(&keys, config.env.as_deref(), request).await
     }
 }
 
