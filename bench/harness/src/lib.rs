@@ -161,8 +161,10 @@ fn encryption() -> inngest::encryption::Encryption {
 
 /// The bench app (the bench function alone) with `variant`'s middleware, as a service.
 pub fn service(variant: Variant) -> inngest::InngestService {
+    // Checkpointing off, as in `bench-sdk-server`: the classic answer to the replay call.
     let app = inngest::App::new(APP_ID)
         .dev("http://127.0.0.1:9")
+        .checkpointing(inngest::Checkpointing::OFF)
         .register::<steps>();
     let app = match variant {
         Variant::None => app,
@@ -198,4 +200,21 @@ pub fn read_answer(answer: &[u8], variant: Variant) -> Value {
             .expect("an envelope"),
         _ => value,
     }
+}
+
+/// The first line a child process writes on its stdout (a server's `LISTENING <port>`),
+/// read on a thread that then keeps draining the pipe, so that the child never blocks on it.
+pub fn first_stdout_line(child: &mut std::process::Child) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    if let Some(stdout) = child.stdout.take() {
+        std::thread::spawn(move || {
+            let mut lines = std::io::BufReader::new(stdout).lines();
+            if let Some(Ok(line)) = lines.next() {
+                let _ = tx.send(line);
+            }
+            for _ in lines {}
+        });
+    }
+    rx
 }

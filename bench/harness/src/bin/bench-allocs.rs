@@ -22,11 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let mut service = inngest::App::new(inngest_bench::APP_ID)
-        .dev("http://127.0.0.1:9")
-        .register::<inngest_bench::steps>()
-        .into_service()
-        .map_err(|e| e.to_string())?;
+    let mut service = inngest_bench::service(inngest_bench::Variant::None);
     println!("| memoized steps | allocations per request | bytes allocated per request |");
     println!("|---:|---:|---:|");
     for n in [10_u64, 100, 1_000] {

@@ -1,9 +1,7 @@
 //! Reading a process's CPU time from `/proc`, and the server processes under test.
 
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Clock ticks per second of `/proc/<pid>/stat` (`getconf CLK_TCK`, 100 on Linux).
@@ -75,16 +73,7 @@ impl Running {
                     spec.program.display()
                 )
             })?;
-        let stdout = child.stdout.take().expect("piped");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            if let Some(Ok(line)) = lines.next() {
-                let _ = tx.send(line);
-            }
-            // Keep draining, so the server never blocks on a full pipe.
-            for _ in lines {}
-        });
+        let rx = inngest_bench::first_stdout_line(&mut child);
         let mut running = Running { child, port: 0 };
         let line = rx
             .recv_timeout(Duration::from_secs(60))

@@ -2,11 +2,9 @@
 //! SIGKILL), and the check that it answers every bench request exactly.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -122,16 +120,7 @@ pub fn start(spec: &Spec, port: u16, logs: &Path) -> Res<Running> {
             spec.program.display()
         )
     })?;
-    let stdout = child.stdout.take().expect("piped");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut lines = BufReader::new(stdout).lines();
-        if let Some(Ok(line)) = lines.next() {
-            let _ = tx.send(line);
-        }
-        // Keep draining, so the server never blocks on a full pipe.
-        for _ in lines {}
-    });
+    let rx = inngest_bench::first_stdout_line(&mut child);
     let line = match rx.recv_timeout(Duration::from_secs(60)) {
         Ok(line) => line,
         Err(_) => {
