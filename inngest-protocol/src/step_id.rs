@@ -24,32 +24,46 @@ pub fn hex(digest: &[u8; 20]) -> String {
 /// The digest a hashed id spells: exactly 40 lowercase hex digits, as [`hash`] writes them.
 /// Anything else (uppercase, another length) is not the hash of any step id.
 pub fn parse_hashed(s: &str) -> Option<[u8; 20]> {
-    // The value of each lowercase hex digit; `0xff` for every other byte. (A call request
-    // carries one hashed id per memoized step: this runs once per step of every replay.)
-    const DIGITS: [u8; 256] = {
-        let mut table = [0xff_u8; 256];
-        let mut i = 0;
-        while i < 10 {
-            table[b'0' as usize + i] = i as u8;
-            i += 1;
-        }
-        let mut i = 0;
-        while i < 6 {
-            table[b'a' as usize + i] = 10 + i as u8;
-            i += 1;
-        }
-        table
-    };
-    let s: &[u8; 40] = s.as_bytes().try_into().ok()?;
+    parse_hashed_bytes(s.as_bytes())
+}
+
+/// [`parse_hashed`] of bytes (any that are not 40 lowercase hex digits give `None`).
+pub fn parse_hashed_bytes(s: &[u8]) -> Option<[u8; 20]> {
+    // A call request carries one hashed id per memoized step (twice: its memo's key and its
+    // place in the stack): this runs for each of them in every replay, eight digits at a time.
+    let s: &[u8; 40] = s.try_into().ok()?;
     let mut digest = [0_u8; 20];
-    let mut invalid = 0_u8;
-    for (byte, pair) in digest.iter_mut().zip(s.chunks_exact(2)) {
-        let (high, low) = (DIGITS[pair[0] as usize], DIGITS[pair[1] as usize]);
-        invalid |= high | low;
-        *byte = high << 4 | low;
+    for (out, digits) in digest.chunks_exact_mut(4).zip(s.chunks_exact(8)) {
+        let word = u64::from_le_bytes(digits.try_into().ok()?);
+        out.copy_from_slice(&hex_word(word)?.to_le_bytes());
     }
-    // A valid digit is below 16; `0xff` sets the high bits.
-    (invalid & 0xf0 == 0).then_some(digest)
+    Some(digest)
+}
+
+/// The four bytes eight lowercase hex digits spell (the first digit in the lowest byte of
+/// `w`), or `None` if any is not one.
+fn hex_word(w: u64) -> Option<u32> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    if w & HIGH != 0 {
+        return None;
+    }
+    // Each byte below 0x80: adding up to 0x50 carries into no other byte. A byte's high bit
+    // after `+ (0x80 - lo)` says it is at least `lo`.
+    let at_least = |lo: u8| w + ONES * u64::from(0x80 - lo);
+    let digit = at_least(b'0') & !at_least(b'9' + 1);
+    let letter = at_least(b'a') & !at_least(b'f' + 1);
+    if (digit | letter) & HIGH != HIGH {
+        return None;
+    }
+    // A digit's value is its low four bits; a letter's, those plus 9.
+    let nibbles = (w & (ONES * 0x0f)) + ((letter & HIGH) >> 7) * 9;
+    // Pairs of digits into bytes (the first digit is the high half), then the four bytes
+    // (one in each 16-bit lane) packed together.
+    const EVEN: u64 = 0x00ff_00ff_00ff_00ff;
+    let pairs = ((nibbles & EVEN) << 4) | ((nibbles >> 8) & EVEN);
+    let pairs = (pairs | (pairs >> 8)) & 0x0000_ffff_0000_ffff;
+    Some(((pairs | (pairs >> 16)) & 0xffff_ffff) as u32)
 }
 
 /// How many ids each thread keeps the digest of ([`digest_cached`]); a power of two.
@@ -158,11 +172,15 @@ impl std::hash::Hasher for DigestHasher {
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        // A `[u8; 20]` hashes its length (`write_usize`) and then its bytes in one write.
-        for chunk in bytes.chunks(8) {
-            let mut word = [0_u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.0 = self.0.rotate_left(23) ^ u64::from_le_bytes(word);
+        // A `[u8; 20]` hashes its length (`write_usize`) and then its bytes in one write; its
+        // first eight bytes are as spread as all twenty.
+        match bytes.first_chunk::<8>() {
+            Some(word) => self.0 = self.0.rotate_left(23) ^ u64::from_le_bytes(*word),
+            None => {
+                for &b in bytes {
+                    self.0 = self.0.rotate_left(8) ^ u64::from(b);
+                }
+            }
         }
     }
 
@@ -267,6 +285,43 @@ mod tests {
             }
         }
         assert_eq!(parse_hashed(""), None);
+    }
+
+    #[test]
+    fn eight_digits_at_a_time_agree_with_one_at_a_time() {
+        let value = |b: u8| match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            _ => None,
+        };
+        let reference = |digits: [u8; 8]| -> Option<u32> {
+            let mut out = [0_u8; 4];
+            for (o, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
+                *o = value(pair[0])? << 4 | value(pair[1])?;
+            }
+            Some(u32::from_le_bytes(out))
+        };
+        // Every byte in every place of words of every digit.
+        for base in [
+            *b"01234567",
+            *b"89abcdef",
+            *b"f0e1d2c3",
+            *b"00000000",
+            *b"ffffffff",
+        ] {
+            for at in 0..8 {
+                for b in 0..=255_u8 {
+                    let mut digits = base;
+                    digits[at] = b;
+                    let word = u64::from_le_bytes(digits);
+                    assert_eq!(hex_word(word), reference(digits), "{digits:?}");
+                }
+            }
+        }
+        for k in 0..1_000 {
+            let text = hash(&format!("id-{k}"));
+            assert_eq!(parse_hashed(&text).map(|d| hex(&d)), Some(text));
+        }
     }
 
     #[test]

@@ -1,10 +1,12 @@
 //! The context a function receives.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
+use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use crate::error::Error;
+use crate::json::RawJson;
 use crate::middleware::RunHooks;
 use crate::step::Step;
 use inngest_protocol::event::Event;
@@ -17,8 +19,9 @@ use inngest_protocol::event::Event;
 pub struct Context<E = Value> {
     /// The triggering event (the first one, for a batch).
     pub event: Event<E>,
-    /// Every triggering event (one, unless the function batches events).
-    pub events: Vec<Event<E>>,
+    /// Every triggering event (one, unless the function batches events): a slice of
+    /// `Event<E>` (`ctx.events.len()`, `ctx.events.iter()`, `ctx.events[0]`).
+    pub events: Events<E>,
     /// The step tools: `ctx.step.run(...)`.
     pub step: Step,
     /// The run's id (a ULID).
@@ -44,6 +47,66 @@ impl<E> Context<E> {
         match &self.hooks {
             Some(hooks) => hooks.run.extensions.require::<T>(),
             None => Err(crate::middleware::Extensions::default().missing::<T>()),
+        }
+    }
+}
+
+/// A run's triggering events: derefs to `[Event<E>]`.
+///
+/// A function that does not batch gets one event, `ctx.event` again; it is read into
+/// `Event<E>` a second time only when `ctx.events` is first used (`E` need not be `Clone`).
+/// A batch is read whole before the function runs, so an event that does not fit `E` fails
+/// the call at once, naming it.
+pub struct Events<E> {
+    /// The events as JSON text, until they are read.
+    raw: Vec<RawJson>,
+    read: OnceLock<Vec<Event<E>>>,
+}
+
+impl<E> Events<E> {
+    /// Events already read.
+    pub(crate) fn read(events: Vec<Event<E>>) -> Events<E> {
+        Events {
+            raw: Vec::new(),
+            read: OnceLock::from(events),
+        }
+    }
+
+    /// Events read when first used: the texts of events that already read as `Event<E>`
+    /// once (the call's `event`).
+    pub(crate) fn lazy(raw: Vec<RawJson>) -> Events<E> {
+        Events {
+            raw,
+            read: OnceLock::new(),
+        }
+    }
+}
+
+impl<E: DeserializeOwned> std::ops::Deref for Events<E> {
+    type Target = [Event<E>];
+
+    fn deref(&self) -> &[Event<E>] {
+        self.read.get_or_init(|| {
+            self.raw
+                .iter()
+                .filter_map(|raw| match raw.decode() {
+                    Ok(event) => Some(event),
+                    // The same text already read as `Event<E>` as `ctx.event`.
+                    Err(e) => {
+                        tracing::error!(error = %e, "an event read once did not read again");
+                        None
+                    }
+                })
+                .collect()
+        })
+    }
+}
+
+impl<E: std::fmt::Debug> std::fmt::Debug for Events<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.read.get() {
+            Some(events) => events.fmt(f),
+            None => self.raw.fmt(f),
         }
     }
 }

@@ -9,8 +9,9 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::context::Context;
+use crate::context::{Context, Events};
 use crate::error::{Error, NonRetriableError};
+use crate::json::RawJson;
 use crate::middleware::{MiddlewareFactory, RunHooks};
 use crate::step::Step;
 use crate::BoxFuture;
@@ -129,9 +130,9 @@ impl Definition {
 /// The input the runtime hands a function for one call.
 pub struct Call {
     /// The triggering event, as JSON text.
-    pub event: Box<RawValue>,
+    pub(crate) event: RawJson,
     /// Every triggering event, as JSON text.
-    pub events: Vec<Box<RawValue>>,
+    pub(crate) events: Vec<RawJson>,
     /// The step tools bound to this call.
     pub step: Step,
     /// The run's id.
@@ -188,7 +189,7 @@ impl<F: Function> crate::step::Invocable for F {
 
 fn run_erased<F: Function>(call: Call) -> BoxFuture<Result<Box<RawValue>, Error>> {
     Box::pin(async move {
-        let (event, events) = decode_events::<F::Event>(&call.event, &call.events)?;
+        let (event, events) = decode_events::<F::Event>(&call.event, call.events)?;
         let ctx = Context {
             event,
             events,
@@ -210,15 +211,20 @@ fn run_erased<F: Function>(call: Call) -> BoxFuture<Result<Box<RawValue>, Error>
 /// The call's event and events as `Event<E>`.
 #[inline(never)]
 fn decode_events<E: DeserializeOwned>(
-    event: &RawValue,
-    events: &[Box<RawValue>],
-) -> Result<(Event<E>, Vec<Event<E>>), Error> {
-    let event = decode_event(event)?;
+    event: &RawJson,
+    events: Vec<RawJson>,
+) -> Result<(Event<E>, Events<E>), Error> {
+    let first = decode_event(event)?;
+    // One event, the same as `event` (a function that does not batch): read again only if
+    // the function looks at `ctx.events`.
+    if events.iter().all(|raw| raw == event) {
+        return Ok((first, Events::lazy(events)));
+    }
     let events = events
         .iter()
-        .map(|raw| decode_event(raw))
+        .map(decode_event)
         .collect::<Result<Vec<_>, _>>()?;
-    Ok((event, events))
+    Ok((first, Events::read(events)))
 }
 
 /// A function's output as JSON text.
@@ -233,14 +239,14 @@ fn encode_output<T: Serialize>(output: &T, rust_name: &str) -> Result<Box<RawVal
 }
 
 /// Reads an event into `Event<E>` straight from its JSON text.
-fn decode_event<E: DeserializeOwned>(raw: &RawValue) -> Result<Event<E>, Error> {
-    if let Ok(event) = serde_json::from_str(raw.get()) {
+fn decode_event<E: DeserializeOwned>(raw: &RawJson) -> Result<Event<E>, Error> {
+    if let Ok(event) = raw.decode() {
         return Ok(event);
     }
     // Read as a JSON value, as the event is taken by every SDK: of a key given twice, the last
     // one counts. Written back, its keys are unique; read again with the same deserializer (a
     // second one, `serde_json::from_value`, would be compiled for every event type).
-    let value: Value = match serde_json::from_str(raw.get()) {
+    let value: Value = match raw.value() {
         Ok(value) => value,
         Err(e) => return Err(NonRetriableError::new(format!("the event is not JSON: {e}")).into()),
     };
@@ -279,8 +285,8 @@ mod tests {
         plan: String,
     }
 
-    fn raw(text: &str) -> Box<RawValue> {
-        RawValue::from_string(text.to_owned()).unwrap()
+    fn raw(text: &str) -> RawJson {
+        RawJson::from_checked(bytes::Bytes::copy_from_slice(text.as_bytes()))
     }
 
     #[test]
@@ -294,6 +300,32 @@ mod tests {
             ("user/signup", "pro")
         );
         assert_eq!(event.ts, Some(5));
+    }
+
+    #[test]
+    fn the_events_are_the_event_again_or_the_batch() {
+        let one = raw(r#"{"name":"user/signup","data":{"plan":"pro"}}"#);
+        let (event, events) = decode_events::<Signup>(&one, vec![one.clone()]).unwrap();
+        assert_eq!(event.data.plan, "pro");
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].data.plan, "pro");
+        assert_eq!(
+            events.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
+            ["user/signup"]
+        );
+
+        let other = raw(r#"{"name":"user/signup","data":{"plan":"team"}}"#);
+        let (_, events) = decode_events::<Signup>(&one, vec![one.clone(), other.clone()]).unwrap();
+        let plans: Vec<&str> = events.iter().map(|e| e.data.plan.as_str()).collect();
+        assert_eq!(plans, ["pro", "team"]);
+
+        // A batch is read whole before the function runs: a bad event fails the call.
+        let bad = raw(r#"{"name":"user/signup","data":{"plan":1}}"#);
+        let error = decode_events::<Signup>(&one, vec![one.clone(), bad]).unwrap_err();
+        assert!(
+            error.to_string().contains("invalid type: integer `1`"),
+            "{error}"
+        );
     }
 
     #[test]

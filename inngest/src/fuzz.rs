@@ -24,7 +24,7 @@ use crate::execution::{CallState, Target};
 /// turned into a call's state.
 pub fn call_request(data: &[u8]) {
     // What the handler's fast reader takes, serde reads alike.
-    if let Some(fast) = crate::serving::fast::read(data) {
+    if let Some(fast) = crate::serving::fast::read(&bytes::Bytes::copy_from_slice(data)) {
         let serde = crate::serving::call::parse_call_serde(data);
         assert_eq!(
             format!("{:?}", Some(&fast)),

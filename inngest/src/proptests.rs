@@ -362,7 +362,7 @@ proptest! {
             let bytes = bytes.unwrap();
             let serde = crate::serving::call::parse_call_serde(&bytes);
             prop_assert!(serde.is_ok());
-            let fast = crate::serving::fast::read(&bytes);
+            let fast = crate::serving::fast::read(&bytes::Bytes::from(bytes.clone()));
             prop_assert!(fast.is_some() || !is_plain, "{}", String::from_utf8_lossy(&bytes));
             if fast.is_some() {
                 prop_assert_eq!(format!("{fast:?}"), format!("{:?}", serde.ok()));

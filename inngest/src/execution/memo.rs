@@ -96,8 +96,17 @@ impl Memos {
 
     /// Takes the memo of the step whose id hashes to `digest`.
     pub(crate) fn take(&mut self, digest: &[u8; 20]) -> Option<Memo> {
-        let i = self.0.binary_search_by(|(d, _)| d.cmp(digest)).ok()?;
-        self.0[i].1.take()
+        // Searched by the first eight bytes as a number (digests sort as their bytes do, so
+        // as those), then compared whole: cheaper than comparing 20 bytes at every step.
+        let prefix =
+            |d: &[u8; 20]| u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]]);
+        let wanted = prefix(digest);
+        let from = self.0.partition_point(|(d, _)| prefix(d) < wanted);
+        let found = self.0[from..]
+            .iter_mut()
+            .take_while(|(d, _)| prefix(d) == wanted)
+            .find(|(d, _)| d == digest)?;
+        found.1.take()
     }
 
     /// The memos by hashed id (for the property tests).

@@ -23,7 +23,7 @@ use inngest_protocol::op::{
     AiGatewayOpts, GatewayOpts, InvokeFunctionOpts, Opcode, RunOpts, SleepOpts, WaitForEventOpts,
     WaitForSignalOpts, PARALLEL_MODE_RACE,
 };
-use inngest_protocol::step_id::{parse_hashed, IdCounter, StepId};
+use inngest_protocol::step_id::{IdCounter, StepId};
 use serde_json::value::RawValue;
 
 use crate::error::Error;
@@ -164,8 +164,9 @@ pub(crate) struct CallState {
     running: bool,
     /// The result of the step that ran in this call.
     outcome: Option<StepOutcome>,
-    /// `ctx.stack.stack`: the hashed ids of the memoized steps in the order they finished.
-    stack: Vec<String>,
+    /// `ctx.stack.stack`: the digests of the memoized steps' hashed ids in the order they
+    /// finished.
+    stack: Vec<[u8; 20]>,
     /// Where each memoized step stands in `stack`, by digest; built when a race first needs it.
     stack_pos: Option<HashMap<[u8; 20], usize>>,
     /// The latest stack position among memos claimed since the last reset (for races).
@@ -217,13 +218,17 @@ impl CallState {
         last_attempt: bool,
     ) -> Self {
         let memos = Memos::from_values(steps);
+        let stack = stack
+            .iter()
+            .filter_map(|id| inngest_protocol::step_id::parse_hashed(id))
+            .collect();
         Self::from_memos(memos, stack, target, last_attempt)
     }
 
     /// The state of a call whose memos are already classified.
     pub(crate) fn from_memos(
         steps: Memos,
-        stack: Vec<String>,
+        stack: Vec<[u8; 20]>,
         target: Target,
         last_attempt: bool,
     ) -> Self {
@@ -306,7 +311,7 @@ impl CallState {
                 stack
                     .iter()
                     .enumerate()
-                    .filter_map(|(i, id)| Some((parse_hashed(id)?, i)))
+                    .map(|(i, digest)| (*digest, i))
                     .collect()
             });
             // Memos missing from the stack sort after every listed one.

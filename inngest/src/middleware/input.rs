@@ -1,13 +1,13 @@
 //! [`FunctionInput`]: what `transform_function_input` may change before the function runs.
 
-use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::Extensions;
 use crate::error::Error;
+use crate::json::RawJson;
 
 /// The event and events as JSON text, and the context's values.
-pub(crate) type Finished = (Box<RawValue>, Vec<Box<RawValue>>, Extensions);
+pub(crate) type Finished = (RawJson, Vec<RawJson>, Extensions);
 
 /// The function's input in one call, before it runs: the event, the events, and the values
 /// put into its context. The events are read into JSON values only when a hook asks for them.
@@ -24,7 +24,7 @@ pub struct FunctionInput {
 /// JSON text, read into a value the first time it is asked for.
 #[derive(Debug)]
 enum Lazy {
-    Raw(Box<RawValue>),
+    Raw(RawJson),
     Value(Value),
 }
 
@@ -32,7 +32,7 @@ impl Lazy {
     fn value(&mut self) -> &mut Value {
         if let Lazy::Raw(raw) = self {
             // The call request's events were checked to be valid JSON when it was read.
-            *self = Lazy::Value(serde_json::from_str(raw.get()).unwrap_or(Value::Null));
+            *self = Lazy::Value(raw.value().unwrap_or(Value::Null));
         }
         match self {
             Lazy::Value(value) => value,
@@ -40,10 +40,10 @@ impl Lazy {
         }
     }
 
-    fn into_raw(self) -> Result<Box<RawValue>, Error> {
+    fn into_raw(self) -> Result<RawJson, Error> {
         match self {
             Lazy::Raw(raw) => Ok(raw),
-            Lazy::Value(value) => serde_json::value::to_raw_value(&value).map_err(Error::new),
+            Lazy::Value(value) => RawJson::from_value(&value).map_err(Error::new),
         }
     }
 }
@@ -53,8 +53,8 @@ impl FunctionInput {
         function_id: String,
         run_id: String,
         attempt: u32,
-        event: Box<RawValue>,
-        events: Vec<Box<RawValue>>,
+        event: RawJson,
+        events: Vec<RawJson>,
     ) -> Self {
         FunctionInput {
             function_id,

@@ -1,5 +1,6 @@
 //! `POST ?fnId=&stepId=`: a call request (protocol.md sections 2 and 3).
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -8,7 +9,7 @@ use http::request::Parts;
 use http::{Response, StatusCode};
 use inngest_protocol::call::{CallRequest, DISCOVERY_STEP_ID};
 use inngest_protocol::op::Opcode;
-use serde_json::value::RawValue;
+use inngest_protocol::step_id::parse_hashed;
 use serde_json::{json, Value};
 use tracing::Instrument;
 
@@ -17,25 +18,41 @@ use crate::execution::checkpoint::{Checkpoint, Checkpointer};
 use crate::execution::memo::Memos;
 use crate::execution::{drive, CallOutcome, CallState, StepOutcome, Target};
 use crate::function::Call;
+use crate::json::RawJson;
 use crate::serving::checkpoint::CallCheckpoints;
 use crate::serving::handler::Inner;
 use crate::serving::registry::Entry;
 use crate::serving::response::{self, Body};
 use crate::step::Step;
 
-/// The query of a call request.
+/// The query of a call request, borrowed from the URI when it needs no decoding.
 #[derive(Debug, Default)]
-pub(crate) struct CallQuery {
-    pub fn_id: Option<String>,
-    pub step_id: Option<String>,
+pub(crate) struct CallQuery<'a> {
+    pub fn_id: Option<Cow<'a, str>>,
+    pub step_id: Option<Cow<'a, str>>,
     /// `?probe=trust`: a trust probe, not a call.
-    pub probe: Option<String>,
+    pub probe: Option<Cow<'a, str>>,
 }
 
-impl CallQuery {
-    pub(crate) fn parse(query: Option<&str>) -> Result<CallQuery, String> {
+impl<'a> CallQuery<'a> {
+    pub(crate) fn parse(query: Option<&'a str>) -> Result<CallQuery<'a>, String> {
+        let query = query.unwrap_or("");
+        if query.contains(['%', '+']) {
+            // Percent escapes and `+` decode as forms do.
+            return Self::from_pairs(url::form_urlencoded::parse(query.as_bytes()));
+        }
+        // Nothing to decode (the query Inngest sends): borrowed as it is.
+        Self::from_pairs(query.split('&').filter(|p| !p.is_empty()).map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (Cow::Borrowed(k), Cow::Borrowed(v))
+        }))
+    }
+
+    fn from_pairs(
+        pairs: impl Iterator<Item = (Cow<'a, str>, Cow<'a, str>)>,
+    ) -> Result<CallQuery<'a>, String> {
         let mut q = CallQuery::default();
-        for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        for (k, v) in pairs {
             let slot = match k.as_ref() {
                 "fnId" => &mut q.fn_id,
                 "stepId" => &mut q.step_id,
@@ -45,9 +62,19 @@ impl CallQuery {
             if slot.is_some() {
                 return Err(format!("the query parameter `{k}` is given more than once"));
             }
-            *slot = Some(v.into_owned());
+            *slot = Some(v);
         }
         Ok(q)
+    }
+
+    /// The query, owning what it borrowed.
+    pub(crate) fn into_owned(self) -> CallQuery<'static> {
+        let own = |s: Option<Cow<'a, str>>| s.map(|s| Cow::Owned(s.into_owned()));
+        CallQuery {
+            fn_id: own(self.fn_id),
+            step_id: own(self.step_id),
+            probe: own(self.probe),
+        }
     }
 }
 
@@ -67,32 +94,51 @@ pub(crate) fn parse_request(body: &[u8]) -> Result<CallRequest, String> {
     Ok(request)
 }
 
-/// A call request as the handler reads it: the events kept as raw JSON (each is read once,
+/// A call request as the handler reads it: the events kept as JSON text (each is read once,
 /// into the function's event type) and each memo classified as it is parsed, so that no JSON
 /// object is built for the `{"data": ...}` of every finished step. It takes exactly the bodies
 /// the plain [`CallRequest`] takes.
-pub(crate) type Request = CallRequest<Box<RawValue>, Memos>;
+#[derive(Debug)]
+pub(crate) struct Request {
+    /// The request, but for `ctx.stack.stack`, which is empty.
+    pub body: CallRequest<RawJson, Memos>,
+    /// `ctx.stack.stack`: the digests of its hashed ids, in its order (any other id is left
+    /// out: no memo has it).
+    pub stack: Vec<[u8; 20]>,
+}
+
+impl Request {
+    /// `body` with its stack taken out as digests.
+    fn new(mut body: CallRequest<RawJson, Memos>) -> Request {
+        let stack = body
+            .ctx
+            .stack
+            .as_mut()
+            .map(|s| std::mem::take(&mut s.stack))
+            .unwrap_or_default();
+        Request {
+            body,
+            stack: stack.iter().filter_map(|id| parse_hashed(id)).collect(),
+        }
+    }
+}
 
 /// A call request read as JSON values, held as the handler holds one.
 fn classified(r: CallRequest) -> Result<Request, String> {
-    Ok(Request {
+    let raw = |value: &Value| RawJson::from_value(value).map_err(|e| e.to_string());
+    Ok(Request::new(CallRequest {
         event: raw(&r.event)?,
         events: r.events.iter().map(raw).collect::<Result<_, _>>()?,
         steps: Memos::from_values(r.steps),
         version: r.version,
         use_api: r.use_api,
         ctx: r.ctx,
-    })
-}
-
-/// A JSON value as raw JSON text.
-fn raw(value: &Value) -> Result<Box<RawValue>, String> {
-    serde_json::value::to_raw_value(value).map_err(|e| e.to_string())
+    }))
 }
 
 /// Parses a call request body for the handler: a valid body is read once; an invalid one gets
 /// [`parse_request`]'s message.
-fn parse_call(body: &[u8]) -> Result<Request, String> {
+fn parse_call(body: &Bytes) -> Result<Request, String> {
     if let Some(request) = crate::serving::fast::read(body) {
         return Ok(request);
     }
@@ -102,15 +148,14 @@ fn parse_call(body: &[u8]) -> Result<Request, String> {
 /// [`parse_call`] with serde alone: what the fast reader must agree with.
 pub(crate) fn parse_call_serde(body: &[u8]) -> Result<Request, String> {
     if is_object_or_empty(body) {
-        if let Ok(request) = serde_json::from_slice::<Request>(body) {
+        if let Ok(request) = serde_json::from_slice::<CallRequest<RawJson, Memos>>(body) {
             // Raw JSON is only skimmed as it is read: the events are checked as
             // `serde_json::Value` would read them (escapes, number ranges, nesting depth).
-            let valid = |raw: &RawValue| serde_json::from_str::<ValidJson>(raw.get()).is_ok();
+            let valid = |raw: &RawJson| serde_json::from_slice::<ValidJson>(raw.as_bytes()).is_ok();
             // `events[0]` is usually `event` again, byte for byte.
-            let event = request.event.get();
-            if valid(&request.event) && request.events.iter().all(|e| e.get() == event || valid(e))
-            {
-                return Ok(request);
+            let event = &request.event;
+            if valid(event) && request.events.iter().all(|e| e == event || valid(e)) {
+                return Ok(Request::new(request));
             }
         }
     }
@@ -177,14 +222,14 @@ impl<'de> serde::de::Visitor<'de> for ValidJsonVisitor {
 pub(crate) fn parse_call_memos(
     body: &[u8],
 ) -> Result<std::collections::BTreeMap<String, crate::execution::memo::Memo>, String> {
-    parse_call(body).map(|r| r.steps.by_hashed_id())
+    parse_call(&Bytes::copy_from_slice(body)).map(|r| r.body.steps.by_hashed_id())
 }
 
 /// Answers a call request: through the function's middleware's `wrap_request`, when it has
 /// any.
 pub(crate) async fn handle(
     inner: &Inner,
-    query: CallQuery,
+    query: CallQuery<'_>,
     parts: &Parts,
     body: &Bytes,
 ) -> Response<Body> {
@@ -207,7 +252,7 @@ pub(crate) async fn handle(
 
 /// The function a call request is for, or the answer that it names none.
 #[allow(clippy::result_large_err)]
-fn find<'a>(inner: &'a Inner, query: &CallQuery) -> Result<&'a Entry, Response<Body>> {
+fn find<'a>(inner: &'a Inner, query: &CallQuery<'_>) -> Result<&'a Entry, Response<Body>> {
     let registry = &inner.registry;
     let Some(fn_id) = &query.fn_id else {
         return Err(response::error_message(
@@ -240,12 +285,15 @@ fn find<'a>(inner: &'a Inner, query: &CallQuery) -> Result<&'a Entry, Response<B
 async fn call(
     inner: &Inner,
     entry: &Entry,
-    query: CallQuery,
+    query: CallQuery<'_>,
     parts: &Parts,
-    body: &[u8],
+    body: &Bytes,
 ) -> Response<Body> {
     let fn_id = &entry.composite_id;
-    let mut request = match parse_call(body) {
+    let Request {
+        body: mut request,
+        stack,
+    } = match parse_call(body) {
         Ok(r) => r,
         Err(e) => {
             return response::error_message(
@@ -270,8 +318,8 @@ async fn call(
     }
     let step_id = query
         .step_id
-        .or(request.ctx.step_id)
-        .unwrap_or_else(|| DISCOVERY_STEP_ID.to_owned());
+        .or(request.ctx.step_id.map(Cow::Owned))
+        .unwrap_or(Cow::Borrowed(DISCOVERY_STEP_ID));
     let span = tracing::info_span!(
         "inngest.call",
         function = %fn_id,
@@ -288,13 +336,12 @@ async fn call(
             immediate: !request.ctx.disable_immediate_execution,
         }
     } else {
-        Target::Step(step_id)
+        Target::Step(step_id.into_owned())
     };
     let last_attempt = request
         .ctx
         .max_attempts
         .is_some_and(|max| request.ctx.attempt.saturating_add(1) >= max);
-    let stack = request.ctx.stack.map(|s| s.stack).unwrap_or_default();
     // Checkpointing (protocol-2.md 1.2): a discovery call that may run a step, with the
     // function's id to checkpoint under.
     let settings = entry
@@ -460,7 +507,10 @@ fn function_error(error: &Error, last_attempt: bool) -> Response<Body> {
 
 /// A run too large for the call request (`use_api`): its events and memoized steps come from
 /// `GET <api>/v0/runs/<run_id>/batch` and `/actions` (protocol.md section 2).
-async fn fetch_from_api(inner: &Inner, request: &mut Request) -> Result<(), String> {
+async fn fetch_from_api(
+    inner: &Inner,
+    request: &mut CallRequest<RawJson, Memos>,
+) -> Result<(), String> {
     let run_id = &request.ctx.run_id;
     let base = format!(
         "{}/v0/runs/{}",
@@ -469,6 +519,7 @@ async fn fetch_from_api(inner: &Inner, request: &mut Request) -> Result<(), Stri
     );
     let events: Vec<Value> = api_get(inner, &format!("{base}/batch")).await?;
     let steps: HashMap<String, Value> = api_get(inner, &format!("{base}/actions")).await?;
+    let raw = |value: &Value| RawJson::from_value(value).map_err(|e| e.to_string());
     if let Some(first) = events.first() {
         request.event = raw(first)?;
     }

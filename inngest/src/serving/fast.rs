@@ -11,12 +11,14 @@
 //! events are the same raw text, the memos are classified alike (those this reader does not
 //! unwrap itself are read by serde from their own text).
 
+use bytes::Bytes;
 use inngest_protocol::call::{CallContext, CallRequest, CallStack};
-use inngest_protocol::step_id::parse_hashed;
-use serde_json::value::RawValue;
+use inngest_protocol::step_id::parse_hashed_bytes;
 use serde_json::Value;
 
 use crate::execution::memo::{Memo, Memos};
+use crate::json::RawJson;
+use crate::serving::call::Request;
 
 /// How deep a value may nest here; serde_json allows 128, deeper ones go the slow way.
 const MAX_DEPTH: usize = 64;
@@ -24,22 +26,31 @@ const MAX_DEPTH: usize = 64;
 const MAX_DIGITS: usize = 18;
 
 /// Reads a call request of the plain shape, or `None`: then read it with serde.
-pub(crate) fn read(body: &[u8]) -> Option<CallRequest<Box<RawValue>, Memos>> {
+/// The events are slices of `body` (no copy).
+pub(crate) fn read(body: &Bytes) -> Option<Request> {
     let text = std::str::from_utf8(body).ok()?;
     let mut r = Reader {
         s: text.as_bytes(),
         text,
+        body,
         i: 0,
+        stack: Vec::new(),
     };
     let request = r.request()?;
     r.ws();
-    (r.i == r.s.len()).then_some(request)
+    (r.i == r.s.len()).then_some(Request {
+        body: request,
+        stack: r.stack,
+    })
 }
 
 struct Reader<'a> {
     s: &'a [u8],
     text: &'a str,
+    body: &'a Bytes,
     i: usize,
+    /// The digests of `ctx.stack.stack`'s hashed ids.
+    stack: Vec<[u8; 20]>,
 }
 
 /// The high bit of each of the 8 bytes of `w` that is `"`, `\` or a control character
@@ -120,6 +131,20 @@ impl<'a> Reader<'a> {
         Some(s)
     }
 
+    /// A string that spells a hashed step id (40 lowercase hex digits) as its digest,
+    /// straight from the bytes; any other string as `Err(text)`.
+    fn hashed(&mut self) -> Option<Result<[u8; 20], &'a str>> {
+        self.ws();
+        let (open, close) = (self.i, self.i + 41);
+        if self.s.get(open) == Some(&b'"') && self.s.get(close) == Some(&b'"') {
+            if let Some(digest) = parse_hashed_bytes(&self.s[open + 1..close]) {
+                self.i = close + 1;
+                return Some(Ok(digest));
+            }
+        }
+        self.string().map(Err)
+    }
+
     /// Digits of an integer without sign, fraction or exponent: `(value, digits)`.
     fn digits(&mut self) -> Option<u64> {
         let start = self.i;
@@ -185,14 +210,23 @@ impl<'a> Reader<'a> {
     }
 
     /// An object: `field` reads each value (its key given).
-    fn object(&mut self, mut field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+    fn object(&mut self, field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+        self.object_keyed(Self::string, field)
+    }
+
+    /// An object whose keys `key` reads.
+    fn object_keyed<K>(
+        &mut self,
+        mut key: impl FnMut(&mut Self) -> Option<K>,
+        mut field: impl FnMut(&mut Self, K) -> Option<()>,
+    ) -> Option<()> {
         self.eat(b'{')?;
         if self.peek()? == b'}' {
             self.i += 1;
             return Some(());
         }
         loop {
-            let key = self.string()?;
+            let key = key(self)?;
             self.eat(b':')?;
             field(self, key)?;
             match self.peek()? {
@@ -247,6 +281,28 @@ impl<'a> Reader<'a> {
         Some(&self.text[start..self.i])
     }
 
+    /// Whether `value`, a value of the plain shape, comes next, then a comma, a closing
+    /// bracket or a blank: then it is taken (a plain value ends where it reads the same).
+    fn repeats(&mut self, value: &[u8]) -> bool {
+        self.ws();
+        let end = self.i + value.len();
+        let same = self.s[self.i..].starts_with(value)
+            && matches!(
+                self.s.get(end),
+                Some(b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r')
+            );
+        if same {
+            self.i = end;
+        }
+        same
+    }
+
+    /// Any value of the plain shape, as a slice of the body.
+    fn raw_json(&mut self) -> Option<RawJson> {
+        let raw = self.raw()?;
+        Some(RawJson::from_checked(self.body.slice_ref(raw.as_bytes())))
+    }
+
     /// A memo: `{"data": <number, string, bool or null>}` read here, any other value read by
     /// serde from its text.
     fn memo(&mut self) -> Option<Memo> {
@@ -283,9 +339,9 @@ impl<'a> Reader<'a> {
         Some(Some(self.string()?.to_owned()))
     }
 
-    fn request(&mut self) -> Option<CallRequest<Box<RawValue>, Memos>> {
+    fn request(&mut self) -> Option<CallRequest<RawJson, Memos>> {
         let mut seen = Seen::default();
-        let mut event: Option<Box<RawValue>> = None;
+        let mut event: Option<RawJson> = None;
         let mut events = Vec::new();
         let mut steps = Memos::default();
         let mut version = None;
@@ -295,19 +351,19 @@ impl<'a> Reader<'a> {
             match key {
                 "event" => {
                     seen.first(0)?;
-                    event = Some(RawValue::from_string(r.raw()?.to_owned()).ok()?);
+                    event = Some(r.raw_json()?);
                 }
                 "events" => {
                     seen.first(1)?;
                     if !r.null() {
                         r.array(|r| {
-                            let raw = r.raw()?;
-                            // `events[0]` is usually `event` again, byte for byte.
-                            let same = event.as_ref().filter(|e| e.get() == raw);
-                            events.push(match same {
+                            // `events[0]` is usually `event` again, byte for byte: then both
+                            // share the first one's bytes, and it needs no second reading.
+                            let raw = match event.as_ref().filter(|e| r.repeats(e.as_bytes())) {
                                 Some(e) => e.clone(),
-                                None => RawValue::from_string(raw.to_owned()).ok()?,
-                            });
+                                None => r.raw_json()?,
+                            };
+                            events.push(raw);
                             Some(())
                         })?;
                     }
@@ -347,9 +403,10 @@ impl<'a> Reader<'a> {
     fn memos(&mut self) -> Option<Memos> {
         let mut memos = Vec::with_capacity(16);
         let mut finished = 0;
-        self.object(|r, key| {
+        self.object_keyed(Self::hashed, |r, key| {
             let memo = r.memo()?;
-            if let Some(digest) = parse_hashed(key) {
+            // Keys that are not hashed ids can never be claimed: they are not kept.
+            if let Ok(digest) = key {
                 finished += usize::from(memo.is_final());
                 memos.push((digest, Some(memo)));
             }
@@ -424,6 +481,8 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// `ctx.stack`; its hashed ids go to `self.stack` as digests (any other id is left
+    /// out: no memo has it).
     fn stack(&mut self) -> Option<CallStack> {
         let mut seen = Seen::default();
         let mut stack = Vec::new();
@@ -432,10 +491,13 @@ impl<'a> Reader<'a> {
             match key {
                 "stack" => {
                     seen.first(13)?;
+                    stack.clear();
                     if !r.null() {
                         stack.reserve(16);
                         r.array(|r| {
-                            stack.push(r.string()?.to_owned());
+                            if let Ok(digest) = r.hashed()? {
+                                stack.push(digest);
+                            }
                             Some(())
                         })?;
                     }
@@ -448,7 +510,11 @@ impl<'a> Reader<'a> {
             }
             Some(())
         })?;
-        Some(CallStack { stack, current })
+        self.stack = stack;
+        Some(CallStack {
+            stack: Vec::new(),
+            current,
+        })
     }
 }
 
@@ -503,8 +569,10 @@ mod tests {
         let body = br#"{"event":{"name":"a","data":{"n":1.5}},"events":[{"name":"a","data":{"n":1.5}}],
             "steps":{"a9993e364706816aba3e25717850c26c9cd0d89d":{"data":7},"x":{"data":[1]}},
             "version":-1,"ctx":{"run_id":"r","attempt":2,"stack":{"stack":["s"],"current":1},"new":[{}]}}"#;
+        let read = |body: &[u8]| read(&Bytes::copy_from_slice(body));
         let r = read(body).expect("a plain body");
-        assert_eq!(r.event.get(), r#"{"name":"a","data":{"n":1.5}}"#);
+        let r = r.body;
+        assert_eq!(r.event.as_bytes(), br#"{"name":"a","data":{"n":1.5}}"#);
         assert_eq!(r.events.len(), 1);
         assert_eq!(r.steps.len(), 1);
         assert_eq!(r.version, Some(-1));

@@ -215,6 +215,7 @@ impl InngestService {
                 Ok(q) if inner.streaming.is_some() => {
                     let keepalive = inner.streaming.unwrap_or_default();
                     let this = self.clone();
+                    let q = q.into_owned();
                     let key = match &auth {
                         Auth::Verified(key) => Some((*key).clone()),
                         _ => None,

@@ -18,6 +18,7 @@ use serde_json::Value;
 use crate::error::Error;
 use crate::execution::{lock, panic_message, CallState};
 use crate::function::{Call, Runner};
+use crate::json::RawJson;
 use crate::middleware::{FunctionInput, Request, RunHooks, RunInfo, Stack};
 use crate::serving::registry::Entry;
 use crate::serving::response::{self, Body};
@@ -77,7 +78,7 @@ impl Hooked {
             run_start,
         } = self;
         let events = std::mem::take(&mut call.events);
-        let event = std::mem::replace(&mut call.event, raw_null());
+        let event = std::mem::replace(&mut call.event, RawJson::null());
         let mut input = FunctionInput::new(
             function_id.clone(),
             call.run_id.clone(),
@@ -129,8 +130,4 @@ impl Hooked {
             }
         }
     }
-}
-
-fn raw_null() -> Box<RawValue> {
-    RawValue::from_string("null".to_owned()).expect("`null` is JSON")
 }
