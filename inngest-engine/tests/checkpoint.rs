@@ -6,13 +6,22 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 use inngest_engine::core::{Core, CoreConfig, Output};
-use inngest_engine::{Call, CallResponse, CheckpointError, RunStatus};
+use inngest_engine::{Call, CallResponse, CheckpointError, RunStatus, Simulation};
 use inngest_protocol::call::CallRequest;
 use inngest_protocol::checkpoint::AsyncCheckpoint;
 use inngest_protocol::op::{Op, Opcode};
 use inngest_protocol::register::RegisterRequest;
 use inngest_protocol::step_id::hash;
 use serde_json::{json, Value};
+
+/// The app `app` with the function `app-f` (`f/go`), 3 attempts.
+fn app() -> RegisterRequest {
+    serde_json::from_value(json!({"appName": "app", "url": "http://app/api",
+        "functions": [{"id": "app-f", "name": "f", "triggers": [{"event": "f/go"}],
+            "steps": {"step": {"id": "step", "name": "step", "retries": {"attempts": 2},
+            "runtime": {"type": "http", "url": "http://app/api?fnId=app-f&stepId=step"}}}}]}))
+    .unwrap()
+}
 
 struct Harness {
     core: Core,
@@ -25,13 +34,7 @@ impl Harness {
     fn new() -> Harness {
         let now = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
         let mut core = Core::new(CoreConfig::default().with_jitter(false), 7);
-        let app: RegisterRequest =
-            serde_json::from_value(json!({"appName": "app", "url": "http://app/api",
-            "functions": [{"id": "app-f", "name": "f", "triggers": [{"event": "f/go"}],
-                "steps": {"step": {"id": "step", "name": "step", "retries": {"attempts": 2},
-                "runtime": {"type": "http", "url": "http://app/api?fnId=app-f&stepId=step"}}}}]}))
-            .unwrap();
-        core.register(&app, now).unwrap();
+        core.register(&app(), now).unwrap();
         Harness {
             core,
             now,
@@ -62,14 +65,30 @@ impl Harness {
     }
 
     fn checkpoint(&mut self, run_id: &str, steps: Vec<Op>) -> Result<(), CheckpointError> {
-        let ctx = self.request().ctx;
+        let call = self.calls[0].clone();
+        self.checkpoint_from(&call, None, None, run_id, steps)
+    }
+
+    /// A checkpoint from `call`, with its generation (`x-inngest-generation-id`) and the
+    /// time it began (`request_started_at`) as an SDK sends them.
+    fn checkpoint_from(
+        &mut self,
+        call: &Call,
+        generation: Option<i64>,
+        started: Option<SystemTime>,
+        run_id: &str,
+        steps: Vec<Op>,
+    ) -> Result<(), CheckpointError> {
+        let ctx = serde_json::from_slice::<CallRequest>(&call.body)
+            .unwrap()
+            .ctx;
         let body = AsyncCheckpoint {
             run_id: run_id.to_owned(),
             fn_id: ctx.fn_id.unwrap(),
             qi_id: ctx.qi_id.unwrap(),
             request_id: None,
-            generation_id: None,
-            request_started_at: None,
+            generation_id: generation,
+            request_started_at: started.map(millis),
             steps,
             ts: 0,
         };
@@ -96,6 +115,10 @@ impl Harness {
         self.core.tick(self.now);
         self.pump();
     }
+}
+
+fn millis(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH).unwrap().as_millis() as i64
 }
 
 fn step_run(id: &str, data: Value) -> Op {
@@ -251,4 +274,165 @@ fn a_checkpoint_resets_the_attempts_of_the_call() {
     h.advance(Duration::from_secs(3600));
     assert_eq!(h.request().ctx.attempt, 1);
     assert_eq!(h.core.run(&run).unwrap().status, RunStatus::Running);
+}
+
+fn qi_id(call: &Call) -> String {
+    serde_json::from_slice::<CallRequest>(&call.body)
+        .unwrap()
+        .ctx
+        .qi_id
+        .unwrap()
+}
+
+fn stale(message: &str) -> Result<(), CheckpointError> {
+    Err(CheckpointError {
+        status: 409,
+        message: format!("stale dispatch: {message}"),
+    })
+}
+
+#[test]
+fn a_queue_item_keeps_its_id_across_attempts_and_each_dispatch_is_a_new_generation() {
+    let mut h = Harness::new();
+    h.start();
+    let first = h.calls[0].clone();
+    assert_eq!((first.attempt, first.generation), (0, 1));
+    h.answer(500, json!({"name": "Error", "message": "down"}));
+    h.advance(Duration::from_secs(3600));
+    let retry = h.calls[0].clone();
+    assert_eq!((retry.attempt, retry.generation), (1, 2));
+    assert_eq!(qi_id(&retry), qi_id(&first));
+    // The step it reports is the next queue item: another id, its first generation.
+    h.answer(206, json!([{"op": "StepRun", "id": hash("a"), "data": 1}]));
+    let next = h.calls[0].clone();
+    assert_eq!((next.attempt, next.generation), (0, 1));
+    assert_ne!(qi_id(&next), qi_id(&first));
+}
+
+#[test]
+fn a_checkpoint_from_a_superseded_call_10_s_late_is_409_and_saves_nothing() {
+    let mut h = Harness::new();
+    let run = h.start();
+    let first = h.calls[0].clone();
+    let started = h.now;
+    h.answer(500, json!({"name": "Error", "message": "timed out"}));
+    // The retry waits for its backoff: the item is at generation 2.
+    h.advance(Duration::from_secs(10));
+    assert!(h.calls.is_empty());
+    let a = || vec![step_run("a", json!(1))];
+    assert_eq!(
+        h.checkpoint_from(&first, Some(1), Some(started), &run, a()),
+        stale("dispatch generation 1 does not match queue item generation 2")
+    );
+    // The retry is out: still generation 2.
+    h.advance(Duration::from_secs(3600));
+    assert_eq!(h.calls[0].generation, 2);
+    assert_eq!(
+        h.checkpoint_from(&first, Some(1), Some(started), &run, a()),
+        stale("dispatch generation 1 does not match queue item generation 2")
+    );
+    assert!(h.core.run_history(&run).unwrap().is_empty());
+    // Nor were the attempts reset: after this failure comes the last attempt, 2.
+    h.answer(500, json!({"name": "Error", "message": "down"}));
+    h.advance(Duration::from_secs(3600));
+    let last = h.calls[0].clone();
+    assert_eq!((last.attempt, last.generation), (2, 3));
+    // The call out checkpoints at its own generation, however late.
+    h.checkpoint_from(&last, Some(3), Some(started), &run, a())
+        .unwrap();
+    assert_eq!(h.core.run_history(&run).unwrap().len(), 1);
+}
+
+#[test]
+fn a_checkpoint_from_a_call_answered_since_10_s_late_is_409() {
+    let mut h = Harness::new();
+    let run = h.start();
+    let first = h.calls[0].clone();
+    let started = h.now;
+    h.answer(206, json!([{"op": "StepRun", "id": hash("a"), "data": 1}]));
+    h.advance(Duration::from_secs(10));
+    assert_eq!(
+        h.checkpoint_from(
+            &first,
+            Some(1),
+            Some(started),
+            &run,
+            vec![step_run("b", json!(2))]
+        ),
+        stale("queue item not found")
+    );
+    let saved: Vec<String> = h
+        .core
+        .run_history(&run)
+        .unwrap()
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    assert_eq!(saved, vec![hash("a")], "b was not saved");
+}
+
+#[test]
+fn within_10_s_or_without_a_generation_a_checkpoint_is_taken_on_trust() {
+    let mut h = Harness::new();
+    let run = h.start();
+    let first = h.calls[0].clone();
+    let started = h.now;
+    h.answer(500, json!({"name": "Error", "message": "down"}));
+    // 9.999 s after the call began: not checked (the server's skip rule).
+    h.advance(Duration::from_millis(9_999));
+    h.checkpoint_from(
+        &first,
+        Some(1),
+        Some(started),
+        &run,
+        vec![step_run("a", json!(1))],
+    )
+    .unwrap();
+    h.advance(Duration::from_secs(60));
+    // Generation 0 or none: not checked either, however late.
+    for generation in [Some(0), None] {
+        h.checkpoint_from(&first, generation, Some(started), &run, vec![])
+            .unwrap();
+    }
+    // No start time: checked; a start in the future (clock skew): checked too.
+    assert_eq!(
+        h.checkpoint_from(&first, Some(1), None, &run, vec![]),
+        stale("dispatch generation 1 does not match queue item generation 2")
+    );
+    let future = h.now + Duration::from_secs(5);
+    assert_eq!(
+        h.checkpoint_from(&first, Some(1), Some(future), &run, vec![]),
+        stale("dispatch generation 1 does not match queue item generation 2")
+    );
+    assert_eq!(h.core.run_history(&run).unwrap().len(), 1);
+}
+
+#[test]
+fn a_call_lost_in_a_restart_is_made_again_at_the_next_generation() {
+    let start = UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let mut sim = Simulation::persistent(CoreConfig::default(), start);
+    sim.register(&app()).unwrap();
+    sim.send(vec![json!({"name": "f/go", "data": {}})]).unwrap();
+    let lost = sim.take_calls().remove(0);
+    assert_eq!(sim.restart(), Ok(1));
+    let again = sim.take_calls().remove(0);
+    assert_eq!((again.attempt, again.generation), (0, 2));
+    assert_eq!(qi_id(&again), qi_id(&lost));
+    // The SDK that ran the lost call is told it is stale.
+    sim.advance(Duration::from_secs(10));
+    let body = AsyncCheckpoint {
+        run_id: lost.run_id.clone(),
+        fn_id: "app-f".to_owned(),
+        qi_id: qi_id(&lost),
+        request_id: None,
+        generation_id: Some(1),
+        request_started_at: Some(millis(start)),
+        steps: vec![step_run("a", json!(1))],
+        ts: 0,
+    };
+    let now = sim.now();
+    assert_eq!(
+        sim.core().checkpoint(&body, now),
+        stale("dispatch generation 1 does not match queue item generation 2")
+    );
 }

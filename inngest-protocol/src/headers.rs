@@ -22,6 +22,9 @@ pub const X_INNGEST_ENV: &str = "x-inngest-env";
 pub const X_INNGEST_STEP_ID: &str = "x-inngest-step-id";
 /// The run a call belongs to.
 pub const X_RUN_ID: &str = "x-run-id";
+/// The dispatch generation of a call's queue item; an SDK sends it back in its async
+/// checkpoints (`generation_id`), and a checkpoint from a superseded call is refused (409).
+pub const X_INNGEST_GENERATION_ID: &str = "x-inngest-generation-id";
 /// Seeds the ids of the events of one send, so retried sends are deduplicated.
 pub const X_INNGEST_EVENT_ID_SEED: &str = "x-inngest-event-id-seed";
 /// The SDK's HTTP framework.

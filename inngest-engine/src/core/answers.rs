@@ -41,13 +41,18 @@ impl Core {
                     continue;
                 }
             }
-            let Some(item) = self.ready.pop_from(&backlog) else {
+            let Some(mut item) = self.ready.pop_from(&backlog) else {
                 blocked.insert(backlog);
                 continue;
             };
+            if item.job == 0 {
+                item.job = self.next_call + 1; // from the id of its first call (0 is unset)
+            }
+            item.generation = item.generation.max(1);
             if let Some(call) = self.call_for(&item) {
                 self.flow.concurrency.take(&gate.limits);
                 self.mark_started(&item.run_id);
+                self.calls_by_job.insert(item.job, call.id);
                 self.in_flight.insert(call.id, (item, gate.limits));
                 self.outputs.push_back(Output::Call(call));
             }
@@ -99,7 +104,7 @@ impl Core {
                     }),
                     disable_immediate_execution: run.disable_immediate,
                     use_api,
-                    qi_id: Some(super::checkpoint::queue_item_ref(CallId(self.next_call))),
+                    qi_id: Some(super::checkpoint::queue_item_ref(item.job)),
                 },
             };
             body = Bytes::from(serde_json::to_vec(&request).unwrap_or_default());
@@ -114,6 +119,7 @@ impl Core {
             run_id: run.id.clone(),
             step_id: item.step_id.clone(),
             attempt: item.attempt,
+            generation: item.generation,
             url: step_url(&function.url, &item.step_id),
             version: run.version,
             body,

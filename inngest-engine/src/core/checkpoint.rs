@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::limits::json_size;
 use super::queue::QueueItem;
-use super::types::CallId;
+use super::timers::Timer;
 use super::Core;
 
 /// Why a checkpoint was refused: the status the API answers with and the server's message.
@@ -41,16 +41,29 @@ impl CheckpointError {
     }
 }
 
-/// The `ctx.qi_id` of the call `id`: opaque to SDKs, which send it back.
-pub(crate) fn queue_item_ref(id: CallId) -> String {
-    format!("{}::local", id.0)
+/// How long after the SDK received its call a checkpoint is taken on trust (server
+/// `dispatchValidationSkipDuration`).
+const DISPATCH_VALIDATION_SKIP_MS: i64 = 10_000;
+
+/// The `ctx.qi_id` of the queue item `job` (as the server's `<jobID>::<shardID>`): opaque to
+/// SDKs, which send it back.
+pub(crate) fn queue_item_ref(job: u64) -> String {
+    format!("{job}::local")
 }
 
-/// The call a `qi_id` names, if it is one of this engine's.
-fn call_of(qi_id: &str) -> Option<CallId> {
+/// The queue item a `qi_id` names, if it is one of this engine's.
+fn job_of(qi_id: &str) -> Option<u64> {
     let (n, shard) = qi_id.split_once("::")?;
     (shard == "local").then_some(())?;
-    n.parse().ok().map(CallId)
+    n.parse().ok()
+}
+
+/// A checkpoint from a call superseded since: 409 (server `ErrStaleDispatch`).
+fn stale(detail: String) -> CheckpointError {
+    CheckpointError {
+        status: 409,
+        message: format!("stale dispatch: {detail}"),
+    }
 }
 
 impl Core {
@@ -61,6 +74,12 @@ impl Core {
     /// memoized (a step saved before is left as it was), `StepPlanned` and the lazy defer
     /// ops are accepted and change nothing, any other op is refused from there on. Then the
     /// attempts of the call's queue item (`qi_id`) start over.
+    ///
+    /// A checkpoint with a `generation_id` sent 10 s or more after its call began
+    /// (`request_started_at`) is checked against its queue item first, as the server's
+    /// stale-dispatch fence does: when the item is gone (its call was answered, or the run
+    /// moved on) or was queued again since (a retry, a restart: another generation), nothing
+    /// is saved and the answer is 409 `stale dispatch: ...`.
     pub fn checkpoint(
         &mut self,
         checkpoint: &AsyncCheckpoint,
@@ -86,6 +105,7 @@ impl Core {
         if checkpoint.steps.iter().any(|op| !is_sync(op.op)) {
             return Err(CheckpointError::bad("cannot checkpoint async steps"));
         }
+        self.validate_dispatch(checkpoint)?;
         let memo = |op: &inngest_protocol::op::Op| match op.op {
             Opcode::StepRun => json!({ "data": op.data.clone().unwrap_or(Value::Null) }),
             _ => op.data.clone().unwrap_or(Value::Null),
@@ -101,7 +121,7 @@ impl Core {
                 "run state size limit exceeded: state is too large",
             ));
         }
-        let call = call_of(&checkpoint.qi_id);
+        let call = job_of(&checkpoint.qi_id).and_then(|job| self.calls_by_job.get(&job).copied());
         let item = call
             .and_then(|id| self.in_flight.get(&id))
             .map(|(item, _)| item.clone())
@@ -147,5 +167,56 @@ impl Core {
             }
         }
         Ok(())
+    }
+
+    /// The server's `validateAsyncDispatch`: skipped without a generation, within 10 s of
+    /// the call's start (a start in the future is checked), for a `qi_id` that is not this
+    /// engine's, or for an item without a generation; else the item must be queued or out,
+    /// at the checkpoint's generation.
+    fn validate_dispatch(&self, checkpoint: &AsyncCheckpoint) -> Result<(), CheckpointError> {
+        let sent = checkpoint.generation_id.unwrap_or(0);
+        if sent == 0 {
+            return Ok(());
+        }
+        if let Some(started) = checkpoint.request_started_at.filter(|at| *at != 0) {
+            let elapsed = i64::try_from(self.now)
+                .unwrap_or(i64::MAX)
+                .saturating_sub(started);
+            if (0..DISPATCH_VALIDATION_SKIP_MS).contains(&elapsed) {
+                return Ok(());
+            }
+        }
+        let Some(job) = job_of(&checkpoint.qi_id) else {
+            return Ok(());
+        };
+        match self.generation_of(job) {
+            None => Err(stale("queue item not found".to_owned())),
+            Some(0) => Ok(()),
+            Some(current) if i64::from(current) != sent => Err(stale(format!(
+                "dispatch generation {sent} does not match queue item generation {current}"
+            ))),
+            Some(_) => Ok(()),
+        }
+    }
+
+    /// The generation of the queue item `job` while it is out, waiting to be called, or
+    /// waiting for its retry; `None` once it is gone.
+    fn generation_of(&self, job: u64) -> Option<u32> {
+        if let Some((item, _)) = self
+            .calls_by_job
+            .get(&job)
+            .and_then(|id| self.in_flight.get(id))
+        {
+            return Some(item.generation);
+        }
+        let waiting = self.ready.items.values().map(|w| &w.item);
+        let retrying = self.timers.iter().filter_map(|(_, timer)| match timer {
+            Timer::Enqueue(item) => Some(item),
+            _ => None,
+        });
+        waiting
+            .chain(retrying)
+            .find(|item| item.job == job)
+            .map(|item| item.generation)
     }
 }

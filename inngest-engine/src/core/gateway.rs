@@ -86,11 +86,28 @@ pub(crate) struct PendingFetch {
     pub run_id: String,
     /// The hashed id of the step it resumes.
     pub step: String,
-    /// The queue item that reported the op: its step id and attempt.
+    /// The queue item that reported the op: its step id, attempt, job id and generation.
     pub item_step: String,
     pub item_attempt: u32,
+    #[serde(default)]
+    pub item_job: u64,
+    #[serde(default)]
+    pub item_generation: u32,
     /// The URL, for the memo of a `Gateway` response.
     pub url: String,
+}
+
+impl PendingFetch {
+    /// The queue item that reported the op.
+    pub(crate) fn item(&self) -> QueueItem {
+        QueueItem {
+            run_id: self.run_id.clone(),
+            step_id: self.item_step.clone(),
+            attempt: self.item_attempt,
+            job: self.item_job,
+            generation: self.item_generation,
+        }
+    }
 }
 
 /// The calls out (stored).
@@ -196,6 +213,8 @@ impl Core {
                 step: op.id.clone(),
                 item_step: item.step_id.clone(),
                 item_attempt: item.attempt,
+                item_job: item.job,
+                item_generation: item.generation,
                 url: request.url.clone(),
             },
         );
@@ -226,11 +245,7 @@ impl Core {
     }
 
     fn fetched(&mut self, pending: PendingFetch, result: Result<FetchResponse, TransportError>) {
-        let item = QueueItem {
-            run_id: pending.run_id.clone(),
-            step_id: pending.item_step.clone(),
-            attempt: pending.item_attempt,
-        };
+        let item = pending.item();
         let last_attempt = item.attempt + 1 >= self.max_attempts(&item.run_id);
         let memo = match (pending.kind, result) {
             (GatewayKind::Fetch, Ok(res)) => json!({"data": gateway_response(&pending.url, res)}),

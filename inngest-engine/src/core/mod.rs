@@ -128,6 +128,9 @@ pub struct Core {
     ready: Ready,
     /// Calls out, with the concurrency limits they hold.
     in_flight: TrackedMap<CallId, (QueueItem, Vec<Limit>)>,
+    /// The call out for each queue item out, by its job id (not stored: nothing is out after
+    /// a restore).
+    calls_by_job: HashMap<u64, CallId>,
     /// Flow-control state: plain data.
     flow: FlowState,
     /// When wake-ups for throttled backlogs are due (one timer per time).
@@ -181,6 +184,7 @@ impl Core {
             timers: Timers::default(),
             ready: Ready::default(),
             in_flight: TrackedMap::default(),
+            calls_by_job: HashMap::new(),
             flow: FlowState::default(),
             wakes: std::collections::BTreeSet::new(),
             next_call: 0,
@@ -336,6 +340,7 @@ impl Core {
     ) {
         self.advance_clock(now);
         if let Some((item, limits)) = self.in_flight.remove(&id) {
+            self.calls_by_job.remove(&item.job);
             // Counted once answered: a call made again after a restart counts once.
             if let Some(run) = self.runs.get_mut(&item.run_id) {
                 run.calls += 1;

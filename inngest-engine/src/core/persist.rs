@@ -396,23 +396,22 @@ impl Core {
             if let Some(run) = self.runs.get_mut(&pending.run_id) {
                 run.pending.remove(&pending.step);
             }
-            self.enqueue(super::QueueItem {
-                run_id: pending.run_id,
-                step_id: pending.item_step,
-                attempt: pending.item_attempt,
-            });
+            self.enqueue(pending.item().requeued());
         }
         ids.len()
     }
 
-    /// Queues again the calls that were out: nothing is in progress after a restart.
+    /// Queues again the calls that were out: nothing is in progress after a restart. Each
+    /// is the next generation of its queue item (as the server's scavenger requeues an item
+    /// whose lease lapsed), so a checkpoint from the call lost in the restart is refused.
     fn requeue_in_flight(&mut self) -> usize {
         let mut ids: Vec<super::CallId> = self.in_flight.keys().copied().collect();
         ids.sort();
+        self.calls_by_job.clear();
         for id in &ids {
             if let Some((item, _)) = self.in_flight.remove(id) {
                 if self.is_active(&item.run_id) {
-                    self.enqueue(item);
+                    self.enqueue(item.requeued());
                 }
             }
         }

@@ -26,6 +26,15 @@ pub(crate) struct QueueItem {
     pub step_id: String,
     /// The 0-based attempt.
     pub attempt: u32,
+    /// The item's id (the server's job id, in `ctx.qi_id`): the same for all its attempts;
+    /// `0` until it is first called, when it takes the id of that call.
+    #[serde(default)]
+    pub job: u64,
+    /// Its dispatch generation (`x-inngest-generation-id`, the server's `GenerationID`): 1
+    /// for its first call, one more each time it is queued again (a retry, a call lost in a
+    /// restart), so that a checkpoint from a call superseded since is refused.
+    #[serde(default)]
+    pub generation: u32,
 }
 
 impl QueueItem {
@@ -40,6 +49,8 @@ impl QueueItem {
             run_id: run_id.to_owned(),
             step_id: step_id.to_owned(),
             attempt: 0,
+            job: 0,
+            generation: 1,
         }
     }
 
@@ -47,6 +58,15 @@ impl QueueItem {
     pub(crate) fn retry(&self) -> QueueItem {
         QueueItem {
             attempt: self.attempt + 1,
+            ..self.requeued()
+        }
+    }
+
+    /// The same call, the same attempt, queued again (server `Requeue`): the next
+    /// generation.
+    pub(crate) fn requeued(&self) -> QueueItem {
+        QueueItem {
+            generation: self.generation.max(1) + 1,
             ..self.clone()
         }
     }

@@ -31,6 +31,9 @@ pub struct Call {
     pub step_id: String,
     /// The 0-based attempt.
     pub attempt: u32,
+    /// The dispatch generation of its queue item, sent as `x-inngest-generation-id`: an SDK
+    /// checkpoints with it, and a checkpoint from a call superseded since is refused (409).
+    pub generation: u32,
     /// The URL to post to (with `fnId` and `stepId`).
     pub url: String,
     /// The request version stored for the run (`x-inngest-req-version`).

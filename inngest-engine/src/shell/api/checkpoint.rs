@@ -12,8 +12,8 @@ use super::Req;
 use crate::shell::engine::Engine;
 
 /// `200` with an empty body once saved; `400` for a body that is not a checkpoint or a
-/// checkpoint refused, `413` when a step or the run's state is over its limit; errors are
-/// `{"error", "data": {"run_id"}, "status"}`.
+/// checkpoint refused, `413` when a step or the run's state is over its limit, `409` for a
+/// checkpoint from a stale call; errors are `{"error", "data": {"run_id"}, "status"}`.
 pub(crate) fn save_async(engine: &Engine, req: &Req<'_>, run_id: &str) -> Response<Full<Bytes>> {
     let mut checkpoint = match serde_json::from_slice::<AsyncCheckpoint>(req.body) {
         Ok(c) => c,
