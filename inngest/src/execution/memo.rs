@@ -69,8 +69,9 @@ impl Memos {
     /// `finished` is how many of `memos` are of finished steps.
     pub(crate) fn sorted(mut memos: Vec<([u8; 20], Option<Memo>)>, mut finished: usize) -> Memos {
         // A stable sort keeps equal digests in the request's order; of a run of them, the
-        // later memo replaces the kept one as the next is dropped.
-        memos.sort_by_key(|m| m.0);
+        // later memo replaces the kept one as the next is dropped. (Inngest sends them sorted
+        // already; eight bytes as a number decide nearly every comparison.)
+        memos.sort_by(|a, b| prefix(&a.0).cmp(&prefix(&b.0)).then_with(|| a.0.cmp(&b.0)));
         memos.dedup_by(|next, kept| {
             let same = next.0 == kept.0;
             if same {
@@ -98,8 +99,6 @@ impl Memos {
     pub(crate) fn take(&mut self, digest: &[u8; 20]) -> Option<Memo> {
         // Searched by the first eight bytes as a number (digests sort as their bytes do, so
         // as those), then compared whole: cheaper than comparing 20 bytes at every step.
-        let prefix =
-            |d: &[u8; 20]| u64::from_be_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]]);
         let wanted = prefix(digest);
         let from = self.0.partition_point(|(d, _)| prefix(d) < wanted);
         let found = self.0[from..]
@@ -377,5 +376,54 @@ mod tests {
         assert_eq!(Memo::decode(json!({"x": 1})), Memo::Raw(json!({"x": 1})));
         assert_eq!(Memo::decode(json!("s")), Memo::Raw(json!("s")));
         assert_eq!(Memo::decode(json!([1])), Memo::Raw(json!([1])));
+    }
+}
+
+/// The first eight bytes of a digest as a number that sorts as they do.
+fn prefix(digest: &[u8; 20]) -> u64 {
+    let mut first = [0_u8; 8];
+    first.copy_from_slice(&digest[..8]);
+    u64::from_be_bytes(first)
+}
+
+/// `ctx.stack.stack`, the hashed ids of the memoized steps in the order they finished: read
+/// into digests only when a race asks where a memo stands in it (most calls never do). Ids
+/// that are not hashed ids are left out: no memo has them.
+#[derive(Clone, Default)]
+pub(crate) enum Stack {
+    /// No stack.
+    #[default]
+    Empty,
+    /// Read already.
+    Read(Vec<[u8; 20]>),
+    /// The JSON text of an array of strings without escapes, unread.
+    Text(bytes::Bytes),
+}
+
+impl Stack {
+    /// The digests, in the stack's order.
+    pub(crate) fn digests(&self) -> Vec<[u8; 20]> {
+        match self {
+            Stack::Empty => Vec::new(),
+            Stack::Read(digests) => digests.clone(),
+            // Without escapes, every other piece between quotes is a string.
+            Stack::Text(text) => text
+                .split(|b| *b == b'"')
+                .skip(1)
+                .step_by(2)
+                .filter_map(inngest_protocol::step_id::parse_hashed_bytes)
+                .collect(),
+        }
+    }
+}
+
+impl std::fmt::Debug for Stack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hex: Vec<String> = self
+            .digests()
+            .iter()
+            .map(inngest_protocol::step_id::hex)
+            .collect();
+        hex.fmt(f)
     }
 }

@@ -28,7 +28,7 @@ use serde_json::value::RawValue;
 
 use crate::error::Error;
 use crate::execution::checkpoint::{Checkpoint, Checkpointer};
-use crate::execution::memo::{Memo, Memos};
+use crate::execution::memo::{Memo, Memos, Stack};
 use crate::middleware::RunHooks;
 
 /// An op as this SDK reports it, with its own serialized errors.
@@ -164,9 +164,8 @@ pub(crate) struct CallState {
     running: bool,
     /// The result of the step that ran in this call.
     outcome: Option<StepOutcome>,
-    /// `ctx.stack.stack`: the digests of the memoized steps' hashed ids in the order they
-    /// finished.
-    stack: Vec<[u8; 20]>,
+    /// `ctx.stack.stack`: the memoized steps' hashed ids in the order they finished.
+    stack: Stack,
     /// Where each memoized step stands in `stack`, by digest; built when a race first needs it.
     stack_pos: Option<HashMap<[u8; 20], usize>>,
     /// The latest stack position among memos claimed since the last reset (for races).
@@ -218,17 +217,19 @@ impl CallState {
         last_attempt: bool,
     ) -> Self {
         let memos = Memos::from_values(steps);
-        let stack = stack
-            .iter()
-            .filter_map(|id| inngest_protocol::step_id::parse_hashed(id))
-            .collect();
+        let stack = Stack::Read(
+            stack
+                .iter()
+                .filter_map(|id| inngest_protocol::step_id::parse_hashed(id))
+                .collect(),
+        );
         Self::from_memos(memos, stack, target, last_attempt)
     }
 
     /// The state of a call whose memos are already classified.
     pub(crate) fn from_memos(
         steps: Memos,
-        stack: Vec<[u8; 20]>,
+        stack: Stack,
         target: Target,
         last_attempt: bool,
     ) -> Self {
@@ -309,9 +310,10 @@ impl CallState {
             let stack = &self.stack;
             let stack_pos = self.stack_pos.get_or_insert_with(|| {
                 stack
-                    .iter()
+                    .digests()
+                    .into_iter()
                     .enumerate()
-                    .map(|(i, digest)| (*digest, i))
+                    .map(|(i, digest)| (digest, i))
                     .collect()
             });
             // Memos missing from the stack sort after every listed one.

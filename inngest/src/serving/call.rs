@@ -15,7 +15,7 @@ use tracing::Instrument;
 
 use crate::error::{Error, StepError};
 use crate::execution::checkpoint::{Checkpoint, Checkpointer};
-use crate::execution::memo::Memos;
+use crate::execution::memo::{Memos, Stack};
 use crate::execution::{drive, CallOutcome, CallState, StepOutcome, Target};
 use crate::function::Call;
 use crate::json::RawJson;
@@ -102,9 +102,8 @@ pub(crate) fn parse_request(body: &[u8]) -> Result<CallRequest, String> {
 pub(crate) struct Request {
     /// The request, but for `ctx.stack.stack`, which is empty.
     pub body: CallRequest<RawJson, Memos>,
-    /// `ctx.stack.stack`: the digests of its hashed ids, in its order (any other id is left
-    /// out: no memo has it).
-    pub stack: Vec<[u8; 20]>,
+    /// `ctx.stack.stack`.
+    pub stack: Stack,
 }
 
 impl Request {
@@ -118,7 +117,7 @@ impl Request {
             .unwrap_or_default();
         Request {
             body,
-            stack: stack.iter().filter_map(|id| parse_hashed(id)).collect(),
+            stack: Stack::Read(stack.iter().filter_map(|id| parse_hashed(id)).collect()),
         }
     }
 }

@@ -16,7 +16,7 @@ use inngest_protocol::call::{CallContext, CallRequest, CallStack};
 use inngest_protocol::step_id::parse_hashed_bytes;
 use serde_json::Value;
 
-use crate::execution::memo::{Memo, Memos};
+use crate::execution::memo::{Memo, Memos, Stack};
 use crate::json::RawJson;
 use crate::serving::call::Request;
 
@@ -28,13 +28,11 @@ const MAX_DIGITS: usize = 18;
 /// Reads a call request of the plain shape, or `None`: then read it with serde.
 /// The events are slices of `body` (no copy).
 pub(crate) fn read(body: &Bytes) -> Option<Request> {
-    let text = std::str::from_utf8(body).ok()?;
     let mut r = Reader {
-        s: text.as_bytes(),
-        text,
+        s: body,
         body,
         i: 0,
-        stack: Vec::new(),
+        stack: Stack::Empty,
     };
     let request = r.request()?;
     r.ws();
@@ -46,19 +44,19 @@ pub(crate) fn read(body: &Bytes) -> Option<Request> {
 
 struct Reader<'a> {
     s: &'a [u8],
-    text: &'a str,
     body: &'a Bytes,
     i: usize,
-    /// The digests of `ctx.stack.stack`'s hashed ids.
-    stack: Vec<[u8; 20]>,
+    /// `ctx.stack.stack`.
+    stack: Stack,
 }
+
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
 
 /// The high bit of each of the 8 bytes of `w` that is `"`, `\` or a control character
 /// (below 0x20), little end first. The lowest bit set is exact: a false one can only follow a
 /// true one (a borrow runs upwards).
 fn special(w: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     let quote = w ^ (ONES * u64::from(b'"'));
     let backslash = w ^ (ONES * u64::from(b'\\'));
     let zero = |x: u64| x.wrapping_sub(ONES) & !x;
@@ -106,34 +104,52 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// A string without escapes or control characters.
-    fn string(&mut self) -> Option<&'a str> {
+    /// A string without escapes or control characters, as its bytes: valid UTF-8 (checked
+    /// only when it is not all ASCII; outside strings, this reader takes ASCII only).
+    fn string(&mut self) -> Option<&'a [u8]> {
         self.eat(b'"')?;
         let start = self.i;
+        // The bytes of the string OR-ed together: any high bit set means not all ASCII.
+        let mut high = 0_u64;
         // Eight bytes at a time to the first special one; the last few one at a time.
         while let Some(chunk) = self.s.get(self.i..self.i + 8) {
-            let found = special(u64::from_le_bytes(chunk.try_into().ok()?));
+            let word = u64::from_le_bytes(chunk.try_into().ok()?);
+            let found = special(word);
             if found != 0 {
-                self.i += found.trailing_zeros() as usize / 8;
+                let before = found.trailing_zeros() as usize / 8;
+                high |= word & ((1_u64 << (before * 8)) - 1);
+                self.i += before;
                 break;
             }
+            high |= word;
             self.i += 8;
         }
         loop {
             match *self.s.get(self.i)? {
                 b'"' => break,
                 b'\\' | 0..=0x1f => return None,
-                _ => self.i += 1,
+                b => {
+                    high |= u64::from(b);
+                    self.i += 1;
+                }
             }
         }
-        let s = &self.text[start..self.i];
+        let s = &self.s[start..self.i];
         self.i += 1;
+        if high & HIGH != 0 {
+            std::str::from_utf8(s).ok()?;
+        }
         Some(s)
+    }
+
+    /// A string, owned.
+    fn owned_string(&mut self) -> Option<String> {
+        String::from_utf8(self.string()?.to_vec()).ok()
     }
 
     /// A string that spells a hashed step id (40 lowercase hex digits) as its digest,
     /// straight from the bytes; any other string as `Err(text)`.
-    fn hashed(&mut self) -> Option<Result<[u8; 20], &'a str>> {
+    fn hashed(&mut self) -> Option<Result<[u8; 20], &'a [u8]>> {
         self.ws();
         let (open, close) = (self.i, self.i + 41);
         if self.s.get(open) == Some(&b'"') && self.s.get(close) == Some(&b'"') {
@@ -210,7 +226,7 @@ impl<'a> Reader<'a> {
     }
 
     /// An object: `field` reads each value (its key given).
-    fn object(&mut self, field: impl FnMut(&mut Self, &'a str) -> Option<()>) -> Option<()> {
+    fn object(&mut self, field: impl FnMut(&mut Self, &'a [u8]) -> Option<()>) -> Option<()> {
         self.object_keyed(Self::string, field)
     }
 
@@ -274,11 +290,11 @@ impl<'a> Reader<'a> {
     }
 
     /// Any value of the plain shape, as its text.
-    fn raw(&mut self) -> Option<&'a str> {
+    fn raw(&mut self) -> Option<&'a [u8]> {
         self.ws();
         let start = self.i;
         self.skip(0)?;
-        Some(&self.text[start..self.i])
+        Some(&self.s[start..self.i])
     }
 
     /// Whether `value`, a value of the plain shape, comes next, then a comma, a closing
@@ -300,7 +316,7 @@ impl<'a> Reader<'a> {
     /// Any value of the plain shape, as a slice of the body.
     fn raw_json(&mut self) -> Option<RawJson> {
         let raw = self.raw()?;
-        Some(RawJson::from_checked(self.body.slice_ref(raw.as_bytes())))
+        Some(RawJson::from_checked(self.body.slice_ref(raw)))
     }
 
     /// A memo: `{"data": <number, string, bool or null>}` read here, any other value read by
@@ -312,17 +328,17 @@ impl<'a> Reader<'a> {
             return Some(Memo::Data(data));
         }
         self.i = start;
-        serde_json::from_str(self.raw()?).ok()
+        serde_json::from_slice(self.raw()?).ok()
     }
 
     fn data_scalar(&mut self) -> Option<Value> {
         self.eat(b'{')?;
-        if self.string()? != "data" {
+        if self.string()? != b"data" {
             return None;
         }
         self.eat(b':')?;
         let value = match self.peek()? {
-            b'"' => Value::String(self.string()?.to_owned()),
+            b'"' => Value::String(self.owned_string()?),
             b'0'..=b'9' => Value::from(self.uint()?),
             b't' | b'f' => Value::Bool(self.bool()?),
             b'n' if self.null() => Value::Null,
@@ -336,7 +352,7 @@ impl<'a> Reader<'a> {
         if self.null() {
             return Some(None);
         }
-        Some(Some(self.string()?.to_owned()))
+        Some(Some(self.owned_string()?))
     }
 
     fn request(&mut self) -> Option<CallRequest<RawJson, Memos>> {
@@ -349,11 +365,11 @@ impl<'a> Reader<'a> {
         let mut ctx = None;
         self.object(|r, key| {
             match key {
-                "event" => {
+                b"event" => {
                     seen.first(0)?;
                     event = Some(r.raw_json()?);
                 }
-                "events" => {
+                b"events" => {
                     seen.first(1)?;
                     if !r.null() {
                         r.array(|r| {
@@ -368,21 +384,21 @@ impl<'a> Reader<'a> {
                         })?;
                     }
                 }
-                "steps" => {
+                b"steps" => {
                     seen.first(2)?;
                     if !r.null() {
                         steps = r.memos()?;
                     }
                 }
-                "version" => {
+                b"version" => {
                     seen.first(3)?;
                     version = if r.null() { None } else { Some(r.int()?) };
                 }
-                "use_api" => {
+                b"use_api" => {
                     seen.first(4)?;
                     use_api = r.bool()?;
                 }
-                "ctx" => {
+                b"ctx" => {
                     seen.first(5)?;
                     ctx = Some(r.ctx()?);
                 }
@@ -423,43 +439,43 @@ impl<'a> Reader<'a> {
         let (mut disable_immediate_execution, mut use_api) = (false, false);
         self.object(|r, key| {
             match key {
-                "fn_id" => {
+                b"fn_id" => {
                     seen.first(6)?;
                     fn_id = r.opt_string()?;
                 }
-                "run_id" => {
+                b"run_id" => {
                     seen.first(7)?;
-                    run_id = Some(r.string()?.to_owned());
+                    run_id = Some(r.owned_string()?);
                 }
-                "env" => {
+                b"env" => {
                     seen.first(8)?;
                     env = r.opt_string()?;
                 }
-                "step_id" => {
+                b"step_id" => {
                     seen.first(9)?;
                     step_id = r.opt_string()?;
                 }
-                "qi_id" => {
+                b"qi_id" => {
                     seen.first(10)?;
                     qi_id = r.opt_string()?;
                 }
-                "attempt" => {
+                b"attempt" => {
                     seen.first(11)?;
                     attempt = r.u32()?;
                 }
-                "max_attempts" => {
+                b"max_attempts" => {
                     seen.first(12)?;
                     max_attempts = if r.null() { None } else { Some(r.u32()?) };
                 }
-                "stack" => {
+                b"stack" => {
                     seen.first(13)?;
                     stack = if r.null() { None } else { Some(r.stack()?) };
                 }
-                "disable_immediate_execution" => {
+                b"disable_immediate_execution" => {
                     seen.first(14)?;
                     disable_immediate_execution = r.bool()?;
                 }
-                "use_api" => {
+                b"use_api" => {
                     seen.first(4)?;
                     use_api = r.bool()?;
                 }
@@ -481,28 +497,24 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// `ctx.stack`; its hashed ids go to `self.stack` as digests (any other id is left
-    /// out: no memo has it).
+    /// `ctx.stack`; its ids are checked to be strings and kept as text in `self.stack`,
+    /// read only if a race needs them.
     fn stack(&mut self) -> Option<CallStack> {
         let mut seen = Seen::default();
-        let mut stack = Vec::new();
+        let mut stack = Stack::Empty;
         let mut current = None;
         self.object(|r, key| {
             match key {
-                "stack" => {
+                b"stack" => {
                     seen.first(13)?;
-                    stack.clear();
                     if !r.null() {
-                        stack.reserve(16);
-                        r.array(|r| {
-                            if let Ok(digest) = r.hashed()? {
-                                stack.push(digest);
-                            }
-                            Some(())
-                        })?;
+                        r.ws();
+                        let start = r.i;
+                        r.array(|r| r.string().map(drop))?;
+                        stack = Stack::Text(r.body.slice(start..r.i));
                     }
                 }
-                "current" => {
+                b"current" => {
                     seen.first(15)?;
                     current = if r.null() { None } else { Some(r.int()?) };
                 }
@@ -561,6 +573,22 @@ mod tests {
             let found = special(u64::from_le_bytes(bytes));
             let found = (found != 0).then(|| found.trailing_zeros() as usize / 8);
             proptest::prop_assert_eq!(found, first);
+        }
+
+        /// Strings with control characters, escapes or invalid UTF-8 are left to serde; the
+        /// others are read as they are.
+        #[test]
+        fn strings_are_read_or_left_to_serde(text in proptest::collection::vec(0_u8.., 0..40)) {
+            let mut body = br#"{"event":{},"ctx":{"run_id":""#.to_vec();
+            body.extend_from_slice(&text);
+            body.extend_from_slice(br#""}}"#);
+            let plain = std::str::from_utf8(&text).is_ok()
+                && !text.iter().any(|b| *b < 0x20 || *b == b'"' || *b == b'\\');
+            let read = read(&Bytes::from(body));
+            proptest::prop_assert_eq!(read.is_some(), plain);
+            if let Some(r) = read {
+                proptest::prop_assert_eq!(r.body.ctx.run_id.as_bytes(), &text[..]);
+            }
         }
     }
 
