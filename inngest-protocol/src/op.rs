@@ -181,17 +181,18 @@ impl Op {
 impl<Error> Op<Error> {
     /// The op an SDK reports for the step `id`: the hashed id, the user's id as `name` and
     /// `displayName`, and `userland` with the repeat index of a repeated id.
-    pub fn for_step(op: Opcode, id: &StepId) -> Self {
+    pub fn for_step<U: AsRef<str>>(op: Opcode, id: &StepId<U>) -> Self {
+        let user = id.user.as_ref();
         Op {
             id: id.hashed(),
             op,
-            name: id.user.clone(),
-            display_name: id.user.clone(),
+            name: user.to_owned(),
+            display_name: user.to_owned(),
             data: None,
             error: None,
             opts: None,
             userland: Some(Userland {
-                id: id.user.clone(),
+                id: user.to_owned(),
                 index: (id.index > 0).then_some(id.index),
             }),
             timing: None,

@@ -89,7 +89,7 @@ std::thread_local! {
 /// request of a run replays the ids of the calls before it, and a look-up costs a fraction of
 /// the hash. The cache is direct-mapped and bounded (an id that misses is hashed and takes
 /// its slot); a slot holds the whole id, so a digest is only ever the one of its own id.
-fn digest_cached(id: &str) -> [u8; 20] {
+pub fn digest_cached(id: &str) -> [u8; 20] {
     let id = id.as_bytes();
     if id.len() > CACHE_MAX_LEN {
         return Sha1::digest(id).into();
@@ -129,18 +129,19 @@ fn slot_of(id: &[u8]) -> usize {
     (h >> (64 - CACHE_SLOTS.trailing_zeros())) as usize
 }
 
-/// A step id as the user wrote it and as it is sent.
+/// A step id as the user wrote it and as it is sent. `U` holds the user's id: a `String`, or
+/// any text type the caller keeps it in.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StepId {
+pub struct StepId<U = String> {
     /// The user's id, e.g. `"load-user"`.
-    pub user: String,
+    pub user: U,
     /// How many times the id was used before in this run (`0` the first time).
     pub index: u32,
     /// The SHA-1 digest of the id (with its index, for a repeat).
     pub digest: [u8; 20],
 }
 
-impl StepId {
+impl<U> StepId<U> {
     /// The hashed id sent to Inngest: the digest in lowercase hex.
     pub fn hashed(&self) -> String {
         hex(&self.digest)
@@ -198,24 +199,41 @@ impl IdCounter {
         }
     }
 
-    /// The id for the next use of `user`.
-    pub fn next(&mut self, user: impl Into<String>) -> StepId {
-        let user = user.into();
+    /// The id for the next use of `user` (a `String`, a `&str`, or any text the caller keeps
+    /// its ids in: the counter copies an id only when it is used more than once).
+    pub fn next<U: AsRef<str>>(&mut self, user: U) -> StepId<U> {
+        let first = digest_cached(user.as_ref());
+        self.next_with_digest(user, first)
+    }
+
+    /// [`IdCounter::next`] for a caller that has the digest of `user`'s first use already
+    /// (`first`, as [`digest_cached`] gives it): `user`'s text is read only if the id was
+    /// used before in this call.
+    pub fn next_with_digest<U: AsRef<str>>(&mut self, user: U, first: [u8; 20]) -> StepId<U> {
+        if self.next.is_empty() && self.used.insert(first) {
+            // The first use of an id (most ids).
+            return StepId {
+                user,
+                index: 0,
+                digest: first,
+            };
+        }
+        let text = user.as_ref();
         // Every index below `next[user]` is taken, so starting at 0 when `user` has no entry
         // finds the same free index: an id used once needs no entry (most ids).
-        let next = self.next.get_mut(&user);
+        let next = self.next.get_mut(text);
         let mut index = next.as_deref().copied().unwrap_or(0);
         loop {
             let digest: [u8; 20] = if index == 0 {
-                digest_cached(&user)
+                first
             } else {
-                Sha1::digest(format!("{user}:{index}").as_bytes()).into()
+                Sha1::digest(format!("{text}:{index}").as_bytes()).into()
             };
             if self.used.insert(digest) {
                 match next {
                     Some(n) => *n = index + 1,
                     None if index > 0 => {
-                        self.next.insert(user.clone(), index + 1);
+                        self.next.insert(text.to_owned(), index + 1);
                     }
                     None => {}
                 }

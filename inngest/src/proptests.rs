@@ -421,7 +421,7 @@ proptest! {
             order
                 .iter()
                 .map(|id| {
-                    let s = counter.next(*id);
+                    let s = counter.next(id.to_string());
                     let hashed = s.hashed();
                     (s.user, s.index, hashed)
                 })

@@ -9,6 +9,12 @@
 pub(crate) mod checkpoint;
 pub(crate) mod memo;
 pub(crate) mod replay;
+mod step_name;
+
+pub(crate) use step_name::StepName;
+
+/// A claimed step's id: the user's, its index among the uses of it, its digest.
+pub(crate) type StepId = inngest_protocol::step_id::StepId<StepName>;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -23,7 +29,7 @@ use inngest_protocol::op::{
     AiGatewayOpts, GatewayOpts, InvokeFunctionOpts, Opcode, RunOpts, SleepOpts, WaitForEventOpts,
     WaitForSignalOpts, PARALLEL_MODE_RACE,
 };
-use inngest_protocol::step_id::{IdCounter, StepId};
+use inngest_protocol::step_id::IdCounter;
 use serde_json::value::RawValue;
 
 use crate::error::Error;
@@ -289,8 +295,9 @@ impl CallState {
     }
 
     /// Claims the next id for `user_id` and takes its memo, if it finished.
-    pub(crate) fn claim(&mut self, user_id: impl Into<String>) -> Claim {
-        let id = self.ids.next(user_id);
+    /// `first` is the digest of the id's first use (`digest_cached(user_id)`).
+    pub(crate) fn claim(&mut self, user_id: StepName, first: [u8; 20]) -> Claim {
+        let id = self.ids.next_with_digest(user_id, first);
         let memo = match self.memos.take(&id.digest) {
             Some(memo) if memo.is_final() => Some(memo),
             _ => None,

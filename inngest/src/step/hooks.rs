@@ -14,14 +14,15 @@ use tracing::Instrument;
 use super::{ran, run_step, step_span, to_json, Gate, RunSpec, Step};
 use crate::error::{Error, NonRetriableError, StepError};
 use crate::execution::memo::Memo;
+use crate::execution::StepId;
 use crate::execution::{lock, CallState, Claim, NewStep, StepOpts};
 use crate::middleware::{RunHooks, StepInfo, StepKind};
-use inngest_protocol::step_id::{hex, StepId};
+use inngest_protocol::step_id::hex;
 
 /// What a step is told about itself.
 fn info(state: &Mutex<CallState>, id: &StepId, kind: StepKind, memoized: bool) -> StepInfo {
     StepInfo {
-        id: id.user.clone(),
+        id: id.user.to_string(),
         hashed_id: hex(&id.digest),
         kind,
         memoized,

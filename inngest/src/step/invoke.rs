@@ -108,7 +108,7 @@ impl Step {
                 message: format!("the invoked function `{function_id}` was cancelled"),
                 stack: None,
                 cause: None,
-                step_id: Some(claim.id.user.clone()),
+                step_id: Some(claim.id.user.to_string()),
             }
             .into()),
             Memo::Input(_) => unreachable!("unfinished steps are not claimed as memos"),

@@ -31,9 +31,10 @@ use crate::client::Client;
 use crate::error::{Error, NonRetriableError, StepError};
 use crate::execution::memo::Memo;
 use crate::execution::{lock, CallState, Claim, NewStep, Op, StepOpts, StepOutcome};
+use crate::execution::{StepId, StepName};
 use crate::middleware::{RunHooks, StepKind};
 use inngest_protocol::op::{Opcode, RunOpts};
-use inngest_protocol::step_id::StepId;
+use inngest_protocol::step_id::digest_cached;
 
 pub use ai::{Ai, Model};
 pub use fetch::{FetchRequest, FetchResponse};
@@ -158,14 +159,15 @@ impl Step {
         Fut: Future<Output = Result<T, Error>> + Send,
     {
         let state = self.state.clone();
-        let id = id.to_owned();
+        let first = digest_cached(id);
+        let id = StepName::new(id);
         if let Some(name) = &self.display_name {
             spec.more_mut().display_name = Some(name.clone());
         }
         async move {
             // Ids are claimed on first poll, like every step kind, so a race can tell which
             // branch used which memo.
-            let mut claim = lock(&state).claim(id);
+            let mut claim = lock(&state).claim(id, first);
             if let Some(hooks) = claim.hooks.take() {
                 // Out of line and boxed: the plain path stays as small as it was.
                 return hooks::run_boxed(state, hooks, claim, spec, f).await;
@@ -181,7 +183,7 @@ impl Step {
 
     /// Claims the next id for `id`; a step that finished returns its memo.
     fn claim(&self, id: &str) -> Claim {
-        lock(&self.state).claim(id)
+        lock(&self.state).claim(StepName::new(id), digest_cached(id))
     }
 
     /// Reports `step` and stays suspended: Inngest does the step and resumes with a memo.

@@ -2,8 +2,8 @@
 
 use std::time::{Duration, SystemTime};
 
+use crate::execution::StepId;
 use inngest_protocol::op::{Opcode, SleepOpts};
-use inngest_protocol::step_id::StepId;
 use inngest_protocol::time::rfc3339;
 
 use super::Step;
