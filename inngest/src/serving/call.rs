@@ -410,7 +410,7 @@ async fn call(
         settings.interval(),
     );
     let mut driving = Box::pin(driving);
-    let Ok(outcome) = tokio::time::timeout(timeout, driving.as_mut()).await else {
+    let Ok(outcome) = crate::serving::deadline::within(timeout, driving.as_mut()).await else {
         // Dropping the abandoned call runs the function's destructors: one that panics must
         // not take the connection down before the answer is sent.
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(driving)));

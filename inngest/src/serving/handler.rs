@@ -299,7 +299,7 @@ where
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    let read = tokio::time::timeout(timeout, Limited::new(body, limit).collect());
+    let read = crate::serving::deadline::within(timeout, Limited::new(body, limit).collect());
     let Ok(read) = read.await else {
         return Err(response::error_message(
             StatusCode::REQUEST_TIMEOUT,

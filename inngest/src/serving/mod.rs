@@ -4,6 +4,7 @@
 pub(crate) mod body;
 pub(crate) mod call;
 pub(crate) mod checkpoint;
+pub(crate) mod deadline;
 pub(crate) mod fast;
 pub(crate) mod handler;
 pub(crate) mod introspection;
