@@ -16,7 +16,8 @@
 # BEFORE_DIR, if given, holds bench-sdk-server, bench-calls and bench-allocs built in release
 # mode from an earlier commit (e.g. `git worktree add /dev/shm/before <commit>` and
 # `cargo build --release -p inngest-bench --bins` there): measured in the same run.
-# REQUESTS (200000) and ROUNDS (3) set the size of part 1. Needs valgrind for parts 2 and 3.
+# REQUESTS (200000) and ROUNDS (3) set the size of part 1; PIN=0 leaves the generator and the
+# servers unpinned. Needs valgrind for parts 2 and 3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release -p inngest-bench --bins
@@ -26,7 +27,16 @@ servers=(--server "after=$R/bench-sdk-server" --server "hyper=$R/bench-hyper-ser
 [ -n "$BEFORE" ] && servers=(--server "before=$BEFORE/bench-sdk-server" "${servers[@]}")
 
 echo "## 1. Server CPU time per request (bench-cpu)"
-"$R/bench-cpu" "${servers[@]}" --requests "${REQUESTS:-200000}" --rounds "${ROUNDS:-3}"
+# The generator on CPU 0 and each server on CPU 1, so that they do not preempt each other on
+# one core (PIN=0 to let the scheduler place them).
+pin=()
+if [ "${PIN:-1}" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+    pin=(--server-cpus 1)
+    run() { taskset -c 0 "$@"; }
+else
+    run() { "$@"; }
+fi
+run "$R/bench-cpu" "${servers[@]}" "${pin[@]}" --requests "${REQUESTS:-200000}" --rounds "${ROUNDS:-3}"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

@@ -14,7 +14,12 @@
 //! cargo build --release -p inngest-bench
 //! target/release/bench-cpu [--server NAME=PATH]... [--baseline hyper] [--connections 1,16,64]
 //!                          [--requests 200000] [--warmup 20000] [--rounds 3] [--steps 10]
+//!                          [--server-cpus 1]
 //! ```
+//!
+//! `--server-cpus LIST` runs each server under `taskset -c LIST`; with the generator pinned
+//! apart (`taskset -c 0 target/release/bench-cpu --server-cpus 1 ...`), the server and the
+//! generator do not preempt each other on the same core, and the rounds agree more closely.
 //!
 //! Without `--server`: `rust` (`bench-sdk-server`) and `hyper` (`bench-hyper-server`) from the
 //! directory of this binary.
@@ -49,6 +54,7 @@ fn parse_args() -> Result<Args, String> {
         rounds: 3,
         steps: 10,
     };
+    let mut server_cpus = None;
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().ok_or_else(|| format!("`{flag}` needs a value"))?;
@@ -61,6 +67,7 @@ fn parse_args() -> Result<Args, String> {
                 args.servers.push(ServerSpec {
                     name: name.to_owned(),
                     program: PathBuf::from(path),
+                    cpus: None,
                 });
             }
             "--baseline" => args.baseline = value,
@@ -77,6 +84,16 @@ fn parse_args() -> Result<Args, String> {
             "--warmup" => args.warmup = value.parse().map_err(|e| bad(&e))?,
             "--rounds" => args.rounds = value.parse().map_err(|e| bad(&e))?,
             "--steps" => args.steps = value.parse().map_err(|e| bad(&e))?,
+            "--server-cpus" => {
+                if value.is_empty()
+                    || !value
+                        .bytes()
+                        .all(|b| b.is_ascii_digit() || b"-,".contains(&b))
+                {
+                    return Err(bad(&"expected a CPU list such as `1` or `0-1`"));
+                }
+                server_cpus = Some(value);
+            }
             _ => return Err(format!("unknown argument `{flag}`")),
         }
     }
@@ -93,8 +110,12 @@ fn parse_args() -> Result<Args, String> {
             args.servers.push(ServerSpec {
                 name: name.to_owned(),
                 program: dir.join(bin),
+                cpus: None,
             });
         }
+    }
+    for server in &mut args.servers {
+        server.cpus.clone_from(&server_cpus);
     }
     if args.requests == 0 || args.rounds == 0 {
         return Err("--requests and --rounds must be at least 1".to_owned());

@@ -42,6 +42,8 @@ pub fn cpu_ticks(pid: &str) -> Result<u64, String> {
 pub struct ServerSpec {
     pub name: String,
     pub program: PathBuf,
+    /// The CPUs to run it on (`taskset -c`), if given.
+    pub cpus: Option<String>,
 }
 
 /// A running server, stopped when dropped (SIGTERM, then SIGKILL after 5 s).
@@ -57,7 +59,15 @@ impl Running {
 
     /// Starts `spec` on a free port and waits for its `LISTENING <port>` line.
     pub fn start(spec: &ServerSpec) -> Result<Running, String> {
-        let mut child = Command::new(&spec.program)
+        let mut command = match &spec.cpus {
+            Some(cpus) => {
+                let mut taskset = Command::new("taskset");
+                taskset.arg("-c").arg(cpus).arg(&spec.program);
+                taskset
+            }
+            None => Command::new(&spec.program),
+        };
+        let mut child = command
             .env("PORT", "0")
             .env_remove("INNGEST_SIGNING_KEY")
             .env_remove("INNGEST_BASE_URL")
