@@ -239,14 +239,15 @@ pub(crate) async fn handle(
     if entry.middleware.is_empty() {
         return call(inner, entry, query, parts, body).await;
     }
-    // Boxed: the plain call's future stays small.
-    Box::pin(crate::serving::run::wrap_request(
+    // Boxed: the plain call's future stays small (and bound first, so that the temporaries
+    // that built it take no room in this future).
+    let wrapped = Box::pin(crate::serving::run::wrap_request(
         entry,
         parts,
         body,
         call(inner, entry, query, parts, body),
-    ))
-    .await
+    ));
+    wrapped.await
 }
 
 /// The function a call request is for, or the answer that it names none.
@@ -306,7 +307,8 @@ async fn call(
     if request.use_api || request.ctx.use_api {
         // Boxed, as every rare path here: the future of every call has room for what it
         // holds across an await, and a small one is cheaper to allocate.
-        if let Err(message) = Box::pin(fetch_from_api(inner, &mut request)).await {
+        let fetch = Box::pin(fetch_from_api(inner, &mut request));
+        if let Err(message) = fetch.await {
             return response::error_message(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 false,

@@ -133,21 +133,9 @@ impl InngestService {
         B::Error: Into<BoxError>,
     {
         let inner = &*self.inner;
-        if let Some(beside) = inner.beside.as_ref().filter(|b| b.owns(req.uri().path())) {
-            let (parts, body) = req.into_parts();
-            return match read_body(
-                &parts,
-                body,
-                inner.config.body_limit,
-                inner.config.body_timeout,
-            )
-            .await
-            {
-                Ok(body) => beside.handle(Request::from_parts(parts, body)).await,
-                Err(res) => res,
-            };
-        }
-        if inner.check_path && req.uri().path() != inner.config.serve_path {
+        // Routes served beside the endpoint (the embedded engine's API) get the whole body.
+        let beside = inner.beside.as_ref().filter(|b| b.owns(req.uri().path()));
+        if beside.is_none() && inner.check_path && req.uri().path() != inner.config.serve_path {
             return response::error_message(
                 StatusCode::NOT_FOUND,
                 true,
@@ -160,7 +148,7 @@ impl InngestService {
             );
         }
         let (parts, body) = req.into_parts();
-        if !matches!(parts.method, Method::GET | Method::PUT | Method::POST) {
+        if beside.is_none() && !matches!(parts.method, Method::GET | Method::PUT | Method::POST) {
             let mut res = response::error_message(
                 StatusCode::METHOD_NOT_ALLOWED,
                 true,
@@ -176,21 +164,20 @@ impl InngestService {
             );
             return res;
         }
-        let body = if parts.method == Method::GET {
+        // One read of the body for both (one place in this future, which every request
+        // moves into its box).
+        let body = if beside.is_none() && parts.method == Method::GET {
             Bytes::new()
         } else {
-            match read_body(
-                &parts,
-                body,
-                inner.config.body_limit,
-                inner.config.body_timeout,
-            )
-            .await
-            {
+            let limit = inner.config.body_limit;
+            match read_body(&parts, body, limit, inner.config.body_timeout).await {
                 Ok(b) => b,
                 Err(res) => return res,
             }
         };
+        if let Some(beside) = beside {
+            return beside.handle(Request::from_parts(parts, body)).await;
+        }
         let auth = self.authenticate(&parts, &body);
         let res = match (&parts.method, &auth) {
             (&Method::GET, _) => crate::serving::introspection::answer(inner, &auth),
@@ -235,7 +222,11 @@ impl InngestService {
             },
         };
         match auth {
-            Auth::Verified(key) => response::sign(res, key).await,
+            // Boxed: cloud mode only.
+            Auth::Verified(key) => {
+                let signed = Box::pin(response::sign(res, key));
+                signed.await
+            }
             _ => res,
         }
     }
