@@ -389,22 +389,30 @@ fn prefix(digest: &[u8; 20]) -> u64 {
 /// `ctx.stack.stack`, the hashed ids of the memoized steps in the order they finished: read
 /// into digests only when a race asks where a memo stands in it (most calls never do). Ids
 /// that are not hashed ids are left out: no memo has them.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) enum Stack {
-    /// No stack.
-    #[default]
-    Empty,
     /// Read already.
     Read(Vec<[u8; 20]>),
     /// The JSON text of an array of strings without escapes, unread.
     Text(bytes::Bytes),
 }
 
+impl Default for Stack {
+    /// No stack.
+    fn default() -> Stack {
+        Stack::Read(Vec::new())
+    }
+}
+
 impl Stack {
+    /// The stack of these ids, as a call request gives them.
+    pub(crate) fn from_ids(ids: &[String]) -> Stack {
+        Stack::Read(ids.iter().filter_map(|id| parse_hashed(id)).collect())
+    }
+
     /// The digests, in the stack's order.
     pub(crate) fn digests(&self) -> Vec<[u8; 20]> {
         match self {
-            Stack::Empty => Vec::new(),
             Stack::Read(digests) => digests.clone(),
             // Without escapes, every other piece between quotes is a string.
             Stack::Text(text) => text

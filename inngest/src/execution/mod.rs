@@ -223,13 +223,7 @@ impl CallState {
         last_attempt: bool,
     ) -> Self {
         let memos = Memos::from_values(steps);
-        let stack = Stack::Read(
-            stack
-                .iter()
-                .filter_map(|id| inngest_protocol::step_id::parse_hashed(id))
-                .collect(),
-        );
-        Self::from_memos(memos, stack, target, last_attempt)
+        Self::from_memos(memos, Stack::from_ids(&stack), target, last_attempt)
     }
 
     /// The state of a call whose memos are already classified.

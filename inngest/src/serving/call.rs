@@ -9,7 +9,6 @@ use http::request::Parts;
 use http::{Response, StatusCode};
 use inngest_protocol::call::{CallRequest, DISCOVERY_STEP_ID};
 use inngest_protocol::op::Opcode;
-use inngest_protocol::step_id::parse_hashed;
 use serde_json::{json, Value};
 use tracing::Instrument;
 
@@ -117,14 +116,13 @@ impl Request {
             .unwrap_or_default();
         Request {
             body,
-            stack: Stack::Read(stack.iter().filter_map(|id| parse_hashed(id)).collect()),
+            stack: Stack::from_ids(&stack),
         }
     }
 }
 
 /// A call request read as JSON values, held as the handler holds one.
 fn classified(r: CallRequest) -> Result<Request, String> {
-    let raw = |value: &Value| RawJson::from_value(value).map_err(|e| e.to_string());
     Ok(Request::new(CallRequest {
         event: raw(&r.event)?,
         events: r.events.iter().map(raw).collect::<Result<_, _>>()?,
@@ -133,6 +131,11 @@ fn classified(r: CallRequest) -> Result<Request, String> {
         use_api: r.use_api,
         ctx: r.ctx,
     }))
+}
+
+/// A JSON value as JSON text.
+fn raw(value: &Value) -> Result<RawJson, String> {
+    RawJson::from_value(value).map_err(|e| e.to_string())
 }
 
 /// Parses a call request body for the handler: a valid body is read once; an invalid one gets
@@ -520,7 +523,6 @@ async fn fetch_from_api(
     );
     let events: Vec<Value> = api_get(inner, &format!("{base}/batch")).await?;
     let steps: HashMap<String, Value> = api_get(inner, &format!("{base}/actions")).await?;
-    let raw = |value: &Value| RawJson::from_value(value).map_err(|e| e.to_string());
     if let Some(first) = events.first() {
         request.event = raw(first)?;
     }

@@ -32,7 +32,7 @@ pub(crate) fn read(body: &Bytes) -> Option<Request> {
         s: body,
         body,
         i: 0,
-        stack: Stack::Empty,
+        stack: Stack::default(),
     };
     let request = r.request()?;
     r.ws();
@@ -150,15 +150,20 @@ impl<'a> Reader<'a> {
     /// A string that spells a hashed step id (40 lowercase hex digits) as its digest,
     /// straight from the bytes; any other string as `Err(text)`.
     fn hashed(&mut self) -> Option<Result<[u8; 20], &'a [u8]>> {
-        self.ws();
-        let (open, close) = (self.i, self.i + 41);
-        if self.s.get(open) == Some(&b'"') && self.s.get(close) == Some(&b'"') {
-            if let Some(digest) = parse_hashed_bytes(&self.s[open + 1..close]) {
-                self.i = close + 1;
-                return Some(Ok(digest));
-            }
+        if let Some(digest) = self.quoted40().and_then(parse_hashed_bytes) {
+            self.i += 42;
+            return Some(Ok(digest));
         }
         self.string().map(Err)
+    }
+
+    /// The 40 bytes between quotes that come next, if the next string is that long (not
+    /// consumed; its bytes are not checked).
+    fn quoted40(&mut self) -> Option<&'a [u8]> {
+        self.ws();
+        let (open, close) = (self.i, self.i + 41);
+        (self.s.get(open) == Some(&b'"') && self.s.get(close) == Some(&b'"'))
+            .then(|| &self.s[open + 1..close])
     }
 
     /// Digits of an integer without sign, fraction or exponent: `(value, digits)`.
@@ -254,19 +259,18 @@ impl<'a> Reader<'a> {
     /// A string of exactly 40 plain ASCII bytes (a hashed id), without the general loop;
     /// any other string as [`Reader::string`] reads it.
     fn string40(&mut self) -> Option<&'a [u8]> {
-        self.ws();
-        let (open, close) = (self.i, self.i + 41);
-        if self.s.get(open) == Some(&b'"') && self.s.get(close) == Some(&b'"') {
-            let text = &self.s[open + 1..close];
+        // No quote, backslash, control character or byte above 0x7f in any of its 5 words.
+        let plain = |text: &[u8]| {
             let mut bad = 0_u64;
             for chunk in text.chunks_exact(8) {
-                let word = u64::from_le_bytes(chunk.try_into().ok()?);
+                let word = chunk.try_into().map_or(HIGH, u64::from_le_bytes);
                 bad |= special(word) | (word & HIGH);
             }
-            if bad == 0 {
-                self.i = close + 1;
-                return Some(text);
-            }
+            bad == 0
+        };
+        if let Some(text) = self.quoted40().filter(|text| plain(text)) {
+            self.i += 42;
+            return Some(text);
         }
         self.string()
     }
@@ -547,7 +551,7 @@ impl<'a> Reader<'a> {
     /// read only if a race needs them.
     fn stack(&mut self) -> Option<CallStack> {
         let mut seen = Seen::default();
-        let mut stack = Stack::Empty;
+        let mut stack = Stack::default();
         let mut current = None;
         self.object(|r, key| {
             match key {
