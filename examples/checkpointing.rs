@@ -17,20 +17,18 @@ use serde_json::json;
 /// Checkpointing as set for the app (on, each step saved as it runs).
 #[inngest::function(id = "import", event = "import/started")]
 async fn import(ctx: Context) -> Result<u32, Error> {
-    let mut rows = 0;
-    for batch in 0..10_u32 {
-        rows += ctx
-            .step
-            .run("import-batch", move || async move { Ok(batch * 100) })
-            .await?;
-    }
-    Ok(rows)
+    import_batches(&ctx).await
 }
 
 /// The same import, one call request per step (`checkpointing = false`); the attribute
 /// also takes `checkpointing(buffered_steps = 5, max_interval = "1s", max_runtime = "30s")`.
 #[inngest::function(id = "import-classic", event = "import/started", checkpointing = false)]
 async fn import_classic(ctx: Context) -> Result<u32, Error> {
+    import_batches(&ctx).await
+}
+
+/// Both functions' work: ten steps, one batch of rows each.
+async fn import_batches(ctx: &Context) -> Result<u32, Error> {
     let mut rows = 0;
     for batch in 0..10_u32 {
         rows += ctx
