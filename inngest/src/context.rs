@@ -89,14 +89,16 @@ impl<E: DeserializeOwned> std::ops::Deref for Events<E> {
         self.read.get_or_init(|| {
             self.raw
                 .iter()
-                .filter_map(|raw| match raw.decode() {
-                    Ok(event) => Some(event),
-                    // The same text already read as `Event<E>` as `ctx.event`.
-                    Err(e) => {
-                        tracing::error!(error = %e, "an event read once did not read again");
-                        None
-                    }
-                })
+                .filter_map(
+                    |raw| match raw.read_event().map_or_else(|| raw.decode(), Ok) {
+                        Ok(event) => Some(event),
+                        // The same text already read as `Event<E>` as `ctx.event`.
+                        Err(e) => {
+                            tracing::error!(error = %e, "an event read once did not read again");
+                            None
+                        }
+                    },
+                )
                 .collect()
         })
     }

@@ -240,6 +240,9 @@ fn encode_output<T: Serialize>(output: &T, rust_name: &str) -> Result<Box<RawVal
 
 /// Reads an event into `Event<E>` straight from its JSON text.
 fn decode_event<E: DeserializeOwned>(raw: &RawJson) -> Result<Event<E>, Error> {
+    if let Some(event) = raw.read_event() {
+        return Ok(event);
+    }
     if let Ok(event) = raw.decode() {
         return Ok(event);
     }

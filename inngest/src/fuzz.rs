@@ -32,6 +32,13 @@ pub fn call_request(data: &[u8]) {
             "the fast reader and serde disagree ({:?})",
             serde.as_ref().err()
         );
+        // An event built from the fields the reader found is the one serde reads.
+        for raw in std::iter::once(&fast.body.event).chain(&fast.body.events) {
+            if let Some(event) = raw.read_event::<Value>() {
+                let serde = raw.decode::<inngest_protocol::event::Event<Value>>().ok();
+                assert_eq!(Some(event), serde, "an event read from its fields differs");
+            }
+        }
     }
     let ours = crate::serving::call::parse_request(data);
     let plain = serde_json::from_slice::<CallRequest>(data);

@@ -1,48 +1,141 @@
 //! JSON text known to be valid, held without a copy: a call request's events are slices of
 //! the request body itself, read into the function's event type only when it runs.
 
+use std::ops::Range;
+
 use bytes::Bytes;
+use inngest_protocol::event::Event;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Valid JSON text. Cheap to clone (a reference count): a call's `events[0]` is usually its
 /// `event` again, byte for byte, and then both share the same bytes.
-#[derive(Clone, PartialEq, Eq)]
-pub(crate) struct RawJson(Bytes);
+#[derive(Clone)]
+pub(crate) struct RawJson {
+    text: Bytes,
+    /// Where the fields of an event lie in `text`, when the call request's reader found them.
+    event: Option<EventFields>,
+}
+
+/// Where an event's fields lie in its text (`Event<E>`'s fields, each given at most once and
+/// of the type it must have), as the call request's reader found them: the event is then
+/// built from them, and only `data` and a `user` other than `{}` are read by serde.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct EventFields {
+    /// The text of `id` (a string without escapes), if given and not null.
+    pub(crate) id: Option<Span>,
+    /// The text of `name` (a string without escapes).
+    pub(crate) name: Span,
+    /// The value of `data`.
+    pub(crate) data: Span,
+    /// The value of `user`, if given.
+    pub(crate) user: Option<Span>,
+    /// `ts`, if given and not null.
+    pub(crate) ts: Option<i64>,
+    /// The text of `v` (a string without escapes), if given and not null.
+    pub(crate) v: Option<Span>,
+}
+
+/// A range of bytes of a text (`u32`s: a call request is far below 4 GiB).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    start: u32,
+    end: u32,
+}
+
+impl Span {
+    /// `range`, or `None` if it does not fit in `u32`.
+    pub(crate) fn new(range: Range<usize>) -> Option<Span> {
+        Some(Span {
+            start: u32::try_from(range.start).ok()?,
+            end: u32::try_from(range.end).ok()?,
+        })
+    }
+
+    fn range(self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+impl PartialEq for RawJson {
+    /// The same text (where its fields were found does not count).
+    fn eq(&self, other: &RawJson) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for RawJson {}
 
 impl RawJson {
     /// `bytes`, which the caller has checked to be one valid JSON value (the call request's
     /// reader, `serving::fast`, checks every value it hands out).
     pub(crate) fn from_checked(bytes: Bytes) -> RawJson {
-        RawJson(bytes)
+        RawJson {
+            text: bytes,
+            event: None,
+        }
+    }
+
+    /// [`RawJson::from_checked`] of an event whose fields lie at `fields` in `bytes`.
+    pub(crate) fn event_from_checked(bytes: Bytes, fields: EventFields) -> RawJson {
+        RawJson {
+            text: bytes,
+            event: Some(fields),
+        }
     }
 
     /// `null`.
     pub(crate) fn null() -> RawJson {
-        RawJson(Bytes::from_static(b"null"))
+        RawJson::from_checked(Bytes::from_static(b"null"))
     }
 
     /// The text of a raw value serde has checked.
     pub(crate) fn from_raw(raw: &RawValue) -> RawJson {
-        RawJson(Bytes::copy_from_slice(raw.get().as_bytes()))
+        RawJson::from_checked(Bytes::copy_from_slice(raw.get().as_bytes()))
     }
 
     /// `value` written as JSON text.
     pub(crate) fn from_value<T: serde::Serialize + ?Sized>(
         value: &T,
     ) -> Result<RawJson, serde_json::Error> {
-        serde_json::to_vec(value).map(|text| RawJson(text.into()))
+        serde_json::to_vec(value).map(|text| RawJson::from_checked(text.into()))
     }
 
     /// The text.
     pub(crate) fn as_bytes(&self) -> &[u8] {
-        &self.0
+        &self.text
     }
 
     /// The text read into `T`.
     pub(crate) fn decode<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
-        serde_json::from_slice(&self.0)
+        serde_json::from_slice(&self.text)
+    }
+
+    /// The event built from its fields, when the reader found them and its `data` (and
+    /// `user`) read; else `None`, and it is read as any text ([`RawJson::decode`]), which
+    /// gives the same event or the error.
+    pub(crate) fn read_event<E: DeserializeOwned>(&self) -> Option<Event<E>> {
+        let fields = self.event.as_ref()?;
+        let text = |span: Span| &self.text[span.range()];
+        // Checked UTF-8 without escapes: the string is its text.
+        let string = |span: Span| std::str::from_utf8(text(span)).ok().map(str::to_owned);
+        let optional = |span: Option<Span>| match span {
+            None => Some(None),
+            Some(span) => string(span).map(Some),
+        };
+        let user = match fields.user.map(text) {
+            None | Some(b"{}") => Value::Object(Map::new()),
+            Some(user) => serde_json::from_slice(user).ok()?,
+        };
+        Some(Event {
+            id: optional(fields.id)?,
+            name: string(fields.name)?,
+            data: serde_json::from_slice(text(fields.data)).ok()?,
+            user,
+            ts: fields.ts,
+            v: optional(fields.v)?,
+        })
     }
 
     /// The text read into a JSON value.
@@ -54,7 +147,7 @@ impl RawJson {
 impl std::fmt::Debug for RawJson {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Valid JSON is UTF-8.
-        f.write_str(&String::from_utf8_lossy(&self.0))
+        f.write_str(&String::from_utf8_lossy(&self.text))
     }
 }
 

@@ -17,7 +17,7 @@ use inngest_protocol::step_id::parse_hashed_bytes;
 use serde_json::Value;
 
 use crate::execution::memo::{Memo, Memos, Stack};
-use crate::json::RawJson;
+use crate::json::{EventFields, RawJson, Span};
 use crate::serving::call::Request;
 
 /// How deep a value may nest here; serde_json allows 128, deeper ones go the slow way.
@@ -364,6 +364,83 @@ impl<'a> Reader<'a> {
         Some(RawJson::from_checked(self.body.slice_ref(raw)))
     }
 
+    /// An event: any value of the plain shape, as a slice of the body; for an object whose
+    /// fields `Event<E>` reads are of their types and each given once, with where they lie.
+    fn event(&mut self) -> Option<RawJson> {
+        if self.peek()? != b'{' {
+            return self.raw_json();
+        }
+        let start = self.i;
+        let mut found = FoundFields::default();
+        let mut plain = true;
+        self.object(|r, key| {
+            let at = r.i;
+            if r.event_field(key, start, &mut found).is_none() {
+                // Not as `Event<E>` reads it (serde will say why), or not plain at all.
+                plain = false;
+                r.i = at;
+                r.skip(1)?;
+            }
+            Some(())
+        })?;
+        let text = self.body.slice(start..self.i);
+        Some(match (plain, found.name, found.data) {
+            (true, Some(name), Some(data)) => RawJson::event_from_checked(
+                text,
+                EventFields {
+                    id: found.id,
+                    name,
+                    data,
+                    user: found.user,
+                    ts: found.ts,
+                    v: found.v,
+                },
+            ),
+            _ => RawJson::from_checked(text),
+        })
+    }
+
+    /// The value of an event's field `key` (the event starts at `start`): `None` if it is a
+    /// field `Event<E>` reads given twice or not of its type.
+    fn event_field(&mut self, key: &[u8], start: usize, found: &mut FoundFields) -> Option<()> {
+        let field = match key {
+            b"id" => 16,
+            b"name" => 17,
+            b"data" => 18,
+            b"user" => 19,
+            b"ts" => 20,
+            b"v" => 21,
+            _ => return self.skip(1),
+        };
+        found.seen.first(field)?;
+        match field {
+            16 | 20 | 21 if self.null() => {}
+            16 => found.id = Some(self.string_span(start)?),
+            17 => found.name = Some(self.string_span(start)?),
+            18 => found.data = Some(self.value_span(start)?),
+            19 => found.user = Some(self.value_span(start)?),
+            20 => found.ts = Some(self.int()?),
+            _ => found.v = Some(self.string_span(start)?),
+        }
+        Some(())
+    }
+
+    /// Where the next value lies, relative to `start`.
+    fn value_span(&mut self, start: usize) -> Option<Span> {
+        self.ws();
+        let from = self.i;
+        self.skip(1)?;
+        Span::new(from - start..self.i - start)
+    }
+
+    /// Where the text of the next string lies (without its quotes), relative to `start`.
+    fn string_span(&mut self, start: usize) -> Option<Span> {
+        let text = self.string()?;
+        // The closing quote is behind.
+        let end = self.i - 1;
+        Span::new(end - text.len() - start..end - start)
+    }
+
     /// A memo: `{"data": <number, string, bool or null>}` read here, any other value read by
     /// serde from its text.
     fn memo(&mut self) -> Option<Memo> {
@@ -417,7 +494,7 @@ impl<'a> Reader<'a> {
             match key {
                 b"event" => {
                     seen.first(0)?;
-                    event = Some(r.raw_json()?);
+                    event = Some(r.event()?);
                 }
                 b"events" => {
                     seen.first(1)?;
@@ -427,7 +504,7 @@ impl<'a> Reader<'a> {
                             // share the first one's bytes, and it needs no second reading.
                             let raw = match event.as_ref().filter(|e| r.repeats(e.as_bytes())) {
                                 Some(e) => e.clone(),
-                                None => r.raw_json()?,
+                                None => r.event()?,
                             };
                             events.push(raw);
                             Some(())
@@ -578,6 +655,18 @@ impl<'a> Reader<'a> {
             current,
         })
     }
+}
+
+/// The fields of an event found so far.
+#[derive(Default)]
+struct FoundFields {
+    seen: Seen,
+    id: Option<Span>,
+    name: Option<Span>,
+    data: Option<Span>,
+    user: Option<Span>,
+    ts: Option<i64>,
+    v: Option<Span>,
 }
 
 /// The known fields of one object read so far, one bit each (numbered once for all objects,

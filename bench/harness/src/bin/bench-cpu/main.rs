@@ -128,6 +128,8 @@ fn parse_args() -> Result<Args, String> {
 struct Sample {
     /// Server CPU µs per request.
     cpu_us: f64,
+    /// Of which in user mode (the rest is the kernel's).
+    user_us: f64,
     /// This process's (the generator's) CPU µs per request.
     gen_cpu_us: f64,
     rps: f64,
@@ -152,8 +154,9 @@ async fn measure(
         let (server1, gen1) = (cpu_ticks(&pid)?, cpu_ticks("self")?);
         let per_request = |t0: u64, t1: u64| (t1 - t0) as f64 / ticks * 1e6 / args.requests as f64;
         samples.push(Sample {
-            cpu_us: per_request(server0, server1),
-            gen_cpu_us: per_request(gen0, gen1),
+            cpu_us: per_request(server0.total(), server1.total()),
+            user_us: per_request(server0.user, server1.user),
+            gen_cpu_us: per_request(gen0.total(), gen1.total()),
             rps: args.requests as f64 / m.wall.as_secs_f64(),
             p50_us: m.quantile_us(0.50),
             p99_us: m.quantile_us(0.99),
@@ -201,11 +204,12 @@ fn main() -> Result<(), String> {
             drop(server);
             for (ci, sample) in samples.into_iter().enumerate() {
                 eprintln!(
-                    "round {} {:>12} c={:<3} server {:6.2} µs/req  generator {:6.2} µs/req  {:>8.0} req/s  p50 {:7.1} µs  p99 {:7.1} µs",
+                    "round {} {:>12} c={:<3} server {:6.2} µs/req (user {:6.2})  generator {:6.2} µs/req  {:>8.0} req/s  p50 {:7.1} µs  p99 {:7.1} µs",
                     round + 1,
                     spec.name,
                     args.connections[ci],
                     sample.cpu_us,
+                    sample.user_us,
                     sample.gen_cpu_us,
                     sample.rps,
                     sample.p50_us,
@@ -221,8 +225,8 @@ fn main() -> Result<(), String> {
         args.steps, args.requests, args.rounds
     );
     println!();
-    println!("| connections | server | server CPU µs/request | ÷ {} | generator CPU µs/request | req/s (shared cores) | p50 | p99 |", args.baseline);
-    println!("|---:|---|---:|---:|---:|---:|---:|---:|");
+    println!("| connections | server | server CPU µs/request | of which user | ÷ {} | generator CPU µs/request | req/s (shared cores) | p50 | p99 |", args.baseline);
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---:|");
     for (ci, &c) in args.connections.iter().enumerate() {
         for (s, spec) in args.servers.iter().enumerate() {
             let rounds: Vec<Sample> = (0..args.rounds).map(|r| by_round[&(s, ci, r)]).collect();
@@ -235,9 +239,10 @@ fn main() -> Result<(), String> {
                 )
             });
             println!(
-                "| {c} | {} | {:.2} | {:.2}× | {:.2} | {:.0} | {:.0} µs | {:.0} µs |",
+                "| {c} | {} | {:.2} | {:.2} | {:.2}× | {:.2} | {:.0} | {:.0} µs | {:.0} µs |",
                 spec.name,
                 field(|x| x.cpu_us),
+                field(|x| x.user_us),
                 ratio,
                 field(|x| x.gen_cpu_us),
                 field(|x| x.rps),

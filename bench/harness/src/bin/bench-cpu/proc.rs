@@ -18,7 +18,7 @@ pub fn clock_ticks() -> f64 {
 
 /// CPU time of process `pid` (all its threads), user + system, in clock ticks: fields 14 and
 /// 15 of `/proc/<pid>/stat` (`self` for this process).
-pub fn cpu_ticks(pid: &str) -> Result<u64, String> {
+pub fn cpu_ticks(pid: &str) -> Result<CpuTicks, String> {
     let path = format!("/proc/{pid}/stat");
     let stat = std::fs::read_to_string(&path).map_err(|e| format!("{path}: {e}"))?;
     // The command name (field 2) is in parentheses and may hold spaces: count after it.
@@ -34,7 +34,26 @@ pub fn cpu_ticks(pid: &str) -> Result<u64, String> {
             .and_then(|f| f.parse().ok())
             .ok_or_else(|| format!("{path}: no field {n}"))
     };
-    Ok(field(14)? + field(15)?)
+    Ok(CpuTicks {
+        user: field(14)?,
+        system: field(15)?,
+    })
+}
+
+/// A process's CPU time so far, in clock ticks (all its threads).
+#[derive(Debug, Clone, Copy)]
+pub struct CpuTicks {
+    /// In user mode.
+    pub user: u64,
+    /// In the kernel.
+    pub system: u64,
+}
+
+impl CpuTicks {
+    /// User and system together.
+    pub fn total(self) -> u64 {
+        self.user + self.system
+    }
 }
 
 /// A server under test, as given on the command line: `name=path`.
