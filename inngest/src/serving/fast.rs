@@ -65,6 +65,10 @@ fn special(w: u64) -> u64 {
 
 impl<'a> Reader<'a> {
     fn ws(&mut self) {
+        // Most bodies are compact: one comparison when no blank comes next.
+        if self.s.get(self.i).is_some_and(|b| *b > b' ') {
+            return;
+        }
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.s.get(self.i) {
             self.i += 1;
         }
@@ -235,25 +239,33 @@ impl<'a> Reader<'a> {
         self.object_keyed(Self::key, field)
     }
 
-    /// A key: a string, read a byte at a time (keys are short: cheaper than eight at a time).
+    /// A key: a string of plain ASCII, read eight bytes at a time to its closing quote; a key
+    /// with any other byte is read as any string.
     fn key(&mut self) -> Option<&'a [u8]> {
         self.eat(b'"')?;
         let start = self.i;
-        loop {
-            match *self.s.get(self.i)? {
-                b'"' => break,
-                b'\\' | 0..=0x1f => return None,
-                0x80.. => {
-                    // Not ASCII: checked as any string.
-                    self.i = start - 1;
-                    return self.string();
-                }
-                _ => self.i += 1,
+        let mut end = start;
+        // To the first quote, backslash, control character or byte above 0x7f.
+        while let Some(chunk) = self.s.get(end..end + 8) {
+            let word = u64::from_le_bytes(chunk.try_into().ok()?);
+            let found = special(word) | (word & HIGH);
+            if found != 0 {
+                end += found.trailing_zeros() as usize / 8;
+                break;
             }
+            end += 8;
         }
-        let key = &self.s[start..self.i];
-        self.i += 1;
-        Some(key)
+        // Fewer than eight bytes left: one at a time.
+        while let Some(0x20..=0x7f) = self.s.get(end).filter(|b| !matches!(b, b'"' | b'\\')) {
+            end += 1;
+        }
+        if self.s.get(end) != Some(&b'"') {
+            // An escape, a control character, a byte above 0x7f or the end: as any string.
+            self.i = start - 1;
+            return self.string();
+        }
+        self.i = end + 1;
+        Some(&self.s[start..end])
     }
 
     /// A string of exactly 40 plain ASCII bytes (a hashed id), without the general loop;
