@@ -404,6 +404,19 @@ proptest! {
         }
     }
 
+    /// A query with nothing to decode is read as the form decoder reads it (which an
+    /// escape in an unknown parameter makes the handler use): the same parameters, the same
+    /// error for one given twice.
+    #[test]
+    fn plain_queries_read_as_the_form_decoder_reads_them(
+        query in "((fnId|stepId|probe|x|)(=[a-z.=-]{0,4})?&{0,2}){0,5}",
+    ) {
+        let plain = crate::serving::call::CallQuery::parse(Some(&query));
+        let escaped = format!("{query}&unknown=%41");
+        let decoded = crate::serving::call::CallQuery::parse(Some(&escaped));
+        prop_assert_eq!(format!("{plain:?}"), format!("{decoded:?}"));
+    }
+
     // ---- step ids ----
 
     /// The n-th use of an id hashes `id:n`; distinct uses never collide (ids without `:`).
