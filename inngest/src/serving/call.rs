@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
@@ -245,11 +247,11 @@ pub(crate) fn parse_call_memos(
 /// any.
 pub(crate) async fn handle(
     inner: &Inner,
-    query: CallQuery<'_>,
+    query: &CallQuery<'_>,
     parts: &Parts,
     body: &Bytes,
 ) -> Response<Body> {
-    let entry = match find(inner, &query) {
+    let entry = match find(inner, query) {
         Ok(entry) => entry,
         Err(res) => return res,
     };
@@ -299,45 +301,133 @@ fn find<'a>(inner: &'a Inner, query: &CallQuery<'_>) -> Result<&'a Entry, Respon
 }
 
 /// Answers a call request of `entry`'s function.
+///
+/// Its future holds little across its awaits (every request moves it into a box, and a box
+/// of up to about 1 kB is the allocator's cheap kind): the body is read and the function's
+/// future built by [`begin`], a plain function, and the call of a run whose data comes from
+/// the API is boxed.
 async fn call(
     inner: &Inner,
     entry: &Entry,
-    query: CallQuery<'_>,
+    query: &CallQuery<'_>,
     parts: &Parts,
     body: &Bytes,
 ) -> Response<Body> {
+    match begin(inner, entry, query, parts, body) {
+        Begun::Answer(res) => *res,
+        Begun::ViaApi(call) => call.await,
+        Begun::Started(started) => finish(inner, entry, started).await,
+    }
+}
+
+/// How a call request begins.
+enum Begun<'a> {
+    /// Answered at once (boxed: rare, and this waits across the awaits of the others).
+    Answer(Box<Response<Body>>),
+    /// Its events and steps are to be fetched from the API first.
+    ViaApi(Pin<Box<dyn Future<Output = Response<Body>> + Send + 'a>>),
+    /// The function is ready to be driven.
+    Started(Started<'a>),
+}
+
+/// A call whose function is ready to be driven.
+struct Started<'a> {
+    /// The function driven by the executor; it owns everything the call needs.
+    driving: Pin<Box<dyn Future<Output = CallOutcome> + Send + 'a>>,
+    /// The call's span.
+    span: tracing::Span,
+    last_attempt: bool,
+}
+
+/// Reads the call request and starts its function.
+fn begin<'a>(
+    inner: &'a Inner,
+    entry: &'a Entry,
+    query: &'a CallQuery<'a>,
+    parts: &'a Parts,
+    body: &Bytes,
+) -> Begun<'a> {
+    match parse_call(body) {
+        Err(e) => Begun::Answer(Box::new(response::error_message(
+            StatusCode::BAD_REQUEST,
+            false,
+            "BadRequest",
+            format!("the call request body is not valid: {e}"),
+        ))),
+        Ok(request) if request.body.use_api || request.body.ctx.use_api => {
+            Begun::ViaApi(Box::pin(call_via_api(inner, entry, query, parts, request)))
+        }
+        Ok(request) => Begun::Started(start(inner, entry, query, parts, request)),
+    }
+}
+
+/// A call of a run too large for the call request: its data fetched from the API first.
+async fn call_via_api<'a>(
+    inner: &'a Inner,
+    entry: &'a Entry,
+    query: &'a CallQuery<'a>,
+    parts: &'a Parts,
+    mut request: Request,
+) -> Response<Body> {
+    if let Err(message) = fetch_from_api(inner, &mut request.body).await {
+        return response::error_message(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            false,
+            "ApiFetchError",
+            message,
+        );
+    }
+    let started = start(inner, entry, query, parts, request);
+    finish(inner, entry, started).await
+}
+
+/// Drives a started call to its answer, within the call timeout.
+async fn finish(inner: &Inner, entry: &Entry, started: Started<'_>) -> Response<Body> {
+    let Started {
+        mut driving,
+        span,
+        last_attempt,
+    } = started;
+    let timeout = inner.config.call_timeout;
+    let Ok(outcome) = crate::serving::deadline::within(timeout, driving.as_mut()).await else {
+        // Dropping the abandoned call runs the function's destructors: one that panics must
+        // not take the connection down before the answer is sent.
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(driving)));
+        let fn_id = &entry.composite_id;
+        tracing::error!(function = %fn_id, "an Inngest function did not finish within its call timeout");
+        return response::error_message(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            false,
+            "FunctionTimeout",
+            format!(
+                "the function `{fn_id}` did not answer within {}",
+                crate::timestr::format(timeout)
+            ),
+        );
+    };
+    span.in_scope(|| respond(outcome, last_attempt))
+}
+
+/// The call's state and the function's future, ready to be driven.
+fn start<'a>(
+    inner: &'a Inner,
+    entry: &'a Entry,
+    query: &'a CallQuery<'a>,
+    parts: &'a Parts,
+    request: Request,
+) -> Started<'a> {
     let fn_id = &entry.composite_id;
     let Request {
-        body: mut request,
+        body: request,
         stack,
-    } = match parse_call(body) {
-        Ok(r) => r,
-        Err(e) => {
-            return response::error_message(
-                StatusCode::BAD_REQUEST,
-                false,
-                "BadRequest",
-                format!("the call request body is not valid: {e}"),
-            )
-        }
+    } = request;
+    let step_id = match query.step_id.as_deref() {
+        Some(step_id) => Cow::Borrowed(step_id),
+        None => request
+            .ctx
+            .step_id
+            .map_or(Cow::Borrowed(DISCOVERY_STEP_ID), Cow::Owned),
     };
-    if request.use_api || request.ctx.use_api {
-        // Boxed, as every rare path here: the future of every call has room for what it
-        // holds across an await, and a small one is cheaper to allocate.
-        let fetch = Box::pin(fetch_from_api(inner, &mut request));
-        if let Err(message) = fetch.await {
-            return response::error_message(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                false,
-                "ApiFetchError",
-                message,
-            );
-        }
-    }
-    let step_id = query
-        .step_id
-        .or(request.ctx.step_id.map(Cow::Owned))
-        .unwrap_or(Cow::Borrowed(DISCOVERY_STEP_ID));
     let span = tracing::info_span!(
         "inngest.call",
         function = %fn_id,
@@ -347,8 +437,6 @@ async fn call(
     );
     #[cfg(feature = "opentelemetry")]
     crate::otel::set_parent(&span, &parts.headers);
-    #[cfg(not(feature = "opentelemetry"))]
-    let _ = parts;
     let target = if step_id == DISCOVERY_STEP_ID {
         Target::Discovery {
             immediate: !request.ctx.disable_immediate_execution,
@@ -370,14 +458,14 @@ async fn call(
         .unwrap_or(inner.checkpointing);
     let checkpoints = match (&request.ctx.fn_id, &target) {
         (Some(fn_id), Target::Discovery { immediate: true }) if settings.is_enabled() => {
-            Some(CallCheckpoints::new(
+            Some(Box::new(CallCheckpoints::new(
                 inner,
                 parts,
                 &request.ctx.run_id,
                 fn_id,
                 request.ctx.qi_id.as_deref(),
                 std::time::SystemTime::now(),
-            ))
+            )))
         }
         _ => None,
     };
@@ -420,31 +508,19 @@ async fn call(
         };
         Box::pin(hooked.run(call))
     };
-    let timeout = inner.config.call_timeout;
-    let checkpointer = checkpoints.as_ref().map(|c| c as &dyn Checkpointer);
-    let driving = drive(
-        future.instrument(span.clone()),
-        state,
-        checkpointer,
-        settings.interval(),
-    );
-    let mut driving = Box::pin(driving);
-    let Ok(outcome) = crate::serving::deadline::within(timeout, driving.as_mut()).await else {
-        // Dropping the abandoned call runs the function's destructors: one that panics must
-        // not take the connection down before the answer is sent.
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(move || drop(driving)));
-        tracing::error!(function = %fn_id, "an Inngest function did not finish within its call timeout");
-        return response::error_message(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            false,
-            "FunctionTimeout",
-            format!(
-                "the function `{fn_id}` did not answer within {}",
-                crate::timestr::format(timeout)
-            ),
-        );
-    };
-    span.in_scope(|| respond(outcome, last_attempt))
+    let future = future.instrument(span.clone());
+    let interval = settings.interval();
+    // The checkpoints (boxed: only discovery calls that checkpoint have them) go with the
+    // function into the one box.
+    let driving = Box::pin(async move {
+        let checkpointer = checkpoints.as_deref().map(|c| c as &dyn Checkpointer);
+        drive(future, state, checkpointer, interval).await
+    });
+    Started {
+        driving,
+        span,
+        last_attempt,
+    }
 }
 
 fn respond(outcome: CallOutcome, last_attempt: bool) -> Response<Body> {

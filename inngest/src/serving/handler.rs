@@ -2,10 +2,13 @@
 //! section 1). Mount it in any hyper or axum app, or let [`serve`](crate::serve()) run it.
 
 use std::convert::Infallible;
+use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use bytes::Bytes;
+use futures::FutureExt;
+use http::request::Parts;
 use http::{Method, Request, Response, StatusCode};
 use http_body::Body as HttpBody;
 use http_body_util::{BodyExt, Limited};
@@ -132,102 +135,122 @@ impl InngestService {
         B: HttpBody,
         B::Error: Into<BoxError>,
     {
-        let inner = &*self.inner;
-        // Routes served beside the endpoint (the embedded engine's API) get the whole body.
-        let beside = inner.beside.as_ref().filter(|b| b.owns(req.uri().path()));
-        if beside.is_none() && inner.check_path && req.uri().path() != inner.config.serve_path {
-            return response::error_message(
-                StatusCode::NOT_FOUND,
-                true,
-                "NotFound",
-                format!(
-                    "nothing is served at `{}`; the Inngest endpoint is `{}`",
-                    req.uri().path(),
-                    inner.config.serve_path
-                ),
-            );
-        }
         let (parts, body) = req.into_parts();
-        if beside.is_none() && !matches!(parts.method, Method::GET | Method::PUT | Method::POST) {
-            let mut res = response::error_message(
-                StatusCode::METHOD_NOT_ALLOWED,
-                true,
-                "MethodNotAllowed",
-                format!(
-                    "the Inngest endpoint answers GET, PUT and POST, not {}",
-                    parts.method
-                ),
-            );
-            res.headers_mut().insert(
-                http::header::ALLOW,
-                http::HeaderValue::from_static("GET, PUT, POST"),
-            );
-            return res;
-        }
-        // One read of the body for both (one place in this future, which every request
-        // moves into its box).
-        let body = if beside.is_none() && parts.method == Method::GET {
-            Bytes::new()
-        } else {
-            let limit = inner.config.body_limit;
-            match read_body(&parts, body, limit, inner.config.body_timeout).await {
-                Ok(b) => b,
-                Err(res) => return res,
-            }
-        };
-        if let Some(beside) = beside {
-            return beside.handle(Request::from_parts(parts, body)).await;
-        }
-        let auth = self.authenticate(&parts, &body);
-        let res = match (&parts.method, &auth) {
-            (&Method::GET, _) => crate::serving::introspection::answer(inner, &auth),
-            // In cloud mode nothing but introspection answers an unsigned request.
-            (_, Auth::Refused(reason)) => {
-                tracing::warn!(%reason, method = %parts.method, "refused a request without a valid signature");
-                return response::error(
-                    StatusCode::UNAUTHORIZED,
-                    false,
-                    &serde_json::json!({ "message": "Unauthorized" }),
+        self.clone().respond(parts, body).await
+    }
+
+    /// The answer to a request, given as its parts and body.
+    ///
+    /// A future that owns its arguments where they are (an `async fn` would copy them into a
+    /// second place in its state): every request moves it into a box, and a small one is
+    /// cheaper to allocate and to move.
+    #[allow(clippy::manual_async_fn)]
+    fn respond<B>(self, parts: Parts, body: B) -> impl Future<Output = Response<Body>>
+    where
+        B: HttpBody,
+        B::Error: Into<BoxError>,
+    {
+        async move {
+            let inner = &*self.inner;
+            // Routes served beside the endpoint (the embedded engine's API) get the whole body.
+            let beside = inner.beside.as_ref().filter(|b| b.owns(parts.uri.path()));
+            if beside.is_none() && inner.check_path && parts.uri.path() != inner.config.serve_path {
+                return response::error_message(
+                    StatusCode::NOT_FOUND,
+                    true,
+                    "NotFound",
+                    format!(
+                        "nothing is served at `{}`; the Inngest endpoint is `{}`",
+                        parts.uri.path(),
+                        inner.config.serve_path
+                    ),
                 );
             }
-            // Boxed: a sync's future (an HTTP request to Inngest) is large, and every call's
-            // future would have room for it.
-            (&Method::PUT, _) => {
-                Box::pin(crate::serving::sync::handle(inner, &auth, &parts, &body)).await
+            if beside.is_none() && !matches!(parts.method, Method::GET | Method::PUT | Method::POST)
+            {
+                let mut res = response::error_message(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    true,
+                    "MethodNotAllowed",
+                    format!(
+                        "the Inngest endpoint answers GET, PUT and POST, not {}",
+                        parts.method
+                    ),
+                );
+                res.headers_mut().insert(
+                    http::header::ALLOW,
+                    http::HeaderValue::from_static("GET, PUT, POST"),
+                );
+                return res;
             }
-            _ => match CallQuery::parse(parts.uri.query()) {
-                Ok(q) if q.probe.as_deref() == Some("trust") => {
-                    response::json(StatusCode::OK, &serde_json::json!({}))
+            // One read of the body for both (one place in this future, which every request
+            // moves into its box).
+            let body = if beside.is_none() && parts.method == Method::GET {
+                Bytes::new()
+            } else {
+                let limit = inner.config.body_limit;
+                match read_body(&parts, body, limit, inner.config.body_timeout).await {
+                    Ok(b) => b,
+                    Err(res) => return res,
                 }
-                Ok(q) if inner.streaming.is_some() => {
-                    let keepalive = inner.streaming.unwrap_or_default();
-                    let this = self.clone();
-                    let q = q.into_owned();
-                    let key = match &auth {
-                        Auth::Verified(key) => Some((*key).clone()),
-                        _ => None,
-                    };
-                    return crate::serving::streaming::respond(keepalive, async move {
-                        let res = call::handle(&this.inner, q, &parts, &body).await;
-                        match key {
-                            Some(key) => response::sign(res, &key).await,
-                            None => res,
-                        }
-                    });
-                }
-                Ok(q) => call::handle(inner, q, &parts, &body).await,
-                Err(message) => {
-                    response::error_message(StatusCode::BAD_REQUEST, false, "BadRequest", message)
-                }
-            },
-        };
-        match auth {
-            // Boxed: cloud mode only.
-            Auth::Verified(key) => {
-                let signed = Box::pin(response::sign(res, key));
-                signed.await
+            };
+            if let Some(beside) = beside {
+                return beside.handle(Request::from_parts(parts, body)).await;
             }
-            _ => res,
+            let auth = self.authenticate(&parts, &body);
+            let res = match (&parts.method, &auth) {
+                (&Method::GET, _) => crate::serving::introspection::answer(inner, &auth),
+                // In cloud mode nothing but introspection answers an unsigned request.
+                (_, Auth::Refused(reason)) => {
+                    tracing::warn!(%reason, method = %parts.method, "refused a request without a valid signature");
+                    return response::error(
+                        StatusCode::UNAUTHORIZED,
+                        false,
+                        &serde_json::json!({ "message": "Unauthorized" }),
+                    );
+                }
+                // Boxed: a sync's future (an HTTP request to Inngest) is large, and every call's
+                // future would have room for it.
+                (&Method::PUT, _) => {
+                    Box::pin(crate::serving::sync::handle(inner, &auth, &parts, &body)).await
+                }
+                _ => match CallQuery::parse(parts.uri.query()) {
+                    Ok(q) if q.probe.as_deref() == Some("trust") => {
+                        response::json(StatusCode::OK, &serde_json::json!({}))
+                    }
+                    Ok(q) if inner.streaming.is_some() => {
+                        let keepalive = inner.streaming.unwrap_or_default();
+                        let this = self.clone();
+                        let q = q.into_owned();
+                        let key = match &auth {
+                            Auth::Verified(key) => Some((*key).clone()),
+                            _ => None,
+                        };
+                        return crate::serving::streaming::respond(keepalive, async move {
+                            let res = call::handle(&this.inner, &q, &parts, &body).await;
+                            match key {
+                                Some(key) => response::sign(res, &key).await,
+                                None => res,
+                            }
+                        });
+                    }
+                    Ok(q) => call::handle(inner, &q, &parts, &body).await,
+                    Err(message) => response::error_message(
+                        StatusCode::BAD_REQUEST,
+                        false,
+                        "BadRequest",
+                        message,
+                    ),
+                },
+            };
+            match auth {
+                // Boxed: cloud mode only.
+                Auth::Verified(key) => {
+                    let signed = Box::pin(response::sign(res, key));
+                    signed.await
+                }
+                _ => res,
+            }
         }
     }
 
@@ -290,7 +313,8 @@ where
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    let read = crate::serving::deadline::within(timeout, Limited::new(body, limit).collect());
+    let collect = std::pin::pin!(Limited::new(body, limit).collect());
+    let read = crate::serving::deadline::within(timeout, collect);
     let Ok(read) = read.await else {
         return Err(response::error_message(
             StatusCode::REQUEST_TIMEOUT,
@@ -329,7 +353,8 @@ where
     }
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
-        let this = self.clone();
-        Box::pin(async move { Ok(this.handle(req).await) })
+        let (parts, body) = req.into_parts();
+        // Mapped, not awaited in another future: the answer's future is the whole box.
+        Box::pin(self.clone().respond(parts, body).map(Ok))
     }
 }
