@@ -168,8 +168,9 @@ pub(crate) struct CallState {
     authorized: Option<String>,
     /// A step's code is running.
     running: bool,
-    /// The result of the step that ran in this call.
-    outcome: Option<StepOutcome>,
+    /// The result of the step that ran in this call (boxed as the call's outcome will be:
+    /// most calls replay, and a small state is cheaper to build and move).
+    outcome: Option<Box<StepOutcome>>,
     /// `ctx.stack.stack`: the memoized steps' hashed ids in the order they finished.
     stack: Stack,
     /// Where each memoized step stands in `stack`, by digest; built when a race first needs it.
@@ -408,7 +409,7 @@ impl CallState {
     /// Records the result of the step that ran.
     pub(crate) fn finish(&mut self, outcome: StepOutcome) {
         self.running = false;
-        self.outcome = Some(outcome);
+        self.outcome = Some(Box::new(outcome));
     }
 }
 
@@ -552,7 +553,7 @@ where
         }
         let mut st = lock(state);
         if let Some(outcome) = st.outcome.take() {
-            return done(CallOutcome::StepRan(Box::new(outcome)));
+            return done(CallOutcome::StepRan(outcome));
         }
         if st.checkpoint.as_ref().is_some_and(|c| c.due()) {
             // Steps that ran are saved before anything else runs.
