@@ -210,7 +210,23 @@ impl IdCounter {
     /// (`first`, as [`digest_cached`] gives it): `user`'s text is read only if the id was
     /// used before in this call.
     pub fn next_with_digest<U: AsRef<str>>(&mut self, user: U, first: [u8; 20]) -> StepId<U> {
-        if self.next.is_empty() && self.used.insert(first) {
+        self.next_with_digest_unless(user, first, |_| false)
+    }
+
+    /// [`IdCounter::next_with_digest`] for a caller that hands out some ids without this
+    /// counter: `taken` says whether a digest was handed out so, and such a digest is
+    /// skipped as one this counter handed out is. (The call's state hands out the first use
+    /// of an id that has a memo by taking the memo, and asks its memos here.)
+    pub fn next_with_digest_unless<U: AsRef<str>>(
+        &mut self,
+        user: U,
+        first: [u8; 20],
+        taken: impl Fn(&[u8; 20]) -> bool,
+    ) -> StepId<U> {
+        let free = |used: &mut std::collections::HashSet<_, _>, digest: [u8; 20]| {
+            !taken(&digest) && used.insert(digest)
+        };
+        if self.next.is_empty() && free(&mut self.used, first) {
             // The first use of an id (most ids).
             return StepId {
                 user,
@@ -229,7 +245,7 @@ impl IdCounter {
             } else {
                 Sha1::digest(format!("{text}:{index}").as_bytes()).into()
             };
-            if self.used.insert(digest) {
+            if free(&mut self.used, digest) {
                 match next {
                     Some(n) => *n = index + 1,
                     None if index > 0 => {

@@ -433,6 +433,43 @@ proptest! {
         prop_assert_eq!(hashes.len(), run.len(), "every use has its own hash");
     }
 
+    /// A call's claims hand out the ids a plain counter would, whichever of them have memos
+    /// (the first use of an id with a memo is handed out by taking the memo, without the
+    /// counter), and each claim gets the memo of its own hashed id, once.
+    #[test]
+    fn claims_number_ids_as_the_counter_does_whatever_is_memoized(
+        names in btree_set(prop_oneof!["[ab]{1,2}", "[ab]{1,2}:[0-3]"], 1..6),
+        picks in vec(any::<prop::sample::Index>(), 0..30),
+        memoized in vec(any::<bool>(), 30),
+    ) {
+        use crate::execution::{CallState, Target};
+        let names: Vec<String> = names.into_iter().collect();
+        let run: Vec<&str> = picks.iter().map(|i| names[i.index(names.len())].as_str()).collect();
+        let mut counter = IdCounter::default();
+        let expected: Vec<_> = run.iter().map(|id| counter.next(*id)).collect();
+        // Memos for some of the uses' hashed ids, each holding its use's position.
+        let steps: Vec<(String, Value)> = expected
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| memoized[*k])
+            .map(|(k, id)| (id.hashed(), json!({ "data": k })))
+            .collect();
+        let mut state = CallState::new(steps, Vec::new(), Target::Discovery { immediate: true }, false);
+        for (k, (user, want)) in run.iter().zip(&expected).enumerate() {
+            let claim = state.claim(
+                crate::execution::StepName::new(user),
+                inngest_protocol::step_id::digest_cached(user),
+            );
+            prop_assert_eq!(claim.id.index, want.index, "use {} of {:?}", k, user);
+            prop_assert_eq!(claim.id.digest, want.digest, "use {} of {:?}", k, user);
+            let memo = claim.memo.map(|m| match m {
+                Memo::Data(v) => v,
+                other => panic!("{other:?}"),
+            });
+            prop_assert_eq!(memo, memoized[k].then(|| json!(k)), "use {} of {:?}", k, user);
+        }
+    }
+
     /// Interleaving different ids differently gives each use the same hash, as long as no id
     /// is another's repeat (`a` and `a:1` share a hash, and which gets it first depends on
     /// the order, as in the official SDKs, which skip a hash already used).

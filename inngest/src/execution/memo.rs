@@ -97,15 +97,30 @@ impl Memos {
 
     /// Takes the memo of the step whose id hashes to `digest`.
     pub(crate) fn take(&mut self, digest: &[u8; 20]) -> Option<Memo> {
+        self.slot(digest)?.take()
+    }
+
+    /// Whether the memo of `digest` was taken already (a step claimed its id).
+    pub(crate) fn is_taken(&self, digest: &[u8; 20]) -> bool {
+        self.position(digest).is_some_and(|i| self.0[i].1.is_none())
+    }
+
+    /// The place of the memo of `digest`: `Some(None)` once it was taken.
+    pub(crate) fn slot(&mut self, digest: &[u8; 20]) -> Option<&mut Option<Memo>> {
+        let i = self.position(digest)?;
+        Some(&mut self.0[i].1)
+    }
+
+    fn position(&self, digest: &[u8; 20]) -> Option<usize> {
         // Searched by the first eight bytes as a number (digests sort as their bytes do, so
         // as those), then compared whole: cheaper than comparing 20 bytes at every step.
         let wanted = prefix(digest);
         let from = self.0.partition_point(|(d, _)| prefix(d) < wanted);
-        let found = self.0[from..]
-            .iter_mut()
+        self.0[from..]
+            .iter()
             .take_while(|(d, _)| prefix(d) == wanted)
-            .find(|(d, _)| d == digest)?;
-        found.1.take()
+            .position(|(d, _)| d == digest)
+            .map(|i| from + i)
     }
 
     /// The memos by hashed id (for the property tests).

@@ -234,7 +234,6 @@ impl CallState {
         target: Target,
         last_attempt: bool,
     ) -> Self {
-        let memo_count = steps.len();
         let unclaimed = steps.finished();
         CallState {
             unclaimed,
@@ -246,7 +245,7 @@ impl CallState {
             claimed_pos: None,
             race_depth: 0,
             memos: steps,
-            ids: IdCounter::with_capacity(memo_count),
+            ids: IdCounter::default(),
             target,
             last_attempt,
             found: Vec::new(),
@@ -292,11 +291,29 @@ impl CallState {
     /// Claims the next id for `user_id` and takes its memo, if it finished.
     /// `first` is the digest of the id's first use (`digest_cached(user_id)`).
     pub(crate) fn claim(&mut self, user_id: StepName, first: [u8; 20]) -> Claim {
-        let id = self.ids.next_with_digest(user_id, first);
-        let memo = match self.memos.take(&id.digest) {
-            Some(memo) if memo.is_final() => Some(memo),
-            _ => None,
+        let (id, memo) = match self.memos.slot(&first) {
+            // The first use of an id whose memo no step took: its index is 0 (every id handed
+            // out takes its memo, so no use took this digest). The counter is not asked:
+            // the memo, now taken, tells it the digest is in use.
+            Some(slot @ Some(_)) => {
+                let memo = slot.take();
+                let id = StepId {
+                    user: user_id,
+                    index: 0,
+                    digest: first,
+                };
+                (id, memo)
+            }
+            _ => {
+                let memos = &self.memos;
+                let id = self
+                    .ids
+                    .next_with_digest_unless(user_id, first, |d| memos.is_taken(d));
+                let memo = self.memos.take(&id.digest);
+                (id, memo)
+            }
         };
+        let memo = memo.filter(Memo::is_final);
         let mut ended_replay = false;
         if self.replaying {
             if memo.is_some() {

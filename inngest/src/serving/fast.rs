@@ -271,20 +271,36 @@ impl<'a> Reader<'a> {
     /// A string of exactly 40 plain ASCII bytes (a hashed id), without the general loop;
     /// any other string as [`Reader::string`] reads it.
     fn string40(&mut self) -> Option<&'a [u8]> {
-        // No quote, backslash, control character or byte above 0x7f in any of its 5 words.
-        let plain = |text: &[u8]| {
-            let mut bad = 0_u64;
-            for chunk in text.chunks_exact(8) {
-                let word = chunk.try_into().map_or(HIGH, u64::from_le_bytes);
-                bad |= special(word) | (word & HIGH);
-            }
-            bad == 0
-        };
-        if let Some(text) = self.quoted40().filter(|text| plain(text)) {
+        if let Some(text) = self.quoted40().filter(|text| plain40(text)) {
             self.i += 42;
             return Some(text);
         }
         self.string()
+    }
+
+    /// An array of strings (a stack of hashed ids): written compactly, each of 40 plain
+    /// bytes, it is checked record by record (`"<40 bytes>",`); any other array is read as
+    /// [`Reader::array`] reads it.
+    fn strings40(&mut self) -> Option<()> {
+        self.ws();
+        let start = self.i;
+        if self.s.get(start) == Some(&b'[') {
+            let mut at = start + 1;
+            while let Some(record) = self.s.get(at..at + 43) {
+                if record[0] != b'"' || record[41] != b'"' || !plain40(&record[1..41]) {
+                    break;
+                }
+                match record[42] {
+                    b',' => at += 43,
+                    b']' => {
+                        self.i = at + 43;
+                        return Some(());
+                    }
+                    _ => break,
+                }
+            }
+        }
+        self.array(|r| r.string40().map(drop))
     }
 
     /// An object whose keys `key` reads.
@@ -497,7 +513,8 @@ impl<'a> Reader<'a> {
     fn request(&mut self) -> Option<CallRequest<RawJson, Memos>> {
         let mut seen = Seen::default();
         let mut event: Option<RawJson> = None;
-        let mut events = Vec::new();
+        // One event, nearly always.
+        let mut events = Vec::with_capacity(1);
         let mut steps = Memos::default();
         let mut version = None;
         let mut use_api = false;
@@ -649,7 +666,7 @@ impl<'a> Reader<'a> {
                     if !r.null() {
                         r.ws();
                         let start = r.i;
-                        r.array(|r| r.string40().map(drop))?;
+                        r.strings40()?;
                         stack = Stack::Text(r.body.slice(start..r.i));
                     }
                 }
@@ -667,6 +684,17 @@ impl<'a> Reader<'a> {
             current,
         })
     }
+}
+
+/// Whether `text` (40 bytes) has no quote, backslash, control character or byte above 0x7f:
+/// five words checked at once.
+fn plain40(text: &[u8]) -> bool {
+    let mut bad = 0_u64;
+    for chunk in text.chunks_exact(8) {
+        let word = chunk.try_into().map_or(HIGH, u64::from_le_bytes);
+        bad |= special(word) | (word & HIGH);
+    }
+    bad == 0
 }
 
 /// The fields of an event found so far.
