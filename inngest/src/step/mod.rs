@@ -166,18 +166,25 @@ impl Step {
         }
         async move {
             // Ids are claimed on first poll, like every step kind, so a race can tell which
-            // branch used which memo.
-            let mut claim = lock(&state).claim(id, first);
-            if let Some(hooks) = claim.hooks.take() {
-                // Out of line and boxed: the plain path stays as small as it was.
-                return hooks::run_boxed(state, hooks, claim, spec, f).await;
-            }
-            if let Some(memo) = claim.memo {
-                return replay_data(memo, &claim.id);
-            }
-            // New work, at most once per call: kept out of line, so that the future of every
-            // step (most of them replayed) stays small.
-            Box::pin(run_new(&state, &claim.id, spec, f)).await
+            // branch used which memo. Only a box is kept across the await: the future of
+            // every step (most of them replayed, never awaiting) stays as small as what it
+            // captures, and is moved cheaply.
+            let work = {
+                let mut claim = lock(&state).claim(id, first);
+                match claim.hooks.take() {
+                    Some(hooks) => futures::future::Either::Left(hooks::run_boxed(
+                        state, hooks, claim, spec, f,
+                    )),
+                    None => match claim.memo.take() {
+                        Some(memo) => return replay_data(memo, &claim.id),
+                        // New work, at most once per call: kept out of line.
+                        None => futures::future::Either::Right(Box::pin(run_new(
+                            state, claim.id, spec, f,
+                        ))),
+                    },
+                }
+            };
+            work.await
         }
     }
 
@@ -201,8 +208,8 @@ impl Step {
 /// A new run-like step: reported until the executor lets it run, then run (in its span)
 /// and its outcome recorded; it then stays pending (the call ends).
 async fn run_new<T, F, Fut>(
-    state: &Mutex<CallState>,
-    id: &StepId,
+    state: Arc<Mutex<CallState>>,
+    id: StepId,
     spec: RunSpec,
     f: F,
 ) -> Result<T, Error>
@@ -211,6 +218,7 @@ where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Result<T, Error>>,
 {
+    let (state, id) = (&*state, &id);
     let kind = spec.kind;
     let step = run_step(id, spec);
     Gate { state, step: &step }.await;
