@@ -6,7 +6,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use futures::FutureExt;
 use http::request::Parts;
 use http::{Method, Request, Response, StatusCode};
@@ -313,7 +313,7 @@ where
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    let collect = std::pin::pin!(Limited::new(body, limit).collect());
+    let collect = std::pin::pin!(whole(Limited::new(body, limit)));
     let read = crate::serving::deadline::within(timeout, collect);
     let Ok(read) = read.await else {
         return Err(response::error_message(
@@ -327,7 +327,7 @@ where
         ));
     };
     match read {
-        Ok(collected) => Ok(collected.to_bytes()),
+        Ok(bytes) => Ok(bytes),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => Err(too_large()),
         Err(e) => Err(response::error_message(
             StatusCode::BAD_REQUEST,
@@ -336,6 +336,33 @@ where
             format!("the request body could not be read: {e}"),
         )),
     }
+}
+
+/// The data of every frame of `body`, in one piece: a body that comes in one chunk (most do,
+/// with their headers) is that chunk, neither copied nor queued; one of several chunks is
+/// joined as it comes. Trailers are dropped.
+async fn whole<B: HttpBody>(body: B) -> Result<Bytes, B::Error> {
+    let mut body = std::pin::pin!(body);
+    let mut first = Bytes::new();
+    let mut joined: Option<bytes::BytesMut> = None;
+    while let Some(frame) = body.frame().await {
+        let Ok(mut data) = frame?.into_data() else {
+            continue;
+        };
+        let len = data.remaining();
+        let chunk = data.copy_to_bytes(len);
+        match &mut joined {
+            Some(all) => all.extend_from_slice(&chunk),
+            None if first.is_empty() => first = chunk,
+            None => {
+                let mut all = bytes::BytesMut::with_capacity(first.len() + chunk.len());
+                all.extend_from_slice(&first);
+                all.extend_from_slice(&chunk);
+                joined = Some(all);
+            }
+        }
+    }
+    Ok(joined.map_or(first, bytes::BytesMut::freeze))
 }
 
 impl<B> tower_service::Service<Request<B>> for InngestService
@@ -356,5 +383,40 @@ where
         let (parts, body) = req.into_parts();
         // Mapped, not awaited in another future: the answer's future is the whole box.
         Box::pin(self.clone().respond(parts, body).map(Ok))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http_body::Frame;
+    use http_body_util::StreamBody;
+
+    fn body_of(
+        frames: Vec<Frame<Bytes>>,
+    ) -> StreamBody<impl futures::Stream<Item = Result<Frame<Bytes>, Infallible>>> {
+        StreamBody::new(futures::stream::iter(frames.into_iter().map(Ok)))
+    }
+
+    #[tokio::test]
+    async fn a_body_in_one_chunk_is_that_chunk_and_more_are_joined() {
+        let chunk = Bytes::from_static(b"{\"event\":{}}");
+        let one = whole(body_of(vec![Frame::data(chunk.clone())]))
+            .await
+            .unwrap();
+        assert_eq!(one, chunk);
+        assert_eq!(one.as_ptr(), chunk.as_ptr(), "not copied");
+
+        let mut trailers = http::HeaderMap::new();
+        trailers.insert("x-t", http::HeaderValue::from_static("1"));
+        let frames = vec![
+            Frame::data(Bytes::from_static(b"ab")),
+            Frame::data(Bytes::new()),
+            Frame::data(Bytes::from_static(b"cd")),
+            Frame::data(Bytes::from_static(b"e")),
+            Frame::trailers(trailers),
+        ];
+        assert_eq!(whole(body_of(frames)).await.unwrap(), "abcde");
+        assert_eq!(whole(body_of(Vec::new())).await.unwrap(), "");
     }
 }
