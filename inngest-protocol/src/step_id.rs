@@ -30,32 +30,35 @@ pub fn parse_hashed(s: &str) -> Option<[u8; 20]> {
 /// [`parse_hashed`] of bytes (any that are not 40 lowercase hex digits give `None`).
 pub fn parse_hashed_bytes(s: &[u8]) -> Option<[u8; 20]> {
     // A call request carries one hashed id per memoized step (twice: its memo's key and its
-    // place in the stack): this runs for each of them in every replay, eight digits at a time.
+    // place in the stack): this runs for each of them in every replay, eight digits at a time,
+    // without a branch until the end.
     let s: &[u8; 40] = s.try_into().ok()?;
+    let (words, _) = s.as_chunks::<8>();
     let mut digest = [0_u8; 20];
-    for (out, digits) in digest.chunks_exact_mut(4).zip(s.chunks_exact(8)) {
-        let word = u64::from_le_bytes(digits.try_into().ok()?);
-        out.copy_from_slice(&hex_word(word)?.to_le_bytes());
+    let mut ok = HIGH;
+    for (out, digits) in digest.chunks_exact_mut(4).zip(words) {
+        let (bytes, valid) = hex_word(u64::from_le_bytes(*digits));
+        ok &= valid;
+        out.copy_from_slice(&bytes.to_le_bytes());
     }
-    Some(digest)
+    (ok == HIGH).then_some(digest)
 }
 
+const ONES: u64 = 0x0101_0101_0101_0101;
+const HIGH: u64 = 0x8080_8080_8080_8080;
+
 /// The four bytes eight lowercase hex digits spell (the first digit in the lowest byte of
-/// `w`), or `None` if any is not one.
-fn hex_word(w: u64) -> Option<u32> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    if w & HIGH != 0 {
-        return None;
-    }
-    // Each byte below 0x80: adding up to 0x50 carries into no other byte. A byte's high bit
-    // after `+ (0x80 - lo)` says it is at least `lo`.
+/// `w`), and a word whose high bits are all set if every byte is one (the bytes are
+/// meaningless otherwise).
+fn hex_word(w: u64) -> (u32, u64) {
+    // A byte at or above 0x80 is not a digit; below it, adding up to 0x50 carries into no
+    // other byte, and a byte's high bit after `+ (0x80 - lo)` says it is at least `lo`.
+    let ascii = !w & HIGH;
+    let w = w & !HIGH;
     let at_least = |lo: u8| w + ONES * u64::from(0x80 - lo);
     let digit = at_least(b'0') & !at_least(b'9' + 1);
     let letter = at_least(b'a') & !at_least(b'f' + 1);
-    if (digit | letter) & HIGH != HIGH {
-        return None;
-    }
+    let valid = (digit | letter) & ascii;
     // A digit's value is its low four bits; a letter's, those plus 9.
     let nibbles = (w & (ONES * 0x0f)) + ((letter & HIGH) >> 7) * 9;
     // Pairs of digits into bytes (the first digit is the high half), then the four bytes
@@ -63,7 +66,7 @@ fn hex_word(w: u64) -> Option<u32> {
     const EVEN: u64 = 0x00ff_00ff_00ff_00ff;
     let pairs = ((nibbles & EVEN) << 4) | ((nibbles >> 8) & EVEN);
     let pairs = (pairs | (pairs >> 8)) & 0x0000_ffff_0000_ffff;
-    Some(((pairs | (pairs >> 16)) & 0xffff_ffff) as u32)
+    (((pairs | (pairs >> 16)) & 0xffff_ffff) as u32, valid)
 }
 
 /// How many ids each thread keeps the digest of ([`digest_cached`]); a power of two.
@@ -348,7 +351,16 @@ mod tests {
                     let mut digits = base;
                     digits[at] = b;
                     let word = u64::from_le_bytes(digits);
-                    assert_eq!(hex_word(word), reference(digits), "{digits:?}");
+                    let (bytes, valid) = hex_word(word);
+                    let read = (valid == HIGH).then_some(bytes);
+                    assert_eq!(read, reference(digits), "{digits:?}");
+                    let mut text = [b'0'; 40];
+                    text[8..16].copy_from_slice(&digits);
+                    assert_eq!(
+                        parse_hashed_bytes(&text).is_some(),
+                        reference(digits).is_some(),
+                        "{digits:?}"
+                    );
                 }
             }
         }
