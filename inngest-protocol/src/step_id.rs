@@ -33,11 +33,12 @@ pub fn parse_hashed_bytes(s: &[u8]) -> Option<[u8; 20]> {
     // place in the stack): this runs for each of them in every replay, eight digits at a time,
     // without a branch until the end.
     let s: &[u8; 40] = s.try_into().ok()?;
-    let (words, _) = s.as_chunks::<8>();
     let mut digest = [0_u8; 20];
     let mut ok = HIGH;
-    for (out, digits) in digest.chunks_exact_mut(4).zip(words) {
-        let (bytes, valid) = hex_word(u64::from_le_bytes(*digits));
+    for (out, digits) in digest.chunks_exact_mut(4).zip(s.chunks_exact(8)) {
+        // Always eight bytes; were it not, bytes above 0x7f would be no digits.
+        let word = digits.try_into().map_or(u64::MAX, u64::from_le_bytes);
+        let (bytes, valid) = hex_word(word);
         ok &= valid;
         out.copy_from_slice(&bytes.to_le_bytes());
     }
