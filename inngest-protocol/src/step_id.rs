@@ -195,14 +195,6 @@ impl std::hash::Hasher for DigestHasher {
 }
 
 impl IdCounter {
-    /// A counter with room for `n` ids (a call usually claims as many as it has memos).
-    pub fn with_capacity(n: usize) -> Self {
-        IdCounter {
-            next: HashMap::new(),
-            used: std::collections::HashSet::with_capacity_and_hasher(n, Default::default()),
-        }
-    }
-
     /// The id for the next use of `user` (a `String`, a `&str`, or any text the caller keeps
     /// its ids in: the counter copies an id only when it is used more than once).
     pub fn next<U: AsRef<str>>(&mut self, user: U) -> StepId<U> {

@@ -291,20 +291,19 @@ impl CallState {
     /// Claims the next id for `user_id` and takes its memo, if it finished.
     /// `first` is the digest of the id's first use (`digest_cached(user_id)`).
     pub(crate) fn claim(&mut self, user_id: StepName, first: [u8; 20]) -> Claim {
-        let (id, memo) = match self.memos.slot(&first) {
-            // The first use of an id whose memo no step took: its index is 0 (every id handed
-            // out takes its memo, so no use took this digest). The counter is not asked:
-            // the memo, now taken, tells it the digest is in use.
-            Some(slot @ Some(_)) => {
-                let memo = slot.take();
+        // The first use of an id whose memo no step took has index 0 (every id handed out
+        // takes its memo, so no use took this digest), and the counter is not asked: the
+        // memo, now taken, tells it the digest is in use.
+        let (id, memo) = match self.memos.slot(&first).and_then(Option::take) {
+            Some(memo) => {
                 let id = StepId {
                     user: user_id,
                     index: 0,
                     digest: first,
                 };
-                (id, memo)
+                (id, Some(memo))
             }
-            _ => {
+            None => {
                 let memos = &self.memos;
                 let id = self
                     .ids
