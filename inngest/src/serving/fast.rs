@@ -799,6 +799,21 @@ mod tests {
             &id[..39]
         );
         assert!(read(escaped.as_bytes()).is_none());
+        // A compact stack is checked id by id, to its bracket; an element after the ids that
+        // is not one is found by the general reader.
+        let other = "fedcba9876543210fedcba9876543210fedcba98";
+        let stack = |items: &str| {
+            format!(r#"{{"event":{{}},"ctx":{{"run_id":"r","stack":{{"stack":[{items}]}}}}}}"#)
+        };
+        let r = read(stack(&format!(r#""{id}","{other}""#)).as_bytes()).expect("a plain body");
+        assert_eq!(format!("{:?}", r.stack), format!("[{id:?}, {other:?}]"));
+        assert!(read(stack(&format!(r#""{id}","{other}",1"#)).as_bytes()).is_none());
+        assert!(read(
+            stack(&format!(r#""{id}","{other}""#))
+                .replace("]}", "}")
+                .as_bytes()
+        )
+        .is_none());
         for other in [
             &br#"{"event":{"a":"\n"},"ctx":{"run_id":"r"}}"#[..],
             br#"{"event":{"a":1e5},"ctx":{"run_id":"r"}}"#,
