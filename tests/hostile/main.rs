@@ -73,6 +73,13 @@ async fn typed(ctx: Context<Order>) -> Result<u32, Error> {
     Ok(n * 2)
 }
 
+/// Answers after four header timeouts: longer than a connection may wait for a head.
+#[inngest::function(id = "slow", event = "hostile/slow")]
+async fn slow(_ctx: Context) -> Result<Value, Error> {
+    tokio::time::sleep(4 * BODY_TIMEOUT).await;
+    Ok(json!({ "slept": true }))
+}
+
 /// `sha1("fetch")` and `sha1("count")`, the hashed ids of the steps above.
 const FETCH: &str = "ad8cee67138e73009d4e22831ec6eb3b7f9e60da";
 const COUNT: &str = "ee9f38e186ba06f57b7b74d7e626b94e13ce2556";
@@ -157,5 +164,61 @@ async fn slow_bodies_time_out_while_others_are_served() {
             started.elapsed()
         );
     }
+    assert_eq!(mismatch(CALL.expect, &send(server.addr, &CALL).await), None);
+}
+
+/// A connection that sends no request head within the header timeout (the body timeout) is
+/// closed, whether it never sent one or waits after an answer on a kept-alive connection;
+/// one whose answer takes longer than that is not cut off.
+#[tokio::test]
+async fn connections_without_a_request_head_are_closed_and_slow_answers_are_not() {
+    let server = dev_server().await;
+
+    // Connected, then nothing.
+    let started = Instant::now();
+    let mut silent = TcpStream::connect(server.addr).await.unwrap();
+    assert!(matches!(read_answer(&mut silent).await, wire::Got::Closed));
+    assert!(
+        started.elapsed() >= BODY_TIMEOUT,
+        "closed after {:?}, before the header timeout",
+        started.elapsed()
+    );
+
+    // Kept alive: a slow answer, then one more request, then nothing.
+    let body = Valid.bytes();
+    let keep_alive = |target: &'static str| {
+        let row = table::Row { target, ..CALL };
+        let head = String::from_utf8(head(&row, server.addr, &body)).unwrap();
+        [
+            head.replace("connection: close", "connection: keep-alive")
+                .as_bytes(),
+            &body,
+        ]
+        .concat()
+    };
+    let mut stream = TcpStream::connect(server.addr).await.unwrap();
+    stream
+        .write_all(&keep_alive(
+            "/api/inngest?fnId=hostile-app-slow&stepId=step",
+        ))
+        .await
+        .unwrap();
+    let started = Instant::now();
+    let slow = read_answer(&mut stream).await;
+    assert_eq!(
+        mismatch(table::Expect::Json(200, None, r#"{"slept":true}"#), &slow),
+        None
+    );
+    assert!(started.elapsed() >= 4 * BODY_TIMEOUT);
+    stream.write_all(&keep_alive(CALL.target)).await.unwrap();
+    assert_eq!(mismatch(CALL.expect, &read_answer(&mut stream).await), None);
+    let answered = Instant::now();
+    assert!(matches!(read_answer(&mut stream).await, wire::Got::Closed));
+    assert!(
+        answered.elapsed() >= BODY_TIMEOUT,
+        "closed after {:?}, before the header timeout",
+        answered.elapsed()
+    );
+    // The server keeps serving.
     assert_eq!(mismatch(CALL.expect, &send(server.addr, &CALL).await), None);
 }

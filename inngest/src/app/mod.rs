@@ -1,5 +1,6 @@
 //! [`App`]: an explicitly built app, and [`serve`], the zero-configuration entry point.
 
+pub(crate) mod connection;
 pub(crate) mod serve;
 
 use std::sync::Arc;

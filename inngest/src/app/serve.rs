@@ -3,14 +3,13 @@
 use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
 
+use crate::app::connection::Connections;
 use crate::app::App;
 use crate::config::Mode;
 use crate::error::Error;
+use crate::serving::handler::InngestService;
 use crate::BoxFuture;
 
 /// A server that is not running yet: `.await` it to serve until it fails or shuts down.
@@ -118,55 +117,31 @@ fn page_host(local: SocketAddr) -> String {
 }
 
 /// Serves `service` on `listener` until `shutdown` completes, then lets requests in flight
-/// finish. Headers trickled in slowly are cut off after `header_timeout`.
-pub(crate) async fn accept_loop<S>(
+/// finish. A connection that sends no request head for `header_timeout` is closed.
+pub(crate) async fn accept_loop(
     listener: TcpListener,
-    service: S,
+    service: InngestService,
     header_timeout: std::time::Duration,
     mut shutdown: BoxFuture<()>,
-) where
-    S: tower_service::Service<
-            http::Request<hyper::body::Incoming>,
-            Response = http::Response<crate::serving::response::Body>,
-            Error = std::convert::Infallible,
-        > + Clone
-        + Send
-        + 'static,
-    S::Future: Send + 'static,
-{
-    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder
-        .http1()
-        .timer(TokioTimer::new())
-        .header_read_timeout(header_timeout);
+) {
+    let connections = Connections::new(service, header_timeout);
     loop {
         tokio::select! {
             accepted = listener.accept() => {
-                let (stream, _) = match accepted {
-                    Ok(conn) => conn,
+                match accepted {
+                    Ok((stream, _)) => connections.spawn(stream),
                     Err(e) => {
                         // Out of file descriptors and the like: keep serving.
                         tracing::warn!(error = %e, "accepting a connection failed");
                         tokio::task::yield_now().await;
-                        continue;
                     }
-                };
-                let conn = builder
-                    .serve_connection(TokioIo::new(stream), TowerToHyperService::new(service.clone()))
-                    .into_owned();
-                let conn = graceful.watch(conn);
-                tokio::spawn(async move {
-                    if let Err(e) = conn.await {
-                        tracing::debug!(error = %e, "connection ended with an error");
-                    }
-                });
+                }
             }
             () = &mut shutdown => break,
         }
     }
     drop(listener);
-    graceful.shutdown().await;
+    connections.shutdown().await;
 }
 
 impl IntoFuture for Serve {

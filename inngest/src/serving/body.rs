@@ -49,6 +49,13 @@ impl Body {
     }
 }
 
+impl Body {
+    /// Whether the body is streamed (it ends when its stream does, not when it is given).
+    pub(crate) fn is_streamed(&self) -> bool {
+        matches!(self.0, Kind::Streamed(_))
+    }
+}
+
 impl http_body::Body for Body {
     type Data = Bytes;
     type Error = Infallible;

@@ -145,7 +145,7 @@ impl InngestService {
     /// second place in its state): every request moves it into a box, and a small one is
     /// cheaper to allocate and to move.
     #[allow(clippy::manual_async_fn)]
-    fn respond<B>(self, parts: Parts, body: B) -> impl Future<Output = Response<Body>>
+    pub(crate) fn respond<B>(self, parts: Parts, body: B) -> impl Future<Output = Response<Body>>
     where
         B: HttpBody,
         B::Error: Into<BoxError>,
