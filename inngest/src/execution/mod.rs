@@ -527,13 +527,15 @@ where
             Stop::Flush => CallOutcome::Planned(lock(&state).take_buffer()),
         };
     };
-    checkpoint::drive(
+    // Boxed: its timer and its saves would take room in the future of every call, which
+    // every call moves into its box; only discovery calls that checkpoint come here.
+    Box::pin(checkpoint::drive(
         &mut future,
         &state,
         &mut replaying,
         checkpointer,
         max_interval,
-    )
+    ))
     .await
 }
 
