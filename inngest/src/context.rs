@@ -58,6 +58,8 @@ impl<E> Context<E> {
 /// A batch is read whole before the function runs, so an event that does not fit `E` fails
 /// the call at once, naming it.
 pub struct Events<E> {
+    /// The one event, `ctx.event`, as JSON text, until it is read (then `raw` is empty).
+    one: Option<bytes::Bytes>,
     /// The events as JSON text, until they are read.
     raw: Vec<RawJson>,
     read: OnceLock<Vec<Event<E>>>,
@@ -67,15 +69,35 @@ impl<E> Events<E> {
     /// Events already read.
     pub(crate) fn read(events: Vec<Event<E>>) -> Events<E> {
         Events {
+            one: None,
             raw: Vec::new(),
             read: OnceLock::from(events),
         }
+    }
+
+    /// The one event of a call, `event` (its text, read when first used).
+    pub(crate) fn one(event: &RawJson) -> Events<E> {
+        Events {
+            one: Some(event.text().clone()),
+            raw: Vec::new(),
+            read: OnceLock::new(),
+        }
+    }
+
+    /// The events' texts, unread.
+    fn texts(&self) -> impl Iterator<Item = RawJson> + '_ {
+        let one = self
+            .one
+            .iter()
+            .map(|text| RawJson::from_checked(text.clone()));
+        one.chain(self.raw.iter().cloned())
     }
 
     /// Events read when first used: the texts of events that already read as `Event<E>`
     /// once (the call's `event`).
     pub(crate) fn lazy(raw: Vec<RawJson>) -> Events<E> {
         Events {
+            one: None,
             raw,
             read: OnceLock::new(),
         }
@@ -87,8 +109,7 @@ impl<E: DeserializeOwned> std::ops::Deref for Events<E> {
 
     fn deref(&self) -> &[Event<E>] {
         self.read.get_or_init(|| {
-            self.raw
-                .iter()
+            self.texts()
                 .filter_map(
                     |raw| match raw.read_event().map_or_else(|| raw.decode(), Ok) {
                         Ok(event) => Some(event),
@@ -108,7 +129,7 @@ impl<E: std::fmt::Debug> std::fmt::Debug for Events<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.read.get() {
             Some(events) => events.fmt(f),
-            None => self.raw.fmt(f),
+            None => self.texts().collect::<Vec<_>>().fmt(f),
         }
     }
 }

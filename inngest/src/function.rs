@@ -131,7 +131,8 @@ impl Definition {
 pub struct Call {
     /// The triggering event, as JSON text.
     pub(crate) event: RawJson,
-    /// Every triggering event, as JSON text.
+    /// Every triggering event, as JSON text; empty when the one event is `event` (no vector
+    /// is made for it).
     pub(crate) events: Vec<RawJson>,
     /// The step tools bound to this call.
     pub step: Step,
@@ -217,6 +218,9 @@ fn decode_events<E: DeserializeOwned>(
     let first = decode_event(event)?;
     // One event, the same as `event` (a function that does not batch): read again only if
     // the function looks at `ctx.events`.
+    if events.is_empty() {
+        return Ok((first, Events::one(event)));
+    }
     if events.iter().all(|raw| raw == event) {
         return Ok((first, Events::lazy(events)));
     }
@@ -316,6 +320,11 @@ mod tests {
             events.iter().map(|e| e.name.as_str()).collect::<Vec<_>>(),
             ["user/signup"]
         );
+
+        // No events given (the call's one event is `event`): `ctx.events` is that event.
+        let (_, events) = decode_events::<Signup>(&one, Vec::new()).unwrap();
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].data.plan, "pro");
 
         let other = raw(r#"{"name":"user/signup","data":{"plan":"team"}}"#);
         let (_, events) = decode_events::<Signup>(&one, vec![one.clone(), other.clone()]).unwrap();

@@ -102,7 +102,12 @@ impl RawJson {
         serde_json::to_vec(value).map(|text| RawJson::from_checked(text.into()))
     }
 
-    /// The text.
+    /// The JSON text, shared.
+    pub(crate) fn text(&self) -> &Bytes {
+        &self.text
+    }
+
+    /// The JSON text.
     pub(crate) fn as_bytes(&self) -> &[u8] {
         &self.text
     }

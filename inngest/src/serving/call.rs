@@ -124,6 +124,7 @@ pub(crate) struct Request {
 impl Request {
     /// `body` with its stack taken out as digests.
     fn new(mut body: CallRequest<RawJson, Memos>) -> Request {
+        one_event(&mut body);
         let stack = body
             .ctx
             .stack
@@ -133,6 +134,16 @@ impl Request {
         Request {
             body,
             stack: Stack::from_ids(&stack),
+        }
+    }
+}
+
+/// Leaves `events` empty when its one event is `event` again (as a function that does not
+/// batch gets it): the call needs no vector for it.
+pub(crate) fn one_event(body: &mut CallRequest<RawJson, Memos>) {
+    if let [only] = &body.events[..] {
+        if *only == body.event {
+            body.events = Vec::new();
         }
     }
 }
@@ -481,14 +492,10 @@ fn start<'a>(
             call_state.with_checkpoint(Checkpoint::new(&settings, started, request.ctx.attempt));
     }
     let state = Arc::new(Mutex::new(call_state));
-    let events = if request.events.is_empty() {
-        vec![request.event.clone()]
-    } else {
-        request.events
-    };
     let call = Call {
         event: request.event,
-        events,
+        // Empty: the one event is `event` (or the request named no other).
+        events: request.events,
         step: Step::new(state.clone(), inner.step_env.clone()).for_run(&request.ctx.run_id),
         run_id: request.ctx.run_id,
         attempt: request.ctx.attempt,

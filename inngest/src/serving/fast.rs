@@ -34,7 +34,8 @@ pub(crate) fn read(body: &Bytes) -> Option<Request> {
         i: 0,
         stack: Stack::default(),
     };
-    let request = r.request()?;
+    let mut request = r.request()?;
+    crate::serving::call::one_event(&mut request);
     r.ws();
     (r.i == r.s.len()).then_some(Request {
         body: request,
@@ -513,8 +514,10 @@ impl<'a> Reader<'a> {
     fn request(&mut self) -> Option<CallRequest<RawJson, Memos>> {
         let mut seen = Seen::default();
         let mut event: Option<RawJson> = None;
-        // One event, nearly always.
-        let mut events = Vec::with_capacity(1);
+        let mut events = Vec::new();
+        // Whether `events[0]` was `event` again and is not pushed yet: it is pushed only if
+        // another event follows, so that `[event]` makes no vector (see `call::one_event`).
+        let mut repeat = false;
         let mut steps = Memos::default();
         let mut version = None;
         let mut use_api = false;
@@ -532,9 +535,16 @@ impl<'a> Reader<'a> {
                             // `events[0]` is usually `event` again, byte for byte: then both
                             // share the first one's bytes, and it needs no second reading.
                             let raw = match event.as_ref().filter(|e| r.repeats(e.as_bytes())) {
+                                Some(_) if events.is_empty() && !repeat => {
+                                    repeat = true;
+                                    return Some(());
+                                }
                                 Some(e) => e.clone(),
                                 None => r.event()?,
                             };
+                            if std::mem::take(&mut repeat) {
+                                events.push(event.clone()?);
+                            }
                             events.push(raw);
                             Some(())
                         })?;
@@ -772,6 +782,39 @@ mod tests {
     }
 
     #[test]
+    fn the_events_are_kept_unless_they_are_the_event_alone() {
+        let events = |body: &str| {
+            let r = read(&Bytes::copy_from_slice(body.as_bytes())).expect("a plain body");
+            let texts: Vec<String> = r
+                .body
+                .events
+                .iter()
+                .map(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+                .collect();
+            texts.join(" ")
+        };
+        // `events` (with `event` `{"a":1}` before it, or after it for the second), and what
+        // the reader keeps of it.
+        let cases = [
+            (r#"[{"a":1}]"#, ""),
+            (r#"[{"a":1}] AFTER"#, ""),
+            (r#"[{"a":1},{"a":1}]"#, r#"{"a":1} {"a":1}"#),
+            (r#"[{"a":1},{"b":2}]"#, r#"{"a":1} {"b":2}"#),
+            (r#"[{"b":2},{"a":1}]"#, r#"{"b":2} {"a":1}"#),
+            (r#"[{"b":2}]"#, r#"{"b":2}"#),
+        ];
+        for (given, kept) in cases {
+            let body = match given.strip_suffix(" AFTER") {
+                Some(given) => {
+                    format!(r#"{{"events":{given},"event":{{"a":1}},"ctx":{{"run_id":"r"}}}}"#)
+                }
+                None => format!(r#"{{"event":{{"a":1}},"events":{given},"ctx":{{"run_id":"r"}}}}"#),
+            };
+            assert_eq!(events(&body), kept, "{body}");
+        }
+    }
+
+    #[test]
     fn plain_bodies_are_read_and_others_left_to_serde() {
         let body = br#"{"event":{"name":"a","data":{"n":1.5}},"events":[{"name":"a","data":{"n":1.5}}],
             "steps":{"a9993e364706816aba3e25717850c26c9cd0d89d":{"data":7},"x":{"data":[1]}},
@@ -780,7 +823,7 @@ mod tests {
         let r = read(body).expect("a plain body");
         let r = r.body;
         assert_eq!(r.event.as_bytes(), br#"{"name":"a","data":{"n":1.5}}"#);
-        assert_eq!(r.events.len(), 1);
+        assert!(r.events.is_empty(), "[event] makes no vector");
         assert_eq!(r.steps.len(), 1);
         assert_eq!(r.version, Some(-1));
         assert_eq!((r.ctx.run_id.as_str(), r.ctx.attempt), ("r", 2));

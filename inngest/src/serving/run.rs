@@ -77,8 +77,12 @@ impl Hooked {
             state,
             run_start,
         } = self;
-        let events = std::mem::take(&mut call.events);
         let event = std::mem::replace(&mut call.event, RawJson::null());
+        // The middleware sees every event, the one of a call that does not batch too.
+        let events = match std::mem::take(&mut call.events) {
+            none if none.is_empty() => vec![event.clone()],
+            events => events,
+        };
         let mut input = FunctionInput::new(
             function_id.clone(),
             call.run_id.clone(),
