@@ -148,7 +148,9 @@ impl App {
     }
 
     /// How long a request body may take to arrive, 30 s by default; a slower body is
-    /// answered with 408.
+    /// answered with 408. When [`serve`](App::serve) runs the server, the same limit holds
+    /// for a request's head: a connection that sends no complete head for this long (one kept
+    /// alive and idle after an answer too) is closed; one whose answer takes longer is not.
     pub fn body_timeout(mut self, timeout: std::time::Duration) -> Self {
         self.overrides.body_timeout = Some(timeout);
         self
