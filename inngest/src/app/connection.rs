@@ -65,7 +65,6 @@ impl Requests {
 }
 
 /// The endpoint as one connection's hyper service: it counts the requests it answers.
-#[derive(Clone)]
 pub(crate) struct Counted {
     service: InngestService,
     requests: Arc<Requests>,
@@ -132,7 +131,7 @@ impl http_body::Body for Finishing {
 }
 
 /// Whether a connection has waited for a request head too long, judged at its ticks.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default)]
 pub(crate) struct HeadWait {
     /// Requests started as of the last tick.
     started: u64,
@@ -242,6 +241,11 @@ impl Watch {
         let mut registered = false;
         let mut stopping = false;
         let ended = std::future::poll_fn(|cx| {
+            let first = !std::mem::replace(&mut registered, true);
+            if first {
+                // Registers for the wake-up; the flag below says whether a shutdown began.
+                let _ = stop.as_mut().poll(cx);
+            }
             if !stopping && self.shutdown.begun.load(Ordering::Acquire) {
                 stopping = true;
                 conn.as_mut().graceful_shutdown();
@@ -249,14 +253,7 @@ impl Watch {
             if let Poll::Ready(ended) = conn.as_mut().poll(cx) {
                 return Poll::Ready(ended);
             }
-            if !registered {
-                registered = true;
-                if stop.as_mut().poll(cx).is_ready() {
-                    // A shutdown began: go round again to start it.
-                    cx.waker().wake_by_ref();
-                    return Poll::Pending;
-                }
-            } else if !tick.is_elapsed() {
+            if !first && !tick.is_elapsed() {
                 return Poll::Pending;
             }
             while tick.as_mut().poll(cx).is_ready() {
