@@ -14,12 +14,20 @@
 //! cargo build --release -p inngest-bench
 //! target/release/bench-cpu [--server NAME=PATH]... [--baseline hyper] [--connections 1,16,64]
 //!                          [--requests 200000] [--warmup 20000] [--rounds 3] [--steps 10]
-//!                          [--server-cpus 1]
+//!                          [--server-cpus 1] [--generator spin|sleep]
 //! ```
 //!
 //! `--server-cpus LIST` runs each server under `taskset -c LIST`; with the generator pinned
 //! apart (`taskset -c 0 target/release/bench-cpu --server-cpus 1 ...`), the server and the
 //! generator do not preempt each other on the same core, and the rounds agree more closely.
+//!
+//! `--generator spin` (the default) keeps the generator's thread from sleeping while it
+//! measures: over loopback, a server's write runs the generator's receive path in the
+//! server's own system time, and if the generator sleeps in `epoll_wait` that includes waking
+//! it (an inter-processor interrupt, dear in a VM). The generator sleeps only when it waits
+//! on the server, so without spinning a slower server pays for a wake-up per answer that a
+//! faster one, which keeps the generator busy, does not: the measurement would charge the
+//! generator's idleness to the server. `--generator sleep` measures the old way.
 //!
 //! Without `--server`: `rust` (`bench-sdk-server`) and `hyper` (`bench-hyper-server`) from the
 //! directory of this binary.
@@ -42,6 +50,8 @@ struct Args {
     warmup: u64,
     rounds: usize,
     steps: u64,
+    /// Whether the generator spins rather than sleeping while it waits on the server.
+    spin: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -53,6 +63,7 @@ fn parse_args() -> Result<Args, String> {
         warmup: 20_000,
         rounds: 3,
         steps: 10,
+        spin: true,
     };
     let mut server_cpus = None;
     let mut it = std::env::args().skip(1);
@@ -84,6 +95,13 @@ fn parse_args() -> Result<Args, String> {
             "--warmup" => args.warmup = value.parse().map_err(|e| bad(&e))?,
             "--rounds" => args.rounds = value.parse().map_err(|e| bad(&e))?,
             "--steps" => args.steps = value.parse().map_err(|e| bad(&e))?,
+            "--generator" => {
+                args.spin = match value.as_str() {
+                    "spin" => true,
+                    "sleep" => false,
+                    _ => return Err(bad(&"expected `spin` or `sleep`")),
+                }
+            }
             "--server-cpus" => {
                 if value.is_empty()
                     || !value
@@ -149,9 +167,14 @@ async fn measure(
     for &c in &args.connections {
         let mut conns = Connections::open(server.port, c).await?;
         conns.run(exchange, args.warmup.max(c as u64)).await?;
+        let spinner = args.spin.then(Spinner::start);
         let (server0, gen0) = (cpu_ticks(&pid)?, cpu_ticks("self")?);
-        let m = conns.run(exchange, args.requests).await?;
+        let m = conns.run(exchange, args.requests).await;
         let (server1, gen1) = (cpu_ticks(&pid)?, cpu_ticks("self")?);
+        if let Some(spinner) = spinner {
+            spinner.stop().await;
+        }
+        let m = m?;
         let per_request = |t0: u64, t1: u64| (t1 - t0) as f64 / ticks * 1e6 / args.requests as f64;
         samples.push(Sample {
             cpu_us: per_request(server0.total(), server1.total()),
@@ -163,6 +186,32 @@ async fn measure(
         });
     }
     Ok(samples)
+}
+
+/// A task that keeps the generator's runtime from sleeping: it yields at every turn, so the
+/// runtime polls its sockets without blocking (`epoll_wait` with no timeout) instead of
+/// waiting in the kernel to be woken by the server's answer.
+struct Spinner {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Spinner {
+    fn start() -> Spinner {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let task = tokio::spawn(async move {
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                tokio::task::yield_now().await;
+            }
+        });
+        Spinner { stop, task }
+    }
+
+    async fn stop(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let _ = self.task.await;
+    }
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -221,8 +270,11 @@ fn main() -> Result<(), String> {
     }
     let base = args.servers.iter().position(|s| s.name == args.baseline);
     println!(
-        "{}-step call request, {} requests per measurement, median of {} rounds",
-        args.steps, args.requests, args.rounds
+        "{}-step call request, {} requests per measurement, median of {} rounds, the generator {}",
+        args.steps,
+        args.requests,
+        args.rounds,
+        if args.spin { "spinning" } else { "sleeping when idle" }
     );
     println!();
     println!("| connections | server | server CPU µs/request | of which user | ÷ {} | generator CPU µs/request | req/s (shared cores) | p50 | p99 |", args.baseline);
