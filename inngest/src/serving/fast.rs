@@ -307,14 +307,23 @@ impl<'a> Reader<'a> {
     /// An object whose keys `key` reads.
     fn object_keyed<K>(
         &mut self,
-        mut key: impl FnMut(&mut Self) -> Option<K>,
-        mut field: impl FnMut(&mut Self, K) -> Option<()>,
+        key: impl FnMut(&mut Self) -> Option<K>,
+        field: impl FnMut(&mut Self, K) -> Option<()>,
     ) -> Option<()> {
         self.eat(b'{')?;
         if self.peek()? == b'}' {
             self.i += 1;
             return Some(());
         }
+        self.entries(key, field)
+    }
+
+    /// The entries of an object from the next key to its closing brace, which is taken.
+    fn entries<K>(
+        &mut self,
+        mut key: impl FnMut(&mut Self) -> Option<K>,
+        mut field: impl FnMut(&mut Self, K) -> Option<()>,
+    ) -> Option<()> {
         loop {
             let key = key(self)?;
             self.eat(b':')?;
@@ -585,7 +594,24 @@ impl<'a> Reader<'a> {
     fn memos(&mut self) -> Option<Memos> {
         let mut memos = Vec::with_capacity(16);
         let mut finished = 0;
-        self.object_keyed(Self::hashed, |r, key| {
+        self.eat(b'{')?;
+        if self.peek()? == b'}' {
+            self.i += 1;
+            return Some(Memos::default());
+        }
+        // Inngest writes most memos as `"<hashed id>":{"data":<small integer>}`: those are
+        // read record by record, to the first one of another shape, and what is left entry by
+        // entry.
+        while let Some((digest, value, end)) = self.data_record() {
+            finished += 1;
+            memos.push((digest, Some(Memo::Data(Value::from(value)))));
+            self.i = end + 1;
+            match self.s[end] {
+                b',' => {}
+                _ => return Some(Memos::sorted(memos, finished)),
+            }
+        }
+        self.entries(Self::hashed, |r, key| {
             let memo = r.memo()?;
             // Keys that are not hashed ids can never be claimed: they are not kept.
             if let Ok(digest) = key {
@@ -595,6 +621,35 @@ impl<'a> Reader<'a> {
             Some(())
         })?;
         Some(Memos::sorted(memos, finished))
+    }
+
+    /// The memo entry that starts here, if it is written compactly as
+    /// `"<hashed id>":{"data":<integer>}` and followed by `,` or `}`: its digest, its value
+    /// and where that comma or brace is (not consumed).
+    fn data_record(&self) -> Option<([u8; 20], u64, usize)> {
+        const MIDDLE: &[u8; 10] = br#"":{"data":"#;
+        let at = self.i;
+        let head = self.s.get(at..at + 52)?;
+        if head[0] != b'"' || head[41..51] != MIDDLE[..] {
+            return None;
+        }
+        let digest = parse_hashed_bytes(&head[1..41])?;
+        let start = at + 51;
+        let mut end = start;
+        let mut value = 0_u64;
+        while let Some(d @ b'0'..=b'9') = self.s.get(end).copied() {
+            value = value * 10 + u64::from(d - b'0');
+            end += 1;
+            if end - start > MAX_DIGITS {
+                return None;
+            }
+        }
+        // One digit, or no leading zero; then the memo's brace and the entry's end.
+        let digits = end - start;
+        let plain = digits == 1 || (digits > 1 && self.s[start] != b'0');
+        let closed = self.s.get(end) == Some(&b'}')
+            && matches!(self.s.get(end + 1), Some(b',' | b'}'));
+        (plain && closed).then_some((digest, value, end + 1))
     }
 
     fn ctx(&mut self) -> Option<CallContext> {
@@ -812,6 +867,53 @@ mod tests {
             };
             assert_eq!(events(&body), kept, "{body}");
         }
+    }
+
+    #[test]
+    fn compact_data_memos_are_read_as_serde_reads_them() {
+        let a = "a9993e364706816aba3e25717850c26c9cd0d89d";
+        let b = "b9993e364706816aba3e25717850c26c9cd0d89d";
+        let c = "c9993e364706816aba3e25717850c26c9cd0d89d";
+        // Compact integer records, and after them or between them every other shape: each
+        // read as serde reads it, or the body left to serde.
+        for steps in [
+            format!(r#"{{"{a}":{{"data":0}},"{b}":{{"data":45}},"{c}":{{"data":123456789012345678}}}}"#),
+            format!(r#"{{"{a}":{{"data":1}},"{b}":{{"data":"x"}},"{c}":{{"data":2}}}}"#),
+            format!(r#"{{"{a}":{{"data":1}}, "{b}":{{"data":2}},"{c}" : {{"data":3}}}}"#),
+            format!(r#"{{"{a}":{{"data":1}},"{b}":{{"data":-2}},"{c}":{{"data":3.5}}}}"#),
+            format!(r#"{{"{a}":{{"data":1}},"{b}":{{"data":02}}}}"#),
+            format!(r#"{{"{a}":{{"data":1234567890123456789}}}}"#),
+            format!(r#"{{"{a}":{{"data":1e3}},"{b}":{{"data":1 }}}}"#),
+            format!(r#"{{"{a}":{{"data":1}},"{a}":{{"data":2}},"x":{{"data":3}}}}"#),
+            format!(r#"{{"{a}":{{"data":1,"x":2}},"{b}":{{"data":2}}}}"#),
+            format!(r#"{{"{}":{{"data":1}},"{b}":{{"error":{{}}}}}}"#, a.to_uppercase()),
+            format!(r#"{{"{a}":{{"data":1}},}}"#),
+            format!(r#"{{"{a}":{{"data":1}}"#),
+            format!(r#"{{"{a}":{{"data":}}}}"#),
+            "{}".to_owned(),
+        ] {
+            let body = format!(r#"{{"event":{{}},"steps":{steps},"ctx":{{"run_id":"r"}}}}"#);
+            let fast = read(&Bytes::from(body.clone()));
+            let serde = crate::serving::call::parse_call_serde(body.as_bytes()).ok();
+            if fast.is_some() {
+                assert_eq!(format!("{fast:?}"), format!("{serde:?}"), "{steps}");
+            } else {
+                // Only what is not plain is left: a number serde would read as a float, or
+                // a body serde refuses too.
+                assert!(
+                    serde.is_none() || steps.contains("1e3") || steps.contains("1234567890123456789"),
+                    "{steps}"
+                );
+            }
+        }
+        let body = format!(
+            r#"{{"event":{{}},"steps":{{"{a}":{{"data":7}},"{b}":{{"data":"x"}}}},"ctx":{{"run_id":"r"}}}}"#
+        );
+        let memos = read(&Bytes::from(body)).expect("a plain body").body.steps;
+        assert_eq!(
+            format!("{:?}", memos.by_hashed_id()),
+            format!(r#"{{"{a}": Data(Number(7)), "{b}": Data(String("x"))}}"#)
+        );
     }
 
     #[test]
