@@ -647,8 +647,8 @@ impl<'a> Reader<'a> {
         // One digit, or no leading zero; then the memo's brace and the entry's end.
         let digits = end - start;
         let plain = digits == 1 || (digits > 1 && self.s[start] != b'0');
-        let closed = self.s.get(end) == Some(&b'}')
-            && matches!(self.s.get(end + 1), Some(b',' | b'}'));
+        let closed =
+            self.s.get(end) == Some(&b'}') && matches!(self.s.get(end + 1), Some(b',' | b'}'));
         (plain && closed).then_some((digest, value, end + 1))
     }
 
@@ -877,7 +877,9 @@ mod tests {
         // Compact integer records, and after them or between them every other shape: each
         // read as serde reads it, or the body left to serde.
         for steps in [
-            format!(r#"{{"{a}":{{"data":0}},"{b}":{{"data":45}},"{c}":{{"data":123456789012345678}}}}"#),
+            format!(
+                r#"{{"{a}":{{"data":0}},"{b}":{{"data":45}},"{c}":{{"data":123456789012345678}}}}"#
+            ),
             format!(r#"{{"{a}":{{"data":1}},"{b}":{{"data":"x"}},"{c}":{{"data":2}}}}"#),
             format!(r#"{{"{a}":{{"data":1}}, "{b}":{{"data":2}},"{c}" : {{"data":3}}}}"#),
             format!(r#"{{"{a}":{{"data":1}},"{b}":{{"data":-2}},"{c}":{{"data":3.5}}}}"#),
@@ -886,7 +888,10 @@ mod tests {
             format!(r#"{{"{a}":{{"data":1e3}},"{b}":{{"data":1 }}}}"#),
             format!(r#"{{"{a}":{{"data":1}},"{a}":{{"data":2}},"x":{{"data":3}}}}"#),
             format!(r#"{{"{a}":{{"data":1,"x":2}},"{b}":{{"data":2}}}}"#),
-            format!(r#"{{"{}":{{"data":1}},"{b}":{{"error":{{}}}}}}"#, a.to_uppercase()),
+            format!(
+                r#"{{"{}":{{"data":1}},"{b}":{{"error":{{}}}}}}"#,
+                a.to_uppercase()
+            ),
             format!(r#"{{"{a}":{{"data":1}},}}"#),
             format!(r#"{{"{a}":{{"data":1}}"#),
             format!(r#"{{"{a}":{{"data":}}}}"#),
@@ -901,7 +906,9 @@ mod tests {
                 // Only what is not plain is left: a number serde would read as a float, or
                 // a body serde refuses too.
                 assert!(
-                    serde.is_none() || steps.contains("1e3") || steps.contains("1234567890123456789"),
+                    serde.is_none()
+                        || steps.contains("1e3")
+                        || steps.contains("1234567890123456789"),
                     "{steps}"
                 );
             }

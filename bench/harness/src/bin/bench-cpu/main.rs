@@ -274,7 +274,11 @@ fn main() -> Result<(), String> {
         args.steps,
         args.requests,
         args.rounds,
-        if args.spin { "spinning" } else { "sleeping when idle" }
+        if args.spin {
+            "spinning"
+        } else {
+            "sleeping when idle"
+        }
     );
     println!();
     println!("| connections | server | server CPU µs/request | of which user | ÷ {} | generator CPU µs/request | req/s (shared cores) | p50 | p99 |", args.baseline);
