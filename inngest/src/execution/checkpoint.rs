@@ -25,10 +25,11 @@ use inngest_protocol::checkpoint::run_complete;
 use inngest_protocol::error::SerializedError;
 use serde_json::value::RawValue;
 
-use super::{lock, poll_once, CallOutcome, CallState, Op, Stop};
+use super::{lock, poll_once, CallOutcome, CallState, Op, SharedCall, Stop};
 use crate::error::Error;
 use crate::options::Checkpointing;
 use futures::future::BoxFuture;
+use std::sync::Arc;
 
 /// Saves buffered steps with Inngest (`POST <api>/v1/checkpoint/{runId}/async`, or the
 /// engine in this process), retrying as the official SDK does.
@@ -107,7 +108,7 @@ pub(crate) fn stale(message: String) -> SerializedError {
 /// every `max_interval`), and ends the call as section 1.4 says.
 pub(super) async fn drive<F>(
     future: &mut Pin<&mut CatchUnwind<AssertUnwindSafe<F>>>,
-    state: &Mutex<CallState>,
+    state: &Arc<SharedCall>,
     replaying: &mut bool,
     checkpointer: &dyn Checkpointer,
     max_interval: Option<Duration>,

@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 
+use futures::task::AtomicWaker;
 use futures::FutureExt;
 use inngest_protocol::error::SerializedError;
 use inngest_protocol::op::{
@@ -460,19 +461,42 @@ pub(crate) enum CallOutcome {
     },
 }
 
-/// Records whether a future woke itself (or a step was authorized) during a poll.
-struct Flag {
+/// A call's state, shared by its step futures and its executor, with what the executor's
+/// waker needs: the function is polled with a waker made from this same allocation, so a
+/// poll allocates nothing. It reads as the state's mutex.
+pub(crate) struct SharedCall {
+    state: Mutex<CallState>,
+    /// Whether the function woke itself (or a step was authorized) during the current poll.
     woken: AtomicBool,
-    parent: Waker,
+    /// The task that polls the executor.
+    parent: AtomicWaker,
 }
 
-impl Wake for Flag {
+impl SharedCall {
+    pub(crate) fn new(state: CallState) -> Arc<SharedCall> {
+        Arc::new(SharedCall {
+            state: Mutex::new(state),
+            woken: AtomicBool::new(false),
+            parent: AtomicWaker::new(),
+        })
+    }
+}
+
+impl std::ops::Deref for SharedCall {
+    type Target = Mutex<CallState>;
+
+    fn deref(&self) -> &Mutex<CallState> {
+        &self.state
+    }
+}
+
+impl Wake for SharedCall {
     fn wake(self: Arc<Self>) {
         self.wake_by_ref();
     }
     fn wake_by_ref(self: &Arc<Self>) {
         self.woken.store(true, Ordering::Release);
-        self.parent.wake_by_ref();
+        self.parent.wake();
     }
 }
 
@@ -483,7 +507,7 @@ impl Wake for Flag {
 /// destructor when the suspended function is dropped at the end of the call.
 pub(crate) async fn drive<F>(
     future: F,
-    state: Arc<Mutex<CallState>>,
+    state: Arc<SharedCall>,
     checkpointer: Option<&dyn Checkpointer>,
     max_interval: Option<std::time::Duration>,
 ) -> CallOutcome
@@ -507,7 +531,7 @@ pub(super) enum Stop {
 
 async fn poll_function<F>(
     future: F,
-    state: Arc<Mutex<CallState>>,
+    state: Arc<SharedCall>,
     checkpointer: Option<&dyn Checkpointer>,
     max_interval: Option<std::time::Duration>,
 ) -> CallOutcome
@@ -542,21 +566,18 @@ where
 /// Polls the function until it must stop: an outcome, or a checkpoint to save first.
 pub(super) fn poll_once<F>(
     future: &mut std::pin::Pin<&mut futures::future::CatchUnwind<AssertUnwindSafe<F>>>,
-    state: &Mutex<CallState>,
+    state: &Arc<SharedCall>,
     replaying: &mut bool,
     cx: &mut TaskContext<'_>,
 ) -> Poll<Stop>
 where
     F: Future<Output = Result<Box<RawValue>, Error>> + Send,
 {
-    let flag = Arc::new(Flag {
-        woken: AtomicBool::new(false),
-        parent: cx.waker().clone(),
-    });
-    let waker = Waker::from(flag.clone());
+    state.parent.register(cx.waker());
+    let waker = Waker::from(state.clone());
     let mut inner_cx = TaskContext::from_waker(&waker);
     loop {
-        flag.woken.store(false, Ordering::Release);
+        state.woken.store(false, Ordering::Release);
         let outer = replay::set(*replaying);
         let polled = future.as_mut().poll(&mut inner_cx);
         *replaying = replay::set(outer);
@@ -577,7 +598,7 @@ where
             // Steps that ran are saved before anything else runs.
             return Poll::Ready(Stop::Flush);
         }
-        if st.running || flag.woken.load(Ordering::Acquire) {
+        if st.running || state.woken.load(Ordering::Acquire) {
             // A step's code is awaiting real work, or something woke itself (a large
             // join, a cooperative yield): the runtime polls again before we judge.
             return Poll::Pending;

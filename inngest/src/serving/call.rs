@@ -4,7 +4,6 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use http::request::Parts;
@@ -17,7 +16,7 @@ use tracing::Instrument;
 use crate::error::{Error, StepError};
 use crate::execution::checkpoint::{Checkpoint, Checkpointer};
 use crate::execution::memo::{Memos, Stack};
-use crate::execution::{drive, CallOutcome, CallState, StepOutcome, Target};
+use crate::execution::{drive, CallOutcome, CallState, SharedCall, StepOutcome, Target};
 use crate::function::Call;
 use crate::json::RawJson;
 use crate::serving::checkpoint::CallCheckpoints;
@@ -491,7 +490,7 @@ fn start<'a>(
         call_state =
             call_state.with_checkpoint(Checkpoint::new(&settings, started, request.ctx.attempt));
     }
-    let state = Arc::new(Mutex::new(call_state));
+    let state = SharedCall::new(call_state);
     let call = Call {
         event: request.event,
         // Empty: the one event is `event` (or the request named no other).

@@ -5,7 +5,7 @@
 
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use futures::FutureExt;
@@ -16,7 +16,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::execution::{lock, panic_message, CallState};
+use crate::execution::{lock, panic_message, SharedCall};
 use crate::function::{Call, Runner};
 use crate::json::RawJson;
 use crate::middleware::{FunctionInput, Request, RunHooks, RunInfo, Stack};
@@ -62,7 +62,7 @@ pub(crate) struct Hooked {
     pub runner: Runner,
     pub stack: Stack,
     pub function_id: String,
-    pub state: Arc<Mutex<CallState>>,
+    pub state: Arc<SharedCall>,
     /// The run's first call.
     pub run_start: bool,
 }

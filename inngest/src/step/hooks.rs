@@ -14,8 +14,8 @@ use tracing::Instrument;
 use super::{ran, run_step, step_span, to_json, Gate, RunSpec, Step};
 use crate::error::{Error, NonRetriableError, StepError};
 use crate::execution::memo::Memo;
-use crate::execution::StepId;
 use crate::execution::{lock, CallState, Claim, NewStep, StepOpts};
+use crate::execution::{SharedCall, StepId};
 use crate::middleware::{RunHooks, StepInfo, StepKind};
 use inngest_protocol::step_id::hex;
 
@@ -33,7 +33,7 @@ fn info(state: &Mutex<CallState>, id: &StepId, kind: StepKind, memoized: bool) -
 /// [`run`], boxed (and kept out of the plain path's code), with its value read into `T`.
 #[inline(never)]
 pub(super) fn run_boxed<'a, T, F, Fut>(
-    state: Arc<Mutex<CallState>>,
+    state: Arc<SharedCall>,
     hooks: Arc<RunHooks>,
     claim: Claim,
     spec: RunSpec,

@@ -30,7 +30,7 @@ use tracing::Instrument;
 use crate::client::Client;
 use crate::error::{Error, NonRetriableError, StepError};
 use crate::execution::memo::Memo;
-use crate::execution::{lock, CallState, Claim, NewStep, Op, StepOpts, StepOutcome};
+use crate::execution::{lock, CallState, Claim, NewStep, Op, SharedCall, StepOpts, StepOutcome};
 use crate::execution::{StepId, StepName};
 use crate::middleware::{RunHooks, StepKind};
 use inngest_protocol::op::{Opcode, RunOpts};
@@ -59,7 +59,7 @@ pub(crate) struct StepEnv {
 /// order (`id`, `id:1`, ...), which for plain `.await`s and `join!` is the order in the code.
 #[derive(Clone)]
 pub struct Step {
-    state: Arc<Mutex<CallState>>,
+    state: Arc<SharedCall>,
     env: Arc<StepEnv>,
     /// The call's middleware, when the function has any.
     hooks: Option<Arc<RunHooks>>,
@@ -76,7 +76,7 @@ impl std::fmt::Debug for Step {
 }
 
 impl Step {
-    pub(crate) fn new(state: Arc<Mutex<CallState>>, env: Arc<StepEnv>) -> Self {
+    pub(crate) fn new(state: Arc<SharedCall>, env: Arc<StepEnv>) -> Self {
         Step {
             state,
             env,
@@ -208,7 +208,7 @@ impl Step {
 /// A new run-like step: reported until the executor lets it run, then run (in its span)
 /// and its outcome recorded; it then stays pending (the call ends).
 async fn run_new<T, F, Fut>(
-    state: Arc<Mutex<CallState>>,
+    state: Arc<SharedCall>,
     id: StepId,
     spec: RunSpec,
     f: F,
