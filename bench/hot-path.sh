@@ -16,6 +16,8 @@
 # BEFORE_DIR, if given, holds bench-sdk-server, bench-calls and bench-allocs built in release
 # mode from an earlier commit (e.g. `git worktree add /dev/shm/before <commit>` and
 # `cargo build --release -p inngest-bench --bins` there): measured in the same run.
+# The generator spins while it measures (bench-cpu's default, BENCHMARKS.md says why);
+# GENERATOR=sleep measures the old way.
 # REQUESTS (200000) and ROUNDS (3) set the size of part 1; PIN=0 leaves the generator and the
 # servers unpinned. Needs valgrind for parts 2 and 3.
 set -euo pipefail
@@ -36,7 +38,8 @@ if [ "${PIN:-1}" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ];
 else
     run() { "$@"; }
 fi
-run "$R/bench-cpu" "${servers[@]}" "${pin[@]}" --requests "${REQUESTS:-200000}" --rounds "${ROUNDS:-3}"
+run "$R/bench-cpu" "${servers[@]}" "${pin[@]}" --requests "${REQUESTS:-200000}" --rounds "${ROUNDS:-3}" \
+    --generator "${GENERATOR:-spin}"
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
