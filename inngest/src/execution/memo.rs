@@ -70,13 +70,16 @@ impl Memos {
     pub(crate) fn sorted(mut memos: Vec<([u8; 20], Option<Memo>)>, mut finished: usize) -> Memos {
         // Inngest sends the keys sorted (and each once): one pass tells, and then there is
         // nothing to sort or merge.
-        if memos.windows(2).all(|w| before(&w[0].0, &w[1].0)) {
+        if memos
+            .windows(2)
+            .all(|w| digest_order(&w[0].0, &w[1].0).is_lt())
+        {
             return Memos(memos, finished);
         }
         // A stable sort keeps equal digests in the request's order; of a run of them, the
         // later memo replaces the kept one as the next is dropped. (Inngest sends them sorted
         // already; eight bytes as a number decide nearly every comparison.)
-        memos.sort_by(|a, b| prefix(&a.0).cmp(&prefix(&b.0)).then_with(|| a.0.cmp(&b.0)));
+        memos.sort_by(|a, b| digest_order(&a.0, &b.0));
         memos.dedup_by(|next, kept| {
             let same = next.0 == kept.0;
             if same {
@@ -425,15 +428,13 @@ mod tests {
     }
 }
 
-/// The first eight bytes of a digest as a number that sorts as they do.
-/// Whether digest `a` sorts before `b`: their first eight bytes decide nearly always.
-fn before(a: &[u8; 20], b: &[u8; 20]) -> bool {
-    match prefix(a).cmp(&prefix(b)) {
-        std::cmp::Ordering::Equal => a < b,
-        order => order.is_lt(),
-    }
+/// How two digests sort (as their bytes do): their first eight bytes as a number decide
+/// nearly always, and only a tie compares them whole.
+fn digest_order(a: &[u8; 20], b: &[u8; 20]) -> std::cmp::Ordering {
+    prefix(a).cmp(&prefix(b)).then_with(|| a.cmp(b))
 }
 
+/// The first eight bytes of a digest as a number that sorts as they do.
 fn prefix(digest: &[u8; 20]) -> u64 {
     let mut first = [0_u8; 8];
     first.copy_from_slice(&digest[..8]);

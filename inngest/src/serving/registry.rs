@@ -37,7 +37,7 @@ pub(crate) struct Registry {
     by_id: HashMap<String, usize, BuildHasherDefault<IdHasher>>,
 }
 
-/// The hasher of the composite-id index: a multiplicative hash of eight bytes at a time.
+/// The hasher of the composite-id index: the step-id cache's word hash.
 /// Every call request looks its function up, and SipHash costs several times as much on a
 /// short id. Only the app's own ids are ever inserted, so a request's `fnId`, however chosen,
 /// probes a table it cannot shape: no flooding to defend against.
@@ -46,13 +46,7 @@ struct IdHasher(u64);
 
 impl Hasher for IdHasher {
     fn write(&mut self, bytes: &[u8]) {
-        let mut h = self.0;
-        for chunk in bytes.chunks(8) {
-            let mut word = [0_u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x517c_c1b7_2722_0a95);
-        }
-        self.0 = h;
+        self.0 = inngest_protocol::step_id::word_hash(self.0, bytes);
     }
 
     fn finish(&self) -> u64 {

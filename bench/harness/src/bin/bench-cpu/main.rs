@@ -167,12 +167,12 @@ async fn measure(
     for &c in &args.connections {
         let mut conns = Connections::open(server.port, c).await?;
         conns.run(exchange, args.warmup.max(c as u64)).await?;
-        let spinner = args.spin.then(Spinner::start);
+        let spinner = args.spin.then(spin);
         let (server0, gen0) = (cpu_ticks(&pid)?, cpu_ticks("self")?);
         let m = conns.run(exchange, args.requests).await;
         let (server1, gen1) = (cpu_ticks(&pid)?, cpu_ticks("self")?);
         if let Some(spinner) = spinner {
-            spinner.stop().await;
+            spinner.abort();
         }
         let m = m?;
         let per_request = |t0: u64, t1: u64| (t1 - t0) as f64 / ticks * 1e6 / args.requests as f64;
@@ -188,30 +188,15 @@ async fn measure(
     Ok(samples)
 }
 
-/// A task that keeps the generator's runtime from sleeping: it yields at every turn, so the
-/// runtime polls its sockets without blocking (`epoll_wait` with no timeout) instead of
-/// waiting in the kernel to be woken by the server's answer.
-struct Spinner {
-    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    task: tokio::task::JoinHandle<()>,
-}
-
-impl Spinner {
-    fn start() -> Spinner {
-        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = stop.clone();
-        let task = tokio::spawn(async move {
-            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
-                tokio::task::yield_now().await;
-            }
-        });
-        Spinner { stop, task }
-    }
-
-    async fn stop(self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        let _ = self.task.await;
-    }
+/// A task that keeps the generator's runtime from sleeping while it runs: it yields at every
+/// turn, so the runtime polls its sockets without blocking (`epoll_wait` with no timeout)
+/// instead of waiting in the kernel to be woken by the server's answer. Abort it to stop.
+fn spin() -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async {
+        loop {
+            tokio::task::yield_now().await;
+        }
+    })
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
