@@ -30,6 +30,36 @@ async fn twenty(ctx: Context) -> Result<u32, Error> {
     results.into_iter().try_fold(0, |acc, r| Ok(acc + r?))
 }
 
+#[inngest::function(id = "yielder", event = "test/yield")]
+async fn yielder(ctx: Context) -> Result<u32, Error> {
+    // The second branch wakes itself and yields before it reaches its step: the executor must
+    // poll again before it judges what the call found.
+    let (a, b) = tokio::join!(ctx.step.run("a", || async { Ok(1_u32) }), async {
+        WakeOnce(false).await;
+        ctx.step.run("b", || async { Ok(2_u32) }).await
+    });
+    Ok(a? + b?)
+}
+
+/// Pending once, having woken its task at once (as a large join does when it runs out of its
+/// budget; tokio's `yield_now` defers its wake-up to after the poll instead).
+struct WakeOnce(bool);
+
+impl std::future::Future for WakeOnce {
+    type Output = ();
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<()> {
+        if std::mem::replace(&mut self.0, true) {
+            return std::task::Poll::Ready(());
+        }
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}
+
 #[inngest::function(id = "racer", event = "test/race")]
 async fn racer(ctx: Context) -> Result<String, Error> {
     let winner = ctx
@@ -84,6 +114,22 @@ async fn twenty_branches_are_planned_together_and_complete() {
     let r = s.call("steps-app-twenty", "step", &body.build()).await;
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.json(), json!(190));
+}
+
+#[tokio::test]
+async fn a_branch_that_wakes_itself_first_is_planned_with_the_others() {
+    let s = served().await;
+    let r = s
+        .call(
+            "steps-app-yielder",
+            "step",
+            &CallBody::new("test/yield", json!({})).build(),
+        )
+        .await;
+    let ops = ops(&r);
+    let ids: Vec<&str> = ops.iter().map(|o| o["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec![hash("a"), hash("b")]);
+    assert!(ops.iter().all(|o| o["op"] == "StepPlanned"));
 }
 
 #[tokio::test]
