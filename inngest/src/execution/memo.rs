@@ -114,11 +114,13 @@ impl Memos {
     }
 
     /// The place of the memo of `digest`: `Some(None)` once it was taken.
+    #[inline]
     pub(crate) fn slot(&mut self, digest: &[u8; 20]) -> Option<&mut Option<Memo>> {
         let i = self.position(digest)?;
         Some(&mut self.0[i].1)
     }
 
+    #[inline]
     fn position(&self, digest: &[u8; 20]) -> Option<usize> {
         // Searched by the first eight bytes as a number (digests sort as their bytes do, so
         // as those), then compared whole: cheaper than comparing 20 bytes at every step.
@@ -435,6 +437,7 @@ fn digest_order(a: &[u8; 20], b: &[u8; 20]) -> std::cmp::Ordering {
 }
 
 /// The first eight bytes of a digest as a number that sorts as they do.
+#[inline]
 fn prefix(digest: &[u8; 20]) -> u64 {
     let mut first = [0_u8; 8];
     first.copy_from_slice(&digest[..8]);

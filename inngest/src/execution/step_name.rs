@@ -17,6 +17,7 @@ pub(crate) enum StepName {
 }
 
 impl StepName {
+    #[inline]
     pub(crate) fn new(id: &str) -> StepName {
         match u8::try_from(id.len()) {
             Ok(len) if id.len() <= INLINE => {

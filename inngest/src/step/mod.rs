@@ -256,6 +256,7 @@ fn decode_ref<T: DeserializeOwned>(value: Option<&Value>, id: &StepId) -> Result
 }
 
 /// A memoized result of a run step: `{"data": v}` or a raw legacy value.
+#[inline]
 fn replay_data<T: DeserializeOwned>(memo: Memo, id: &StepId) -> Result<T, Error> {
     match memo {
         Memo::Data(value) | Memo::Raw(value) => decode(value, id),
