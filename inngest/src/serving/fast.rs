@@ -236,8 +236,16 @@ impl<'a> Reader<'a> {
         self.eat(b'"')?;
         let start = self.i;
         let mut end = start;
-        // To the first quote, backslash, control character or byte above 0x7f.
-        while let Some(chunk) = self.s.get(end..end + 8) {
+        // To the first quote, backslash, control character or byte above 0x7f; the last few
+        // bytes of the body, fewer than eight, one at a time.
+        loop {
+            let Some(chunk) = self.s.get(end..end + 8) else {
+                while let Some(0x20..=0x7f) = self.s.get(end).filter(|b| !matches!(b, b'"' | b'\\'))
+                {
+                    end += 1;
+                }
+                break;
+            };
             let word = u64::from_le_bytes(chunk.try_into().ok()?);
             let found = special(word) | (word & HIGH);
             if found != 0 {
@@ -245,10 +253,6 @@ impl<'a> Reader<'a> {
                 break;
             }
             end += 8;
-        }
-        // Fewer than eight bytes left: one at a time.
-        while let Some(0x20..=0x7f) = self.s.get(end).filter(|b| !matches!(b, b'"' | b'\\')) {
-            end += 1;
         }
         if self.s.get(end) != Some(&b'"') {
             // An escape, a control character, a byte above 0x7f or the end: as any string.
