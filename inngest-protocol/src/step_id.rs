@@ -110,7 +110,7 @@ pub fn digest_cached(id: &str) -> [u8; 20] {
             cache.resize(CACHE_SLOTS, None);
         }
         match &cache[slot] {
-            Some(cached) if cached.id[..cached.len] == *id => cached.digest,
+            Some(cached) if same_bytes(&cached.id[..cached.len], id) => cached.digest,
             _ => {
                 let digest: [u8; 20] = Sha1::digest(id).into();
                 let mut held = [0_u8; CACHE_MAX_LEN];
@@ -135,16 +135,71 @@ fn slot_of(id: &[u8]) -> usize {
 
 /// A fast multiplicative hash of `bytes`, eight at a time, from `seed`: for tables of ids that
 /// no one else can fill (no defence against chosen collisions). Its high bits are the
-/// well-mixed ones.
+/// well-mixed ones. The last word read overlaps the one before it (or, under eight bytes, one
+/// word is made of the bytes): no padded copy.
 #[inline]
 pub fn word_hash(seed: u64, bytes: &[u8]) -> u64 {
-    let mut h = seed;
-    for chunk in bytes.chunks(8) {
-        let mut word = [0_u8; 8];
-        word[..chunk.len()].copy_from_slice(chunk);
-        h = (h.rotate_left(5) ^ u64::from_le_bytes(word)).wrapping_mul(0x517c_c1b7_2722_0a95);
+    let mix = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
+    let n = bytes.len();
+    if n < 8 {
+        return mix(seed, small_word(bytes));
     }
-    h
+    let mut h = seed;
+    let mut at = 0;
+    while at + 8 < n {
+        h = mix(h, word_at(bytes, at));
+        at += 8;
+    }
+    mix(h, word_at(bytes, n - 8))
+}
+
+/// Whether `a` and `b`, of the same length, hold the same bytes: compared a word at a time as
+/// [`word_hash`] reads them (every byte is in some word), without a call to `memcmp`.
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    if n < 8 {
+        return small_word(a) == small_word(b);
+    }
+    let mut differ = 0;
+    let mut at = 0;
+    while at + 8 < n {
+        differ |= word_at(a, at) ^ word_at(b, at);
+        at += 8;
+    }
+    differ |= word_at(a, n - 8) ^ word_at(b, n - 8);
+    differ == 0
+}
+
+/// The eight bytes of `bytes` from `at` (which has eight bytes from it) as a word.
+#[inline]
+fn word_at(bytes: &[u8], at: usize) -> u64 {
+    bytes
+        .get(at..at + 8)
+        .and_then(|w| w.try_into().ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+/// Fewer than eight bytes as one word that holds every one of them (for a given length, two
+/// different byte strings give two different words): the first and last four bytes from four
+/// on, else the first, middle and last.
+#[inline]
+fn small_word(bytes: &[u8]) -> u64 {
+    let n = bytes.len();
+    let four = |at: usize| {
+        bytes
+            .get(at..at + 4)
+            .and_then(|w| w.try_into().ok())
+            .map_or(0, u32::from_le_bytes)
+    };
+    match n {
+        0 => 0,
+        1..=3 => u64::from(bytes[0]) | u64::from(bytes[n / 2]) << 8 | u64::from(bytes[n - 1]) << 16,
+        _ => u64::from(four(0)) | u64::from(four(n - 4)) << 32,
+    }
 }
 
 /// A step id as the user wrote it and as it is sent. `U` holds the user's id: a `String`, or
@@ -297,6 +352,25 @@ mod tests {
         let long = "x".repeat(CACHE_MAX_LEN + 1);
         assert_eq!(hex(&digest_cached(&long)), hash(&long));
         assert_eq!(hex(&digest_cached("")), hash(""));
+    }
+
+    #[test]
+    fn bytes_compare_by_words_as_slices_do() {
+        // Every length up to 20, each byte changed in turn: equal exactly when equal; under
+        // eight bytes, the one word holds every byte.
+        for n in 0..=20_usize {
+            let a: Vec<u8> = (0..n as u8).map(|b| b.wrapping_mul(37)).collect();
+            assert!(same_bytes(&a, &a.clone()));
+            for at in 0..n {
+                let mut b = a.clone();
+                b[at] ^= 0x41;
+                assert!(!same_bytes(&a, &b), "{n} {at}");
+                if n < 8 {
+                    assert_ne!(small_word(&a), small_word(&b), "{n} {at}");
+                }
+            }
+        }
+        assert!(!same_bytes(b"ab", b"abc"));
     }
 
     #[test]
