@@ -29,9 +29,9 @@ pub fn parse_hashed(s: &str) -> Option<[u8; 20]> {
 
 /// [`parse_hashed`] of bytes (any that are not 40 lowercase hex digits give `None`).
 pub fn parse_hashed_bytes(s: &[u8]) -> Option<[u8; 20]> {
-    // A call request carries one hashed id per memoized step (twice: its memo's key and its
-    // place in the stack): this runs for each of them in every replay, eight digits at a time,
-    // with one branch for the forty bytes' high bits and none after it.
+    // A call request carries one hashed id per memoized step, its memo's key: this runs for
+    // each of them in every replay, eight digits at a time, with one branch for the forty
+    // bytes' high bits and none after it.
     let s: &[u8; 40] = s.try_into().ok()?;
     let mut words = [0_u64; 5];
     for (word, digits) in words.iter_mut().zip(s.chunks_exact(8)) {
@@ -140,21 +140,14 @@ fn slot_of(id: &[u8]) -> usize {
 #[inline]
 pub fn word_hash(seed: u64, bytes: &[u8]) -> u64 {
     let mix = |h: u64, word: u64| (h.rotate_left(5) ^ word).wrapping_mul(0x517c_c1b7_2722_0a95);
-    let n = bytes.len();
-    if n < 8 {
+    if bytes.len() < 8 {
         return mix(seed, small_word(bytes));
     }
-    let mut h = seed;
-    let mut at = 0;
-    while at + 8 < n {
-        h = mix(h, word_at(bytes, at));
-        at += 8;
-    }
-    mix(h, word_at(bytes, n - 8))
+    fold_word_starts(bytes.len(), seed, |h, at| mix(h, word_at(bytes, at)))
 }
 
-/// Whether `a` and `b`, of the same length, hold the same bytes: compared a word at a time as
-/// [`word_hash`] reads them (every byte is in some word), without a call to `memcmp`.
+/// Whether `a` and `b` hold the same bytes: compared a word at a time as [`word_hash`] reads
+/// them (of one length, every byte is in some word), without a call to `memcmp`.
 #[inline]
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
@@ -164,14 +157,22 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     if n < 8 {
         return small_word(a) == small_word(b);
     }
-    let mut differ = 0;
+    fold_word_starts(n, 0, |differ, at| {
+        differ | (word_at(a, at) ^ word_at(b, at))
+    }) == 0
+}
+
+/// Folds `f` over where the words of `n` bytes (at least eight) start: every eighth byte, and
+/// the last word ends at the end (overlapping the one before it).
+#[inline]
+fn fold_word_starts<A>(n: usize, init: A, mut f: impl FnMut(A, usize) -> A) -> A {
+    let mut acc = init;
     let mut at = 0;
     while at + 8 < n {
-        differ |= word_at(a, at) ^ word_at(b, at);
+        acc = f(acc, at);
         at += 8;
     }
-    differ |= word_at(a, n - 8) ^ word_at(b, n - 8);
-    differ == 0
+    f(acc, n - 8)
 }
 
 /// The eight bytes of `bytes` from `at` (which has eight bytes from it) as a word.
