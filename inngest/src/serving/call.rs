@@ -466,36 +466,38 @@ fn start<'a>(
         .options
         .checkpointing
         .unwrap_or(inner.checkpointing);
-    let checkpoints = match (&request.ctx.fn_id, &target) {
-        (Some(fn_id), Target::Discovery { immediate: true }) if settings.is_enabled() => {
-            Some(Box::new(CallCheckpoints::new(
-                inner,
-                parts,
-                &request.ctx.run_id,
-                fn_id,
-                request.ctx.qi_id.as_deref(),
-                std::time::SystemTime::now(),
-            )))
-        }
-        _ => None,
-    };
+    let checkpointing = request.ctx.fn_id.is_some()
+        && matches!(target, Target::Discovery { immediate: true })
+        && settings.is_enabled();
     // The first call of a run: nothing memoized, the first attempt, not a call for one step.
     let run_start = request.steps.len() == 0
         && request.ctx.attempt == 0
         && matches!(target, Target::Discovery { .. });
     let mut call_state = CallState::from_memos(request.steps, stack, target, last_attempt)
         .with_attempt(request.ctx.attempt);
-    if checkpoints.is_some() {
-        let started = std::time::Instant::now();
+    let started = checkpointing.then(|| (std::time::SystemTime::now(), std::time::Instant::now()));
+    if let Some((_, started)) = started {
         call_state =
             call_state.with_checkpoint(Checkpoint::new(&settings, started, request.ctx.attempt));
     }
     let state = SharedCall::new(call_state);
+    let step = Step::new(state.clone(), inner.step_env.clone()).for_run(&request.ctx.run_id);
+    let checkpoints = match (started, request.ctx.fn_id, step.run_id()) {
+        (Some((received, _)), Some(fn_id), Some(run_id)) => Some(CallCheckpoints::new(
+            inner,
+            parts,
+            run_id.clone(),
+            fn_id,
+            request.ctx.qi_id,
+            received,
+        )),
+        _ => None,
+    };
     let call = Call {
         event: request.event,
         // Empty: the one event is `event` (or the request named no other).
         events: request.events,
-        step: Step::new(state.clone(), inner.step_env.clone()).for_run(&request.ctx.run_id),
+        step,
         run_id: request.ctx.run_id,
         attempt: request.ctx.attempt,
         max_attempts: request.ctx.max_attempts,
@@ -516,10 +518,9 @@ fn start<'a>(
     };
     let future = future.instrument(span.clone());
     let interval = settings.interval();
-    // The checkpoints (boxed: only discovery calls that checkpoint have them) go with the
-    // function into the one box.
+    // The checkpoints go with the function into the one box.
     let driving = Box::pin(async move {
-        let checkpointer = checkpoints.as_deref().map(|c| c as &dyn Checkpointer);
+        let checkpointer = checkpoints.as_ref().map(|c| c as &dyn Checkpointer);
         drive(future, state, checkpointer, interval).await
     });
     Started {

@@ -33,55 +33,64 @@ pub(crate) trait CheckpointSink: Send + Sync {
     fn save(&self, body: &[u8]) -> Result<(), (u16, String)>;
 }
 
-/// The checkpoints of one call.
+/// The checkpoints of one call. Most calls never checkpoint (every step was memoized, or the
+/// first new step is not a `step.run`), so it keeps what a checkpoint's body needs as the call
+/// has it, and reads the headers and builds the body only when a checkpoint is sent.
 pub(crate) struct CallCheckpoints<'a> {
     inner: &'a Inner,
-    local: Option<Arc<dyn CheckpointSink>>,
-    /// The body without its steps and time.
-    template: AsyncCheckpoint<SerializedError>,
+    parts: &'a Parts,
+    run_id: Arc<str>,
+    fn_id: String,
+    qi_id: Option<String>,
+    /// When the SDK received the call, in ms since the epoch.
+    started: i64,
 }
 
 impl<'a> CallCheckpoints<'a> {
     /// The checkpoints of the call of `run_id`, `fn_id` and `qi_id` that `parts` asked for.
     pub(crate) fn new(
         inner: &'a Inner,
-        parts: &Parts,
-        run_id: &str,
-        fn_id: &str,
-        qi_id: Option<&str>,
+        parts: &'a Parts,
+        run_id: Arc<str>,
+        fn_id: String,
+        qi_id: Option<String>,
         started: SystemTime,
     ) -> CallCheckpoints<'a> {
+        CallCheckpoints {
+            inner,
+            parts,
+            run_id,
+            fn_id,
+            qi_id,
+            started: millis(started),
+        }
+    }
+
+    /// The body of a checkpoint of `steps`.
+    fn body(&self, steps: Vec<Op>) -> AsyncCheckpoint<SerializedError> {
         let header = |name: &str| {
-            parts
+            self.parts
                 .headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_owned)
         };
-        let template = AsyncCheckpoint {
-            run_id: run_id.to_owned(),
-            fn_id: fn_id.to_owned(),
-            qi_id: qi_id.unwrap_or_default().to_owned(),
+        AsyncCheckpoint {
+            run_id: self.run_id.to_string(),
+            fn_id: self.fn_id.clone(),
+            qi_id: self.qi_id.clone().unwrap_or_default(),
             request_id: header("x-request-id"),
             generation_id: header("x-inngest-generation-id").and_then(|g| g.trim().parse().ok()),
-            request_started_at: Some(millis(started)),
-            steps: Vec::new(),
-            ts: 0,
-        };
-        CallCheckpoints {
-            inner,
-            local: parts
-                .extensions
-                .get::<InProcessCheckpoints>()
-                .map(|l| l.0.clone()),
-            template,
+            request_started_at: Some(self.started),
+            steps,
+            ts: millis(SystemTime::now()),
         }
     }
 
     /// One attempt: `Ok`, or the failure and whether another attempt may succeed.
     async fn attempt(&self, body: &[u8]) -> Result<(), (CheckpointFailure, bool)> {
         let failed = |message: String| (CheckpointFailure::Failed(message), true);
-        if let Some(local) = &self.local {
+        if let Some(InProcessCheckpoints(local)) = self.parts.extensions.get() {
             return local.save(body).map_err(|(status, message)| {
                 classify(
                     status,
@@ -92,7 +101,7 @@ impl<'a> CallCheckpoints<'a> {
         let url = format!(
             "{}{}",
             self.inner.config.api_origin.trim_end_matches('/'),
-            async_path(&self.template.run_id)
+            async_path(&self.run_id)
         );
         let res = self
             .inner
@@ -130,12 +139,7 @@ fn classify(status: u16, message: &str) -> (CheckpointFailure, bool) {
 impl Checkpointer for CallCheckpoints<'_> {
     fn checkpoint(&self, steps: Vec<Op>) -> BoxFuture<'_, Result<(), CheckpointFailure>> {
         Box::pin(async move {
-            let body = AsyncCheckpoint {
-                steps,
-                ts: millis(SystemTime::now()),
-                ..self.template.clone()
-            };
-            let body = serde_json::to_vec(&body).map_err(|e| {
+            let body = serde_json::to_vec(&self.body(steps)).map_err(|e| {
                 CheckpointFailure::Failed(format!("the checkpoint is not JSON: {e}"))
             })?;
             let mut n = 0;

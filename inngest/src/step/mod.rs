@@ -98,6 +98,11 @@ impl Step {
         self
     }
 
+    /// The run these step tools are of, if [`Step::for_run`] named it.
+    pub(crate) fn run_id(&self) -> Option<&Arc<str>> {
+        self.run_id.as_ref()
+    }
+
     /// The step tools with a display name for the step made next: Inngest shows the step
     /// under `name` while its id stays what memoizes it (the official SDKs'
     /// `{ id, name }`).
