@@ -7,101 +7,92 @@ use sha1::{Digest, Sha1};
 
 /// The lowercase hex SHA-1 of `s`.
 pub fn hash(s: &str) -> String {
-    hex(&Sha1::digest(s.as_bytes()).into())
+    HashedId::of(s).as_str().to_owned()
 }
 
-/// Lowercase hex of a SHA-1 digest (without `format!`'s machinery).
-pub fn hex(digest: &[u8; 20]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(40);
-    for b in digest {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+/// A hashed step id as Inngest keys memos by it: the lowercase hex of a SHA-1 digest, held in
+/// place as its 40 bytes of text. A call request's memo keys and stack are compared with it as
+/// text, so no key is ever decoded: a key that is not 40 lowercase hex digits equals no hashed
+/// id. Hashed ids sort as their digests do.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HashedId([u8; 40]);
+
+impl HashedId {
+    /// The hashed id of the step id `id` (not cached: see [`hashed_cached`]).
+    pub fn of(id: &str) -> HashedId {
+        HashedId::of_digest(&Sha1::digest(id.as_bytes()).into())
     }
-    out
-}
 
-/// The digest a hashed id spells: exactly 40 lowercase hex digits, as [`hash`] writes them.
-/// Anything else (uppercase, another length) is not the hash of any step id.
-pub fn parse_hashed(s: &str) -> Option<[u8; 20]> {
-    parse_hashed_bytes(s.as_bytes())
-}
-
-/// [`parse_hashed`] of bytes (any that are not 40 lowercase hex digits give `None`).
-pub fn parse_hashed_bytes(s: &[u8]) -> Option<[u8; 20]> {
-    // A call request carries one hashed id per memoized step, its memo's key: this runs for
-    // each of them in every replay, eight digits at a time, with one branch for the forty
-    // bytes' high bits and none after it.
-    let s: &[u8; 40] = s.try_into().ok()?;
-    let mut words = [0_u64; 5];
-    for (word, digits) in words.iter_mut().zip(s.chunks_exact(8)) {
-        // Always eight bytes.
-        *word = digits.try_into().map_or(u64::MAX, u64::from_le_bytes);
+    /// The hashed id that spells `digest`.
+    pub fn of_digest(digest: &[u8; 20]) -> HashedId {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut text = [0_u8; 40];
+        for (pair, b) in text.chunks_exact_mut(2).zip(digest) {
+            pair[0] = DIGITS[usize::from(b >> 4)];
+            pair[1] = DIGITS[usize::from(b & 0xf)];
+        }
+        HashedId(text)
     }
-    // A byte at or above 0x80 is no digit: one test for all forty.
-    if words.iter().fold(0, |any, w| any | w) & HIGH != 0 {
-        return None;
+
+    /// Its text.
+    pub fn as_bytes(&self) -> &[u8; 40] {
+        &self.0
     }
-    let mut digest = [0_u8; 20];
-    let mut ok = HIGH;
-    for (out, word) in digest.chunks_exact_mut(4).zip(words) {
-        let (bytes, valid) = hex_word(word);
-        ok &= valid;
-        out.copy_from_slice(&bytes.to_le_bytes());
+
+    /// Its text (always ASCII).
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
-    (ok == HIGH).then_some(digest)
 }
 
-const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
-
-/// The four bytes eight lowercase hex digits spell (the first digit in the lowest byte of
-/// `w`, every byte below 0x80), and a word whose high bits are all set if every byte is one
-/// (the bytes are meaningless otherwise).
-fn hex_word(w: u64) -> (u32, u64) {
-    // Below 0x80, adding up to 0x50 carries into no other byte, and a byte's high bit after
-    // `+ (0x80 - lo)` says it is at least `lo`.
-    let at_least = |lo: u8| w + ONES * u64::from(0x80 - lo);
-    let digit = at_least(b'0') & !at_least(b'9' + 1);
-    let letter = at_least(b'a') & !at_least(b'f' + 1);
-    let valid = (digit | letter) & HIGH;
-    // A digit's value is its low four bits; a letter's, those plus 9.
-    let nibbles = (w & (ONES * 0x0f)) + ((letter & HIGH) >> 7) * 9;
-    // Pairs of digits into bytes (the first digit is the high half), then the four bytes
-    // (one in each 16-bit lane) packed together.
-    const EVEN: u64 = 0x00ff_00ff_00ff_00ff;
-    let pairs = ((nibbles & EVEN) << 4) | ((nibbles >> 8) & EVEN);
-    let pairs = (pairs | (pairs >> 8)) & 0x0000_ffff_0000_ffff;
-    (((pairs | (pairs >> 16)) & 0xffff_ffff) as u32, valid)
+impl std::fmt::Debug for HashedId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
-/// How many ids each thread keeps the digest of ([`digest_cached`]); a power of two.
+impl std::fmt::Display for HashedId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::hash::Hash for HashedId {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        // Sixteen digits, folded and mixed into one number whose low and high bits both
+        // vary (hash tables index by the low ones): a digest is uniformly spread already.
+        let w = word_at(&self.0, 0) ^ word_at(&self.0, 8).rotate_left(32);
+        state.write_u64(w.wrapping_mul(0x9e37_79b9_7f4a_7c15).rotate_left(32));
+    }
+}
+
+/// How many ids each thread keeps the hashed id of ([`hashed_cached`]); a power of two.
 const CACHE_SLOTS: usize = 256;
 /// Longer ids are hashed each time.
 const CACHE_MAX_LEN: usize = 64;
 
-/// A slot of the cache: an id (held in place, so a miss allocates nothing) and its digest.
+/// A slot of the cache: an id (held in place, so a miss allocates nothing) and its hashed id.
 #[derive(Clone, Copy)]
 struct Slot {
     len: usize,
     id: [u8; CACHE_MAX_LEN],
-    digest: [u8; 20],
+    hashed: HashedId,
 }
 
 std::thread_local! {
-    /// Ids hashed lately on this thread and their digests, one per slot.
+    /// Ids hashed lately on this thread and their hashed ids, one per slot.
     static DIGESTS: std::cell::RefCell<Vec<Option<Slot>>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
-/// The SHA-1 digest of `id`, from this thread's cache when it was hashed lately: each call
+/// The hashed id of `id`, from this thread's cache when it was hashed lately: each call
 /// request of a run replays the ids of the calls before it, and a look-up costs a fraction of
 /// the hash. The cache is direct-mapped and bounded (an id that misses is hashed and takes
-/// its slot); a slot holds the whole id, so a digest is only ever the one of its own id.
-pub fn digest_cached(id: &str) -> [u8; 20] {
+/// its slot); a slot holds the whole id, so a hashed id is only ever the one of its own id.
+pub fn hashed_cached(id: &str) -> HashedId {
     let id = id.as_bytes();
     if id.len() > CACHE_MAX_LEN {
-        return Sha1::digest(id).into();
+        return HashedId::of_digest(&Sha1::digest(id).into());
     }
     let slot = slot_of(id);
     DIGESTS.with(|cache| {
@@ -110,17 +101,17 @@ pub fn digest_cached(id: &str) -> [u8; 20] {
             cache.resize(CACHE_SLOTS, None);
         }
         match &cache[slot] {
-            Some(cached) if same_bytes(&cached.id[..cached.len], id) => cached.digest,
+            Some(cached) if same_bytes(&cached.id[..cached.len], id) => cached.hashed,
             _ => {
-                let digest: [u8; 20] = Sha1::digest(id).into();
+                let hashed = HashedId::of_digest(&Sha1::digest(id).into());
                 let mut held = [0_u8; CACHE_MAX_LEN];
                 held[..id.len()].copy_from_slice(id);
                 cache[slot] = Some(Slot {
                     len: id.len(),
                     id: held,
-                    digest,
+                    hashed,
                 });
-                digest
+                hashed
             }
         }
     })
@@ -211,14 +202,14 @@ pub struct StepId<U = String> {
     pub user: U,
     /// How many times the id was used before in this run (`0` the first time).
     pub index: u32,
-    /// The SHA-1 digest of the id (with its index, for a repeat).
-    pub digest: [u8; 20],
+    /// The hashed id: of the id (with its index, for a repeat).
+    pub hashed_id: HashedId,
 }
 
 impl<U> StepId<U> {
-    /// The hashed id sent to Inngest: the digest in lowercase hex.
+    /// The hashed id sent to Inngest, as text.
     pub fn hashed(&self) -> String {
-        hex(&self.digest)
+        self.hashed_id.as_str().to_owned()
     }
 }
 
@@ -229,38 +220,32 @@ impl<U> StepId<U> {
 pub struct IdCounter {
     /// The next index to try for an id used more than once.
     next: HashMap<String, u32>,
-    /// The SHA-1 digests of the ids handed out.
-    used: std::collections::HashSet<[u8; 20], BuildDigestHasher>,
+    /// The hashed ids handed out.
+    used: std::collections::HashSet<HashedId, BuildHashedIdHasher>,
 }
 
-/// Hashes a SHA-1 digest by its first eight bytes: a digest is already uniformly spread, so
-/// SipHash (the default, several times dearer) adds nothing; one is looked up per step.
-type BuildDigestHasher = std::hash::BuildHasherDefault<DigestHasher>;
+/// Takes a [`HashedId`]'s own hash (one mixed number): SipHash (the default, several times
+/// dearer) adds nothing to a SHA-1 digest; one is looked up per step.
+type BuildHashedIdHasher = std::hash::BuildHasherDefault<HashedIdHasher>;
 
-/// See [`BuildDigestHasher`].
+/// See [`BuildHashedIdHasher`].
 #[derive(Debug, Default)]
-struct DigestHasher(u64);
+struct HashedIdHasher(u64);
 
-impl std::hash::Hasher for DigestHasher {
+impl std::hash::Hasher for HashedIdHasher {
     fn finish(&self) -> u64 {
         self.0
     }
 
     fn write(&mut self, bytes: &[u8]) {
-        // A `[u8; 20]` hashes its length (`write_usize`) and then its bytes in one write; its
-        // first eight bytes are as spread as all twenty.
-        match bytes.first_chunk::<8>() {
-            Some(word) => self.0 = self.0.rotate_left(23) ^ u64::from_le_bytes(*word),
-            None => {
-                for &b in bytes {
-                    self.0 = self.0.rotate_left(8) ^ u64::from(b);
-                }
-            }
+        // Only `HashedId`s are hashed here, and they write one `u64`.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
         }
     }
 
-    fn write_usize(&mut self, n: usize) {
-        self.0 = self.0.rotate_left(23) ^ n as u64;
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
     }
 }
 
@@ -268,36 +253,36 @@ impl IdCounter {
     /// The id for the next use of `user` (a `String`, a `&str`, or any text the caller keeps
     /// its ids in: the counter copies an id only when it is used more than once).
     pub fn next<U: AsRef<str>>(&mut self, user: U) -> StepId<U> {
-        let first = digest_cached(user.as_ref());
-        self.next_with_digest(user, first)
+        let first = hashed_cached(user.as_ref());
+        self.next_with_first(user, first)
     }
 
-    /// [`IdCounter::next`] for a caller that has the digest of `user`'s first use already
-    /// (`first`, as [`digest_cached`] gives it): `user`'s text is read only if the id was
+    /// [`IdCounter::next`] for a caller that has the hashed id of `user`'s first use already
+    /// (`first`, as [`hashed_cached`] gives it): `user`'s text is read only if the id was
     /// used before in this call.
-    pub fn next_with_digest<U: AsRef<str>>(&mut self, user: U, first: [u8; 20]) -> StepId<U> {
-        self.next_with_digest_unless(user, first, |_| false)
+    pub fn next_with_first<U: AsRef<str>>(&mut self, user: U, first: HashedId) -> StepId<U> {
+        self.next_with_first_unless(user, first, |_| false)
     }
 
-    /// [`IdCounter::next_with_digest`] for a caller that hands out some ids without this
-    /// counter: `taken` says whether a digest was handed out so, and such a digest is
+    /// [`IdCounter::next_with_first`] for a caller that hands out some ids without this
+    /// counter: `taken` says whether a hashed id was handed out so, and such an id is
     /// skipped as one this counter handed out is. (The call's state hands out the first use
     /// of an id that has a memo by taking the memo, and asks its memos here.)
-    pub fn next_with_digest_unless<U: AsRef<str>>(
+    pub fn next_with_first_unless<U: AsRef<str>>(
         &mut self,
         user: U,
-        first: [u8; 20],
-        taken: impl Fn(&[u8; 20]) -> bool,
+        first: HashedId,
+        taken: impl Fn(&HashedId) -> bool,
     ) -> StepId<U> {
-        let free = |used: &mut std::collections::HashSet<_, _>, digest: [u8; 20]| {
-            !taken(&digest) && used.insert(digest)
+        let free = |used: &mut std::collections::HashSet<_, _>, hashed: HashedId| {
+            !taken(&hashed) && used.insert(hashed)
         };
         if self.next.is_empty() && free(&mut self.used, first) {
             // The first use of an id (most ids).
             return StepId {
                 user,
                 index: 0,
-                digest: first,
+                hashed_id: first,
             };
         }
         let text = user.as_ref();
@@ -306,12 +291,12 @@ impl IdCounter {
         let next = self.next.get_mut(text);
         let mut index = next.as_deref().copied().unwrap_or(0);
         loop {
-            let digest: [u8; 20] = if index == 0 {
+            let hashed = if index == 0 {
                 first
             } else {
-                Sha1::digest(format!("{text}:{index}").as_bytes()).into()
+                HashedId::of(&format!("{text}:{index}"))
             };
-            if free(&mut self.used, digest) {
+            if free(&mut self.used, hashed) {
                 match next {
                     Some(n) => *n = index + 1,
                     None if index > 0 => {
@@ -322,7 +307,7 @@ impl IdCounter {
                 return StepId {
                     user,
                     index,
-                    digest,
+                    hashed_id: hashed,
                 };
             }
             index += 1;
@@ -335,12 +320,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cached_digests_are_the_digests_of_their_ids() {
+    fn cached_hashed_ids_are_the_hashed_ids_of_their_ids() {
         // More ids than slots, each hashed twice: every answer is its own id's digest.
         let ids: Vec<String> = (0..1_000).map(|k| format!("step-{k}")).collect();
         for _ in 0..2 {
             for id in &ids {
-                assert_eq!(hex(&digest_cached(id)), hash(id));
+                assert_eq!(hashed_cached(id).as_str(), hash(id));
             }
         }
         // Ids that differ in one byte spread over the slots.
@@ -351,8 +336,8 @@ mod tests {
             .collect();
         assert!(slots.len() >= 8, "{slots:?}");
         let long = "x".repeat(CACHE_MAX_LEN + 1);
-        assert_eq!(hex(&digest_cached(&long)), hash(&long));
-        assert_eq!(hex(&digest_cached("")), hash(""));
+        assert_eq!(hashed_cached(&long).as_str(), hash(&long));
+        assert_eq!(hashed_cached("").as_str(), hash(""));
     }
 
     #[test]
@@ -387,71 +372,32 @@ mod tests {
     }
 
     #[test]
-    fn a_hashed_id_parses_back_to_its_digest() {
-        let id = IdCounter::default().next("my-step-id");
-        assert_eq!(parse_hashed(&id.hashed()), Some(id.digest));
-        let upper = id.hashed().to_uppercase();
-        assert_eq!(parse_hashed(&upper), None, "the SDK sends lowercase only");
-        assert_eq!(parse_hashed(&id.hashed()[..39]), None);
-        assert_eq!(parse_hashed(&format!("{}0", id.hashed())), None);
-        assert_eq!(parse_hashed(&"g".repeat(40)), None);
-        for bad in ['g', 'G', 'A', ' ', '/', ':', '`', 'é'] {
-            for at in [0, 1, 38, 39] {
-                let mut chars: Vec<char> = id.hashed().chars().collect();
-                chars[at] = bad;
-                let text: String = chars.into_iter().collect();
-                assert_eq!(parse_hashed(&text), None, "{text}");
-            }
+    fn hashed_ids_spell_their_digests_and_sort_as_they_do() {
+        let reference =
+            |digest: &[u8; 20]| -> String { digest.iter().map(|b| format!("{b:02x}")).collect() };
+        let mut digests: Vec<[u8; 20]> = (0..1_000_u32)
+            .map(|k| Sha1::digest(format!("id-{k}").as_bytes()).into())
+            .collect();
+        digests.push([0; 20]);
+        digests.push([0xff; 20]);
+        digests.push(std::array::from_fn(|i| i as u8 * 13));
+        for digest in &digests {
+            assert_eq!(HashedId::of_digest(digest).as_str(), reference(digest));
         }
-        assert_eq!(parse_hashed(""), None);
-    }
-
-    #[test]
-    fn eight_digits_at_a_time_agree_with_one_at_a_time() {
-        let value = |b: u8| match b {
-            b'0'..=b'9' => Some(b - b'0'),
-            b'a'..=b'f' => Some(b - b'a' + 10),
-            _ => None,
+        let mut hashed: Vec<HashedId> = digests.iter().map(HashedId::of_digest).collect();
+        digests.sort();
+        hashed.sort();
+        let texts: Vec<String> = hashed.iter().map(|h| h.as_str().to_owned()).collect();
+        let want: Vec<String> = digests.iter().map(reference).collect();
+        assert_eq!(texts, want);
+        // Hash tables index by the low bits: ids that differ in one digit spread over them.
+        let low = |h: &HashedId| {
+            let mut hasher = HashedIdHasher::default();
+            std::hash::Hash::hash(h, &mut hasher);
+            std::hash::Hasher::finish(&hasher) & 0xff
         };
-        let reference = |digits: [u8; 8]| -> Option<u32> {
-            let mut out = [0_u8; 4];
-            for (o, pair) in out.iter_mut().zip(digits.chunks_exact(2)) {
-                *o = value(pair[0])? << 4 | value(pair[1])?;
-            }
-            Some(u32::from_le_bytes(out))
-        };
-        // Every byte in every place of words of every digit.
-        for base in [
-            *b"01234567",
-            *b"89abcdef",
-            *b"f0e1d2c3",
-            *b"00000000",
-            *b"ffffffff",
-        ] {
-            for at in 0..8 {
-                for b in 0..=255_u8 {
-                    let mut digits = base;
-                    digits[at] = b;
-                    let word = u64::from_le_bytes(digits);
-                    if b < 0x80 {
-                        let (bytes, valid) = hex_word(word);
-                        let read = (valid == HIGH).then_some(bytes);
-                        assert_eq!(read, reference(digits), "{digits:?}");
-                    }
-                    let mut text = [b'0'; 40];
-                    text[8..16].copy_from_slice(&digits);
-                    assert_eq!(
-                        parse_hashed_bytes(&text).is_some(),
-                        reference(digits).is_some(),
-                        "{digits:?}"
-                    );
-                }
-            }
-        }
-        for k in 0..1_000 {
-            let text = hash(&format!("id-{k}"));
-            assert_eq!(parse_hashed(&text).map(|d| hex(&d)), Some(text));
-        }
+        let spread: std::collections::HashSet<u64> = hashed.iter().take(64).map(low).collect();
+        assert!(spread.len() >= 32, "{}", spread.len());
     }
 
     #[test]

@@ -6,7 +6,6 @@ use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use serde_json::value::RawValue;
 use serde_json::Value;
 
 use crate::context::{Context, Events};
@@ -128,27 +127,27 @@ impl Definition {
 }
 
 /// The input the runtime hands a function for one call.
-pub struct Call {
+pub(crate) struct Call {
     /// The triggering event, as JSON text.
     pub(crate) event: RawJson,
     /// Every triggering event, as JSON text; empty when the one event is `event` (no vector
     /// is made for it).
     pub(crate) events: Vec<RawJson>,
     /// The step tools bound to this call.
-    pub step: Step,
+    pub(crate) step: Step,
     /// The run's id.
-    pub run_id: String,
+    pub(crate) run_id: String,
     /// The 0-based attempt of this call.
-    pub attempt: u32,
+    pub(crate) attempt: u32,
     /// How many attempts the run has in all, when Inngest says so.
-    pub max_attempts: Option<u32>,
+    pub(crate) max_attempts: Option<u32>,
     /// The call's middleware, when the function has any.
     pub(crate) hooks: Option<Arc<RunHooks>>,
 }
 
 /// Type-erased entry point: deserializes the events, runs the function, serializes its output
 /// (to JSON text, once: it is sent as it is).
-pub(crate) type Runner = fn(Call) -> BoxFuture<Result<Box<RawValue>, Error>>;
+pub(crate) type Runner = fn(Call) -> BoxFuture<Result<RawJson, Error>>;
 
 /// A function as the registry stores it: what it declared and how to run it.
 #[derive(Clone, Copy)]
@@ -156,7 +155,7 @@ pub struct Registration {
     /// What its attribute declared.
     pub definition: &'static Definition,
     /// How to run it.
-    pub runner: Runner,
+    pub(crate) runner: Runner,
 }
 
 impl std::fmt::Debug for Registration {
@@ -188,7 +187,7 @@ impl<F: Function> crate::step::Invocable for F {
     }
 }
 
-fn run_erased<F: Function>(call: Call) -> BoxFuture<Result<Box<RawValue>, Error>> {
+fn run_erased<F: Function>(call: Call) -> BoxFuture<Result<RawJson, Error>> {
     Box::pin(async move {
         let (event, events) = decode_events::<F::Event>(&call.event, call.events)?;
         let ctx = Context {
@@ -233,8 +232,8 @@ fn decode_events<E: DeserializeOwned>(
 
 /// A function's output as JSON text.
 #[inline(never)]
-fn encode_output<T: Serialize>(output: &T, rust_name: &str) -> Result<Box<RawValue>, Error> {
-    serde_json::value::to_raw_value(output).map_err(|e| {
+fn encode_output<T: Serialize>(output: &T, rust_name: &str) -> Result<RawJson, Error> {
+    RawJson::from_value(output).map_err(|e| {
         NonRetriableError::new(format!(
             "the output of `{rust_name}` does not serialize to JSON: {e}"
         ))

@@ -102,6 +102,11 @@ impl RawJson {
         serde_json::to_vec(value).map(|text| RawJson::from_checked(text.into()))
     }
 
+    /// The JSON text, taken.
+    pub(crate) fn into_bytes(self) -> Bytes {
+        self.text
+    }
+
     /// The JSON text, shared.
     pub(crate) fn text(&self) -> &Bytes {
         &self.text

@@ -23,10 +23,10 @@ use futures::future::CatchUnwind;
 
 use inngest_protocol::checkpoint::run_complete;
 use inngest_protocol::error::SerializedError;
-use serde_json::value::RawValue;
 
 use super::{lock, poll_once, CallOutcome, CallState, Op, SharedCall, Stop};
 use crate::error::Error;
+use crate::json::RawJson;
 use crate::options::Checkpointing;
 use futures::future::BoxFuture;
 use std::sync::Arc;
@@ -85,8 +85,8 @@ impl Checkpoint {
 
 /// The end of the run as a checkpointing call reports it: what is still buffered, then
 /// `RunComplete` with the function's output.
-pub(crate) fn completed(buffer: Vec<Op>, output: &RawValue) -> CallOutcome {
-    let data = serde_json::from_str(output.get()).unwrap_or(serde_json::Value::Null);
+pub(crate) fn completed(buffer: Vec<Op>, output: &RawJson) -> CallOutcome {
+    let data = output.value().unwrap_or(serde_json::Value::Null);
     let mut ops = buffer;
     ops.push(run_complete(data));
     CallOutcome::Planned(ops)
@@ -114,7 +114,7 @@ pub(super) async fn drive<F>(
     max_interval: Option<Duration>,
 ) -> CallOutcome
 where
-    F: Future<Output = Result<Box<RawValue>, Error>> + Send,
+    F: Future<Output = Result<RawJson, Error>> + Send,
 {
     let mut next_flush = max_interval.map(|i| tokio::time::Instant::now() + i);
     loop {

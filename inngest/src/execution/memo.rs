@@ -2,7 +2,7 @@
 //! their exact key set: an object with only `data`, only `error` or only `input` is wrapped;
 //! anything else (including `null`) is a raw value.
 
-use inngest_protocol::step_id::parse_hashed;
+use inngest_protocol::step_id::HashedId;
 use serde_json::Value;
 
 /// One entry of the call request's `steps` map.
@@ -44,19 +44,30 @@ impl Memo {
     }
 }
 
-/// The call request's `steps`: each memo by the SHA-1 digest its hashed id spells, sorted by
-/// digest (a binary search finds one: no hashing, and no input makes it slow). A key that is
-/// not a hashed id (40 lowercase hex digits) can never be claimed, so it is not kept; of a key
-/// given twice, the last memo is kept, as a JSON object reads.
+/// A memo's key (a hashed id) as the request wrote it: its 40 bytes, never decoded. A step's
+/// [`HashedId`] is compared with it as text; a key that is not 40 lowercase hex digits equals
+/// no hashed id, so no step ever claims its memo.
+pub(crate) type MemoKey = [u8; 40];
+
+/// The key that `text` is, if it is 40 bytes long (no other length can be a hashed id).
+pub(crate) fn key_of(text: &[u8]) -> Option<MemoKey> {
+    text.try_into().ok()
+}
+
+/// The call request's `steps`: each memo by its key, sorted by key (a binary search finds
+/// one: no hashing, and no input makes it slow; lowercase hex sorts as the digests do). A key
+/// that is not 40 bytes long can never be claimed, so it is not kept; one of 40 bytes is kept
+/// and counted among the memos even if it is not hex, as the official TypeScript SDK counts
+/// every key. Of a key given twice, the last memo is kept, as a JSON object reads.
 #[derive(Debug, Default)]
-pub(crate) struct Memos(Vec<([u8; 20], Option<Memo>)>, usize);
+pub(crate) struct Memos(Vec<(MemoKey, Option<Memo>)>, usize);
 
 impl Memos {
     /// The memos of a `steps` map read as JSON values.
     pub(crate) fn from_values(steps: impl IntoIterator<Item = (String, Value)>) -> Memos {
         let memos: Vec<_> = steps
             .into_iter()
-            .filter_map(|(k, v)| Some((parse_hashed(&k)?, Some(Memo::decode(v)))))
+            .filter_map(|(k, v)| Some((key_of(k.as_bytes())?, Some(Memo::decode(v)))))
             .collect();
         let finished = memos
             .iter()
@@ -65,21 +76,21 @@ impl Memos {
         Memos::sorted(memos, finished)
     }
 
-    /// Sorts memos given in the request's order; of equal digests, the last one stays.
+    /// Sorts memos given in the request's order; of equal keys, the last one stays.
     /// `finished` is how many of `memos` are of finished steps.
-    pub(crate) fn sorted(mut memos: Vec<([u8; 20], Option<Memo>)>, mut finished: usize) -> Memos {
+    pub(crate) fn sorted(mut memos: Vec<(MemoKey, Option<Memo>)>, mut finished: usize) -> Memos {
         // Inngest sends the keys sorted (and each once): one pass tells, and then there is
         // nothing to sort or merge.
         if memos
             .windows(2)
-            .all(|w| digest_order(&w[0].0, &w[1].0).is_lt())
+            .all(|w| key_order(&w[0].0, &w[1].0).is_lt())
         {
             return Memos(memos, finished);
         }
-        // A stable sort keeps equal digests in the request's order; of a run of them, the
+        // A stable sort keeps equal keys in the request's order; of a run of them, the
         // later memo replaces the kept one as the next is dropped. (Inngest sends them sorted
         // already; eight bytes as a number decide nearly every comparison.)
-        memos.sort_by(|a, b| digest_order(&a.0, &b.0));
+        memos.sort_by(|a, b| key_order(&a.0, &b.0));
         memos.dedup_by(|next, kept| {
             let same = next.0 == kept.0;
             if same {
@@ -103,33 +114,34 @@ impl Memos {
         self.1
     }
 
-    /// Takes the memo of the step whose id hashes to `digest`.
-    pub(crate) fn take(&mut self, digest: &[u8; 20]) -> Option<Memo> {
-        self.slot(digest)?.take()
+    /// Takes the memo of the step whose hashed id is `id`.
+    pub(crate) fn take(&mut self, id: &HashedId) -> Option<Memo> {
+        self.slot(id)?.take()
     }
 
-    /// Whether the memo of `digest` was taken already (a step claimed its id).
-    pub(crate) fn is_taken(&self, digest: &[u8; 20]) -> bool {
-        self.position(digest).is_some_and(|i| self.0[i].1.is_none())
+    /// Whether the memo of `id` was taken already (a step claimed its id).
+    pub(crate) fn is_taken(&self, id: &HashedId) -> bool {
+        self.position(id).is_some_and(|i| self.0[i].1.is_none())
     }
 
-    /// The place of the memo of `digest`: `Some(None)` once it was taken.
+    /// The place of the memo of `id`: `Some(None)` once it was taken.
     #[inline]
-    pub(crate) fn slot(&mut self, digest: &[u8; 20]) -> Option<&mut Option<Memo>> {
-        let i = self.position(digest)?;
+    pub(crate) fn slot(&mut self, id: &HashedId) -> Option<&mut Option<Memo>> {
+        let i = self.position(id)?;
         Some(&mut self.0[i].1)
     }
 
     #[inline]
-    fn position(&self, digest: &[u8; 20]) -> Option<usize> {
-        // Searched by the first eight bytes as a number (digests sort as their bytes do, so
-        // as those), then compared whole: cheaper than comparing 20 bytes at every step.
-        let wanted = prefix(digest);
-        let from = self.0.partition_point(|(d, _)| prefix(d) < wanted);
+    fn position(&self, id: &HashedId) -> Option<usize> {
+        // Searched by the first eight bytes as a number (keys sort as their bytes do, so as
+        // those), then compared whole: cheaper than comparing 40 bytes at every step.
+        let id = id.as_bytes();
+        let wanted = prefix(id);
+        let from = self.0.partition_point(|(k, _)| prefix(k) < wanted);
         self.0[from..]
             .iter()
-            .take_while(|(d, _)| prefix(d) == wanted)
-            .position(|(d, _)| d == digest)
+            .take_while(|(k, _)| prefix(k) == wanted)
+            .position(|(k, _)| same_key(k, id))
             .map(|i| from + i)
     }
 
@@ -138,7 +150,7 @@ impl Memos {
     pub(crate) fn by_hashed_id(self) -> std::collections::BTreeMap<String, Memo> {
         self.0
             .into_iter()
-            .filter_map(|(digest, memo)| Some((inngest_protocol::step_id::hex(&digest), memo?)))
+            .filter_map(|(key, memo)| Some((String::from_utf8_lossy(&key).into_owned(), memo?)))
             .collect()
     }
 }
@@ -159,11 +171,11 @@ impl<'de> serde::Deserialize<'de> for Memos {
             ) -> Result<Memos, A::Error> {
                 let mut memos = Vec::with_capacity(map.size_hint().unwrap_or(0).min(1024));
                 let mut finished = 0;
-                while let Some(HashedId(digest)) = map.next_key()? {
+                while let Some(ReadKey(key)) = map.next_key()? {
                     let memo: Memo = map.next_value()?;
-                    if let Some(digest) = digest {
+                    if let Some(key) = key {
                         finished += usize::from(memo.is_final());
-                        memos.push((digest, Some(memo)));
+                        memos.push((key, Some(memo)));
                     }
                 }
                 Ok(Memos::sorted(memos, finished))
@@ -173,22 +185,22 @@ impl<'de> serde::Deserialize<'de> for Memos {
     }
 }
 
-/// A key of `steps`: the digest it spells, if it is a hashed id.
-struct HashedId(Option<[u8; 20]>);
+/// A key of `steps`, if it can be a hashed id ([`key_of`]).
+struct ReadKey(Option<MemoKey>);
 
-impl<'de> serde::Deserialize<'de> for HashedId {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<HashedId, D::Error> {
-        struct HashedIdVisitor;
-        impl serde::de::Visitor<'_> for HashedIdVisitor {
-            type Value = HashedId;
+impl<'de> serde::Deserialize<'de> for ReadKey {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ReadKey, D::Error> {
+        struct ReadKeyVisitor;
+        impl serde::de::Visitor<'_> for ReadKeyVisitor {
+            type Value = ReadKey;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("a step id")
             }
-            fn visit_str<E>(self, v: &str) -> Result<HashedId, E> {
-                Ok(HashedId(parse_hashed(v)))
+            fn visit_str<E>(self, v: &str) -> Result<ReadKey, E> {
+                Ok(ReadKey(key_of(v.as_bytes())))
             }
         }
-        deserializer.deserialize_str(HashedIdVisitor)
+        deserializer.deserialize_str(ReadKeyVisitor)
     }
 }
 
@@ -341,7 +353,7 @@ mod tests {
     }
 
     #[test]
-    fn steps_keep_the_last_memo_of_a_key_and_only_hashed_ids() {
+    fn steps_keep_the_last_memo_of_a_key_and_only_keys_of_forty_bytes() {
         let a = hash("a");
         let b = hash("b");
         let text = format!(
@@ -349,22 +361,24 @@ mod tests {
             b.to_uppercase()
         );
         let mut memos: Memos = serde_json::from_str(&text).unwrap();
-        assert_eq!(memos.len(), 2);
-        assert_eq!(memos.finished(), 2, "of a key given twice, one counts");
-        let digest = |h: &str| parse_hashed(h).unwrap();
-        assert_eq!(memos.take(&digest(&a)), Some(Memo::Data(json!(4))));
-        assert_eq!(memos.take(&digest(&a)), None, "a memo is taken once");
-        assert_eq!(memos.take(&digest(&b)), Some(Memo::Data(json!(2))));
-        assert_eq!(memos.take(&digest(&hash("c"))), None);
+        // The uppercase key is kept (and counted, as the TypeScript SDK counts every key), but
+        // no step's hashed id is uppercase.
+        assert_eq!(memos.len(), 3);
+        assert_eq!(memos.finished(), 3, "of a key given twice, one counts");
+        let id = HashedId::of;
+        assert_eq!(memos.take(&id("a")), Some(Memo::Data(json!(4))));
+        assert_eq!(memos.take(&id("a")), None, "a memo is taken once");
+        assert_eq!(memos.take(&id("b")), Some(Memo::Data(json!(2))));
+        assert_eq!(memos.take(&id("c")), None);
     }
 
     #[test]
     fn memos_are_found_whatever_order_they_come_in() {
         let ids: Vec<String> = (0..40).map(|k| format!("step-{k}")).collect();
-        let mut sorted: Vec<([u8; 20], Option<Memo>)> = ids
+        let mut sorted: Vec<(MemoKey, Option<Memo>)> = ids
             .iter()
             .enumerate()
-            .map(|(k, id)| (parse_hashed(&hash(id)).unwrap(), Some(Memo::Data(json!(k)))))
+            .map(|(k, id)| (*HashedId::of(id).as_bytes(), Some(Memo::Data(json!(k)))))
             .collect();
         sorted.sort_by_key(|m| m.0);
         // As Inngest sends them (sorted), in the order the steps ran, and reversed.
@@ -378,8 +392,11 @@ mod tests {
             let mut memos = Memos::sorted(memos, ids.len());
             assert_eq!((memos.len(), memos.finished()), (40, 40));
             for (k, id) in ids.iter().enumerate() {
-                let digest = parse_hashed(&hash(id)).unwrap();
-                assert_eq!(memos.take(&digest), Some(Memo::Data(json!(k))), "{id}");
+                assert_eq!(
+                    memos.take(&HashedId::of(id)),
+                    Some(Memo::Data(json!(k))),
+                    "{id}"
+                );
             }
         }
     }
@@ -430,27 +447,38 @@ mod tests {
     }
 }
 
-/// How two digests sort (as their bytes do): their first eight bytes as a number decide
-/// nearly always, and only a tie compares them whole.
-fn digest_order(a: &[u8; 20], b: &[u8; 20]) -> std::cmp::Ordering {
+/// How two keys sort (as their bytes do): their first eight bytes as a number decide nearly
+/// always, and only a tie compares them whole.
+fn key_order(a: &MemoKey, b: &MemoKey) -> std::cmp::Ordering {
     prefix(a).cmp(&prefix(b)).then_with(|| a.cmp(b))
 }
 
-/// The first eight bytes of a digest as a number that sorts as they do.
+/// Whether two keys are the same: five words compared, without a call to `memcmp`.
 #[inline]
-fn prefix(digest: &[u8; 20]) -> u64 {
+fn same_key(a: &MemoKey, b: &MemoKey) -> bool {
+    let word = |k: &MemoKey, i: usize| {
+        let mut w = [0_u8; 8];
+        w.copy_from_slice(&k[i * 8..i * 8 + 8]);
+        u64::from_le_bytes(w)
+    };
+    (0..5).fold(0, |differ, i| differ | (word(a, i) ^ word(b, i))) == 0
+}
+
+/// The first eight bytes of a key as a number that sorts as they do.
+#[inline]
+fn prefix(key: &MemoKey) -> u64 {
     let mut first = [0_u8; 8];
-    first.copy_from_slice(&digest[..8]);
+    first.copy_from_slice(&key[..8]);
     u64::from_be_bytes(first)
 }
 
 /// `ctx.stack.stack`, the hashed ids of the memoized steps in the order they finished: read
-/// into digests only when a race asks where a memo stands in it (most calls never do). Ids
-/// that are not hashed ids are left out: no memo has them.
+/// into keys only when a race asks where a memo stands in it (most calls never do). Ids that
+/// are not 40 bytes long are left out: no memo has them.
 #[derive(Clone)]
 pub(crate) enum Stack {
     /// Read already.
-    Read(Vec<[u8; 20]>),
+    Read(Vec<MemoKey>),
     /// The JSON text of an array of strings without escapes, unread.
     Text(bytes::Bytes),
 }
@@ -465,19 +493,19 @@ impl Default for Stack {
 impl Stack {
     /// The stack of these ids, as a call request gives them.
     pub(crate) fn from_ids(ids: &[String]) -> Stack {
-        Stack::Read(ids.iter().filter_map(|id| parse_hashed(id)).collect())
+        Stack::Read(ids.iter().filter_map(|id| key_of(id.as_bytes())).collect())
     }
 
-    /// The digests, in the stack's order.
-    pub(crate) fn digests(&self) -> Vec<[u8; 20]> {
+    /// The keys, in the stack's order.
+    pub(crate) fn keys(&self) -> Vec<MemoKey> {
         match self {
-            Stack::Read(digests) => digests.clone(),
+            Stack::Read(keys) => keys.clone(),
             // Without escapes, every other piece between quotes is a string.
             Stack::Text(text) => text
                 .split(|b| *b == b'"')
                 .skip(1)
                 .step_by(2)
-                .filter_map(inngest_protocol::step_id::parse_hashed_bytes)
+                .filter_map(key_of)
                 .collect(),
         }
     }
@@ -485,11 +513,11 @@ impl Stack {
 
 impl std::fmt::Debug for Stack {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let hex: Vec<String> = self
-            .digests()
+        let ids: Vec<String> = self
+            .keys()
             .iter()
-            .map(inngest_protocol::step_id::hex)
+            .map(|key| String::from_utf8_lossy(key).into_owned())
             .collect();
-        hex.fmt(f)
+        ids.fmt(f)
     }
 }

@@ -13,7 +13,7 @@ mod step_name;
 
 pub(crate) use step_name::StepName;
 
-/// A claimed step's id: the user's, its index among the uses of it, its digest.
+/// A claimed step's id: the user's, its index among the uses of it, its hashed id.
 pub(crate) type StepId = inngest_protocol::step_id::StepId<StepName>;
 
 use std::collections::HashMap;
@@ -30,12 +30,12 @@ use inngest_protocol::op::{
     AiGatewayOpts, GatewayOpts, InvokeFunctionOpts, Opcode, RunOpts, SleepOpts, WaitForEventOpts,
     WaitForSignalOpts, PARALLEL_MODE_RACE,
 };
-use inngest_protocol::step_id::IdCounter;
-use serde_json::value::RawValue;
+use inngest_protocol::step_id::{HashedId, IdCounter};
 
 use crate::error::Error;
 use crate::execution::checkpoint::{Checkpoint, Checkpointer};
-use crate::execution::memo::{Memo, Memos, Stack};
+use crate::execution::memo::{Memo, MemoKey, Memos, Stack};
+use crate::json::RawJson;
 use crate::middleware::RunHooks;
 
 /// An op as this SDK reports it, with its own serialized errors.
@@ -174,8 +174,8 @@ pub(crate) struct CallState {
     outcome: Option<Box<StepOutcome>>,
     /// `ctx.stack.stack`: the memoized steps' hashed ids in the order they finished.
     stack: Stack,
-    /// Where each memoized step stands in `stack`, by digest; built when a race first needs it.
-    stack_pos: Option<HashMap<[u8; 20], usize>>,
+    /// Where each memoized step stands in `stack`, by key; built when a race first needs it.
+    stack_pos: Option<HashMap<MemoKey, usize>>,
     /// The latest stack position among memos claimed since the last reset (for races).
     claimed_pos: Option<usize>,
     /// How many races the step being polled is inside.
@@ -290,14 +290,14 @@ impl CallState {
     }
 
     /// Claims the next id for `user_id` and takes its memo, if it finished.
-    /// `first` is the digest of the id's first use (`digest_cached(user_id)`).
+    /// `first` is the hashed id of the id's first use (`hashed_cached(user_id)`).
     ///
     /// `#[inline]`, as what it calls per step (`lock`, `StepName::new`, `Memos::slot`): the
     /// step tools' futures are generic, compiled in the user's crate, and a function of this
     /// crate is inlined there only if marked so (a ten-step replay: about 550 instructions
     /// fewer, as `bench-calls` counts them).
     #[inline]
-    pub(crate) fn claim(&mut self, user_id: StepName, first: [u8; 20]) -> Claim {
+    pub(crate) fn claim(&mut self, user_id: StepName, first: HashedId) -> Claim {
         // The first use of an id whose memo no step took has index 0 (every id handed out
         // takes its memo, so no use took this digest), and the counter is not asked: the
         // memo, now taken, tells it the digest is in use.
@@ -306,7 +306,7 @@ impl CallState {
                 let id = StepId {
                     user: user_id,
                     index: 0,
-                    digest: first,
+                    hashed_id: first,
                 };
                 (id, Some(memo))
             }
@@ -314,8 +314,8 @@ impl CallState {
                 let memos = &self.memos;
                 let id = self
                     .ids
-                    .next_with_digest_unless(user_id, first, |d| memos.is_taken(d));
-                let memo = self.memos.take(&id.digest);
+                    .next_with_first_unless(user_id, first, |h| memos.is_taken(h));
+                let memo = self.memos.take(&id.hashed_id);
                 (id, memo)
             }
         };
@@ -335,14 +335,17 @@ impl CallState {
             let stack = &self.stack;
             let stack_pos = self.stack_pos.get_or_insert_with(|| {
                 stack
-                    .digests()
+                    .keys()
                     .into_iter()
                     .enumerate()
-                    .map(|(i, digest)| (digest, i))
+                    .map(|(i, key)| (key, i))
                     .collect()
             });
             // Memos missing from the stack sort after every listed one.
-            let pos = stack_pos.get(&id.digest).copied().unwrap_or(usize::MAX);
+            let pos = stack_pos
+                .get(id.hashed_id.as_bytes())
+                .copied()
+                .unwrap_or(usize::MAX);
             self.claimed_pos = Some(self.claimed_pos.map_or(pos, |p| p.max(pos)));
         }
         Claim {
@@ -447,7 +450,7 @@ pub(crate) fn lock(state: &Mutex<CallState>) -> MutexGuard<'_, CallState> {
 #[derive(Debug)]
 pub(crate) enum CallOutcome {
     /// The function returned this value (as JSON text).
-    Completed(Box<RawValue>),
+    Completed(RawJson),
     /// The function returned an error.
     Failed(Error),
     /// User code panicked.
@@ -519,7 +522,7 @@ pub(crate) async fn drive<F>(
     max_interval: Option<std::time::Duration>,
 ) -> CallOutcome
 where
-    F: Future<Output = Result<Box<RawValue>, Error>> + Send,
+    F: Future<Output = Result<RawJson, Error>> + Send,
 {
     // The function's future is dropped inside `poll_function`'s last poll, so in here.
     AssertUnwindSafe(poll_function(future, state, checkpointer, max_interval))
@@ -543,7 +546,7 @@ async fn poll_function<F>(
     max_interval: Option<std::time::Duration>,
 ) -> CallOutcome
 where
-    F: Future<Output = Result<Box<RawValue>, Error>> + Send,
+    F: Future<Output = Result<RawJson, Error>> + Send,
 {
     let mut future = std::pin::pin!(AssertUnwindSafe(future).catch_unwind());
     // Whether the function replays memoized steps, as the thread's flag tells it while it is
@@ -578,7 +581,7 @@ pub(super) fn poll_once<F>(
     cx: &mut TaskContext<'_>,
 ) -> Poll<Stop>
 where
-    F: Future<Output = Result<Box<RawValue>, Error>> + Send,
+    F: Future<Output = Result<RawJson, Error>> + Send,
 {
     state.parent.register(cx.waker());
     let waker = Waker::from(state.clone());

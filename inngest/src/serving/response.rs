@@ -6,7 +6,8 @@ use http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
 use http::{Response, StatusCode};
 use inngest_protocol::headers;
 use serde::Serialize;
-use serde_json::value::RawValue;
+
+use crate::json::RawJson;
 
 pub(crate) const X_INNGEST_SDK: HeaderName = HeaderName::from_static(headers::X_INNGEST_SDK);
 pub(crate) const X_INNGEST_REQ_VERSION: HeaderName =
@@ -37,9 +38,8 @@ pub(crate) fn json<T: Serialize + ?Sized>(status: StatusCode, body: &T) -> Respo
 }
 
 /// A response whose body is JSON text already written (a function's output), sent as it is.
-pub(crate) fn json_text(status: StatusCode, text: Box<RawValue>) -> Response<Body> {
-    let text: Box<str> = text.into();
-    with_headers(status, Bytes::from(String::from(text)))
+pub(crate) fn json_text(status: StatusCode, text: RawJson) -> Response<Body> {
+    with_headers(status, text.into_bytes())
 }
 
 /// A JSON body with the SDK headers.

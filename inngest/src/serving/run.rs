@@ -12,8 +12,6 @@ use futures::FutureExt;
 use http::request::Parts;
 use http::{Response, StatusCode};
 use http_body_util::BodyExt;
-use serde_json::value::RawValue;
-use serde_json::Value;
 
 use crate::error::Error;
 use crate::execution::{lock, panic_message, SharedCall};
@@ -69,7 +67,7 @@ pub(crate) struct Hooked {
 
 impl Hooked {
     /// Runs `call`'s function inside the hooks; its output as JSON text.
-    pub(crate) async fn run(self, mut call: Call) -> Result<Box<RawValue>, Error> {
+    pub(crate) async fn run(self, mut call: Call) -> Result<RawJson, Error> {
         let Hooked {
             runner,
             stack,
@@ -113,7 +111,7 @@ impl Hooked {
         call.hooks = Some(hooks.clone());
         let function = async move {
             let output = runner(call).await?;
-            serde_json::from_str::<Value>(output.get()).map_err(Error::new)
+            output.value().map_err(Error::new)
         };
         let (stack, run) = (&hooks.stack, &hooks.run);
         let result = stack.wrap_function_handler(run, Box::pin(function)).await;
@@ -125,7 +123,7 @@ impl Hooked {
         match result {
             Ok(output) => {
                 stack.on_run_complete(run, &output).await;
-                serde_json::value::to_raw_value(&output).map_err(Error::new)
+                RawJson::from_value(&output).map_err(Error::new)
             }
             Err(error) => {
                 let final_attempt = !error.is_retriable() || run.is_last_attempt();

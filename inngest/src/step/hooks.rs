@@ -17,13 +17,12 @@ use crate::execution::memo::Memo;
 use crate::execution::{lock, CallState, Claim, NewStep, StepOpts};
 use crate::execution::{SharedCall, StepId};
 use crate::middleware::{RunHooks, StepInfo, StepKind};
-use inngest_protocol::step_id::hex;
 
 /// What a step is told about itself.
 fn info(state: &Mutex<CallState>, id: &StepId, kind: StepKind, memoized: bool) -> StepInfo {
     StepInfo {
         id: id.user.to_string(),
-        hashed_id: hex(&id.digest),
+        hashed_id: id.hashed(),
         kind,
         memoized,
         attempt: lock(state).attempt(),

@@ -34,7 +34,7 @@ use crate::execution::{lock, CallState, Claim, NewStep, Op, SharedCall, StepOpts
 use crate::execution::{StepId, StepName};
 use crate::middleware::{RunHooks, StepKind};
 use inngest_protocol::op::{Opcode, RunOpts};
-use inngest_protocol::step_id::digest_cached;
+use inngest_protocol::step_id::hashed_cached;
 
 pub use ai::{Ai, Model};
 pub use fetch::{FetchRequest, FetchResponse};
@@ -164,7 +164,7 @@ impl Step {
         Fut: Future<Output = Result<T, Error>> + Send,
     {
         let state = self.state.clone();
-        let first = digest_cached(id);
+        let first = hashed_cached(id);
         let id = StepName::new(id);
         if let Some(name) = &self.display_name {
             spec.more_mut().display_name = Some(name.clone());
@@ -195,7 +195,7 @@ impl Step {
 
     /// Claims the next id for `id`; a step that finished returns its memo.
     fn claim(&self, id: &str) -> Claim {
-        lock(&self.state).claim(StepName::new(id), digest_cached(id))
+        lock(&self.state).claim(StepName::new(id), hashed_cached(id))
     }
 
     /// Reports `step` and stays suspended: Inngest does the step and resumes with a memo.
