@@ -154,6 +154,36 @@ impl RawJson {
     }
 }
 
+/// A string of a call request kept as its text in the body (a slice of it, shared): the few
+/// strings of `ctx` the handler keeps (the function's id, the step to run, the run's id for the
+/// step tools) cost no copy of their own.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) struct Text(Bytes);
+
+impl Text {
+    /// `bytes`, which the caller has checked to be UTF-8.
+    pub(crate) fn from_checked(bytes: Bytes) -> Text {
+        Text(bytes)
+    }
+
+    /// The text.
+    pub(crate) fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+}
+
+impl From<String> for Text {
+    fn from(text: String) -> Text {
+        Text(Bytes::from(text))
+    }
+}
+
+impl std::fmt::Debug for Text {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.as_str().fmt(f)
+    }
+}
+
 impl std::fmt::Debug for RawJson {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Valid JSON is UTF-8.

@@ -18,7 +18,7 @@ use crate::execution::checkpoint::{Checkpoint, Checkpointer};
 use crate::execution::memo::{Memos, Stack};
 use crate::execution::{drive, CallOutcome, CallState, SharedCall, StepOutcome, Target};
 use crate::function::Call;
-use crate::json::RawJson;
+use crate::json::{RawJson, Text};
 use crate::serving::checkpoint::CallCheckpoints;
 use crate::serving::handler::Inner;
 use crate::serving::registry::Entry;
@@ -114,14 +114,22 @@ pub(crate) fn parse_request(body: &[u8]) -> Result<CallRequest, String> {
 /// the plain [`CallRequest`] takes.
 #[derive(Debug)]
 pub(crate) struct Request {
-    /// The request, but for `ctx.stack.stack`, which is empty.
+    /// The request, but for `ctx.stack.stack` (empty), `ctx.fn_id` and `ctx.step_id` (`None`):
+    /// those are below.
     pub body: CallRequest<RawJson, Memos>,
     /// `ctx.stack.stack`.
     pub stack: Stack,
+    /// `ctx.fn_id`.
+    pub fn_id: Option<Text>,
+    /// `ctx.step_id`.
+    pub step_id: Option<Text>,
+    /// `ctx.run_id` again, shared: the step tools and the checkpoints keep it.
+    pub run_id: Text,
 }
 
 impl Request {
-    /// `body` with its stack taken out as digests.
+    /// `body` with its stack taken out as keys, and its `ctx.fn_id` and `ctx.step_id` taken
+    /// out.
     fn new(mut body: CallRequest<RawJson, Memos>) -> Request {
         one_event(&mut body);
         let stack = body
@@ -131,6 +139,9 @@ impl Request {
             .map(|s| std::mem::take(&mut s.stack))
             .unwrap_or_default();
         Request {
+            fn_id: body.ctx.fn_id.take().map(Text::from),
+            step_id: body.ctx.step_id.take().map(Text::from),
+            run_id: Text::from(body.ctx.run_id.clone()),
             body,
             stack: Stack::from_ids(&stack),
         }
@@ -430,13 +441,13 @@ fn start<'a>(
     let Request {
         body: request,
         stack,
+        fn_id: function_id,
+        step_id: step_text,
+        run_id,
     } = request;
     let step_id = match query.step_id.as_deref() {
-        Some(step_id) => Cow::Borrowed(step_id),
-        None => request
-            .ctx
-            .step_id
-            .map_or(Cow::Borrowed(DISCOVERY_STEP_ID), Cow::Owned),
+        Some(step_id) => step_id,
+        None => step_text.as_ref().map_or(DISCOVERY_STEP_ID, Text::as_str),
     };
     let span = tracing::info_span!(
         "inngest.call",
@@ -452,7 +463,7 @@ fn start<'a>(
             immediate: !request.ctx.disable_immediate_execution,
         }
     } else {
-        Target::Step(step_id.into_owned())
+        Target::Step(step_id.to_owned())
     };
     let last_attempt = request
         .ctx
@@ -466,7 +477,7 @@ fn start<'a>(
         .options
         .checkpointing
         .unwrap_or(inner.checkpointing);
-    let checkpointing = request.ctx.fn_id.is_some()
+    let checkpointing = function_id.is_some()
         && matches!(target, Target::Discovery { immediate: true })
         && settings.is_enabled();
     // The first call of a run: nothing memoized, the first attempt, not a call for one step.
@@ -481,12 +492,12 @@ fn start<'a>(
             call_state.with_checkpoint(Checkpoint::new(&settings, started, request.ctx.attempt));
     }
     let state = SharedCall::new(call_state);
-    let step = Step::new(state.clone(), inner.step_env.clone()).for_run(&request.ctx.run_id);
-    let checkpoints = match (started, request.ctx.fn_id, step.run_id()) {
-        (Some((received, _)), Some(fn_id), Some(run_id)) => Some(CallCheckpoints::new(
+    let step = Step::new(state.clone(), inner.step_env.clone()).for_run(run_id.clone());
+    let checkpoints = match (started, function_id) {
+        (Some((received, _)), Some(fn_id)) => Some(CallCheckpoints::new(
             inner,
             parts,
-            run_id.clone(),
+            run_id,
             fn_id,
             request.ctx.qi_id,
             received,

@@ -14,6 +14,7 @@ use inngest_protocol::error::SerializedError;
 
 use crate::execution::checkpoint::{CheckpointFailure, Checkpointer};
 use crate::execution::Op;
+use crate::json::Text;
 use crate::serving::handler::Inner;
 
 /// How many times a checkpoint is tried.
@@ -39,8 +40,8 @@ pub(crate) trait CheckpointSink: Send + Sync {
 pub(crate) struct CallCheckpoints<'a> {
     inner: &'a Inner,
     parts: &'a Parts,
-    run_id: Arc<str>,
-    fn_id: String,
+    run_id: Text,
+    fn_id: Text,
     qi_id: Option<String>,
     /// When the SDK received the call, in ms since the epoch.
     started: i64,
@@ -51,8 +52,8 @@ impl<'a> CallCheckpoints<'a> {
     pub(crate) fn new(
         inner: &'a Inner,
         parts: &'a Parts,
-        run_id: Arc<str>,
-        fn_id: String,
+        run_id: Text,
+        fn_id: Text,
         qi_id: Option<String>,
         started: SystemTime,
     ) -> CallCheckpoints<'a> {
@@ -76,8 +77,8 @@ impl<'a> CallCheckpoints<'a> {
                 .map(str::to_owned)
         };
         AsyncCheckpoint {
-            run_id: self.run_id.to_string(),
-            fn_id: self.fn_id.clone(),
+            run_id: self.run_id.as_str().to_owned(),
+            fn_id: self.fn_id.as_str().to_owned(),
             qi_id: self.qi_id.clone().unwrap_or_default(),
             request_id: header("x-request-id"),
             generation_id: header("x-inngest-generation-id").and_then(|g| g.trim().parse().ok()),
@@ -101,7 +102,7 @@ impl<'a> CallCheckpoints<'a> {
         let url = format!(
             "{}{}",
             self.inner.config.api_origin.trim_end_matches('/'),
-            async_path(&self.run_id)
+            async_path(self.run_id.as_str())
         );
         let res = self
             .inner

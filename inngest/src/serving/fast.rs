@@ -16,7 +16,7 @@ use inngest_protocol::call::{CallContext, CallRequest, CallStack};
 use serde_json::Value;
 
 use crate::execution::memo::{key_of, Memo, MemoKey, Memos, Stack};
-use crate::json::{EventFields, RawJson, Span};
+use crate::json::{EventFields, RawJson, Span, Text};
 use crate::serving::call::Request;
 
 /// How deep a value may nest here; serde_json allows 128, deeper ones go the slow way.
@@ -32,6 +32,9 @@ pub(crate) fn read(body: &Bytes) -> Option<Request> {
         body,
         i: 0,
         stack: Stack::default(),
+        fn_id: None,
+        step_id: None,
+        run_id: None,
     };
     let mut request = r.request()?;
     crate::serving::call::one_event(&mut request);
@@ -39,6 +42,9 @@ pub(crate) fn read(body: &Bytes) -> Option<Request> {
     (r.i == r.s.len()).then_some(Request {
         body: request,
         stack: r.stack,
+        fn_id: r.fn_id,
+        step_id: r.step_id,
+        run_id: r.run_id?,
     })
 }
 
@@ -48,6 +54,10 @@ struct Reader<'a> {
     i: usize,
     /// `ctx.stack.stack`.
     stack: Stack,
+    /// `ctx.fn_id`, `ctx.step_id` and `ctx.run_id`, as text of the body.
+    fn_id: Option<Text>,
+    step_id: Option<Text>,
+    run_id: Option<Text>,
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
@@ -512,6 +522,20 @@ impl<'a> Reader<'a> {
         Some(value)
     }
 
+    /// A string, as its text in the body.
+    fn text(&mut self) -> Option<Text> {
+        let text = self.string()?;
+        Some(Text::from_checked(self.body.slice_ref(text)))
+    }
+
+    /// A string as its text in the body, or `null`.
+    fn opt_text(&mut self) -> Option<Option<Text>> {
+        if self.null() {
+            return Some(None);
+        }
+        Some(Some(self.text()?))
+    }
+
     fn opt_string(&mut self) -> Option<Option<String>> {
         if self.null() {
             return Some(None);
@@ -644,19 +668,20 @@ impl<'a> Reader<'a> {
 
     fn ctx(&mut self) -> Option<CallContext> {
         let mut seen = Seen::default();
-        let (mut fn_id, mut run_id, mut env, mut step_id, mut qi_id) =
-            (None, None, None, None, None);
+        let (mut run_id, mut env, mut qi_id) = (None, None, None);
         let (mut attempt, mut max_attempts, mut stack) = (0, None, None);
         let (mut disable_immediate_execution, mut use_api) = (false, false);
         self.object(|r, key| {
             match key {
                 b"fn_id" => {
                     seen.first(6)?;
-                    fn_id = r.opt_string()?;
+                    r.fn_id = r.opt_text()?;
                 }
                 b"run_id" => {
                     seen.first(7)?;
-                    run_id = Some(r.owned_string()?);
+                    let text = r.text()?;
+                    run_id = Some(text.as_str().to_owned());
+                    r.run_id = Some(text);
                 }
                 b"env" => {
                     seen.first(8)?;
@@ -664,7 +689,7 @@ impl<'a> Reader<'a> {
                 }
                 b"step_id" => {
                     seen.first(9)?;
-                    step_id = r.opt_string()?;
+                    r.step_id = r.opt_text()?;
                 }
                 b"qi_id" => {
                     seen.first(10)?;
@@ -694,11 +719,12 @@ impl<'a> Reader<'a> {
             }
             Some(())
         })?;
+        // `fn_id` and `step_id` are kept as text (`Request`).
         Some(CallContext {
-            fn_id,
+            fn_id: None,
             run_id: run_id?,
             env,
-            step_id,
+            step_id: None,
             attempt,
             max_attempts,
             stack,

@@ -32,6 +32,7 @@ use crate::error::{Error, NonRetriableError, StepError};
 use crate::execution::memo::Memo;
 use crate::execution::{lock, CallState, Claim, NewStep, Op, SharedCall, StepOpts, StepOutcome};
 use crate::execution::{StepId, StepName};
+use crate::json::Text;
 use crate::middleware::{RunHooks, StepKind};
 use inngest_protocol::op::{Opcode, RunOpts};
 use inngest_protocol::step_id::hashed_cached;
@@ -64,7 +65,7 @@ pub struct Step {
     /// The call's middleware, when the function has any.
     hooks: Option<Arc<RunHooks>>,
     /// The run this call is for.
-    run_id: Option<Arc<str>>,
+    run_id: Option<Text>,
     /// The name shown for the steps made through this value ([`Step::named`]).
     display_name: Option<Arc<str>>,
 }
@@ -93,14 +94,9 @@ impl Step {
     }
 
     /// The step tools of a call of the run `run_id`.
-    pub(crate) fn for_run(mut self, run_id: &str) -> Self {
-        self.run_id = Some(Arc::from(run_id));
+    pub(crate) fn for_run(mut self, run_id: Text) -> Self {
+        self.run_id = Some(run_id);
         self
-    }
-
-    /// The run these step tools are of, if [`Step::for_run`] named it.
-    pub(crate) fn run_id(&self) -> Option<&Arc<str>> {
-        self.run_id.as_ref()
     }
 
     /// The step tools with a display name for the step made next: Inngest shows the step

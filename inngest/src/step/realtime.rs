@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use super::Step;
 use crate::error::Error;
+use crate::json::Text;
 use crate::middleware::StepKind;
 
 impl Step {
@@ -38,7 +39,7 @@ impl Step {
             super::RunSpec::plain(StepKind::RealtimePublish),
             || async move {
                 client
-                    .publish_for(channel, topic, &data, run_id.as_deref())
+                    .publish_for(channel, topic, &data, run_id.as_ref().map(Text::as_str))
                     .await?;
                 Ok(data)
             },
