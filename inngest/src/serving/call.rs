@@ -37,29 +37,52 @@ pub(crate) struct CallQuery<'a> {
 impl<'a> CallQuery<'a> {
     pub(crate) fn parse(query: Option<&'a str>) -> Result<CallQuery<'a>, String> {
         let query = query.unwrap_or("");
-        if query.bytes().any(|b| matches!(b, b'%' | b'+')) {
-            // Percent escapes and `+` decode as forms do.
-            return Self::from_pairs(url::form_urlencoded::parse(query.as_bytes()));
+        // Nothing to decode (the query Inngest sends): borrowed as it is, each pair found in
+        // one pass over the bytes (the query is short: a search for each `&` and `=`, or an
+        // iterator of pairs, costs more than it saves). Percent escapes and `+` decode as
+        // forms do: the first one found starts over with the form decoder (the pairs before
+        // it read the same either way).
+        let mut q = CallQuery::default();
+        let bytes = query.as_bytes();
+        let (mut start, mut eq) = (0, None);
+        let mut i = 0;
+        while i <= bytes.len() {
+            match bytes.get(i) {
+                None | Some(b'&') => {
+                    if i > start {
+                        let (k, v) = match eq {
+                            Some(eq) => (&query[start..eq], &query[eq + 1..i]),
+                            None => (&query[start..i], ""),
+                        };
+                        q.put(k, Cow::Borrowed(v))?;
+                    }
+                    (start, eq) = (i + 1, None);
+                }
+                Some(b'=') if eq.is_none() => eq = Some(i),
+                Some(b'%' | b'+') => {
+                    return Self::from_pairs(url::form_urlencoded::parse(bytes));
+                }
+                _ => {}
+            }
+            i += 1;
         }
-        // Nothing to decode (the query Inngest sends): borrowed as it is. A byte loop: the
-        // query is short, and `str::split` sets up a search that costs more than it saves.
-        let mut rest = query;
-        let pairs = std::iter::from_fn(move || loop {
-            if rest.is_empty() {
-                return None;
-            }
-            let end = rest.bytes().position(|b| b == b'&').unwrap_or(rest.len());
-            let pair = &rest[..end];
-            rest = rest.get(end + 1..).unwrap_or("");
-            if !pair.is_empty() {
-                let (k, v) = match pair.bytes().position(|b| b == b'=') {
-                    Some(eq) => (&pair[..eq], &pair[eq + 1..]),
-                    None => (pair, ""),
-                };
-                return Some((Cow::Borrowed(k), Cow::Borrowed(v)));
-            }
-        });
-        Self::from_pairs(pairs)
+        Ok(q)
+    }
+
+    /// Sets the parameter `k` (one of those read) to `v`; a parameter given twice is an
+    /// error.
+    fn put(&mut self, k: &str, v: Cow<'a, str>) -> Result<(), String> {
+        let slot = match k {
+            "fnId" => &mut self.fn_id,
+            "stepId" => &mut self.step_id,
+            "probe" => &mut self.probe,
+            _ => return Ok(()),
+        };
+        if slot.is_some() {
+            return Err(format!("the query parameter `{k}` is given more than once"));
+        }
+        *slot = Some(v);
+        Ok(())
     }
 
     fn from_pairs(
@@ -67,16 +90,7 @@ impl<'a> CallQuery<'a> {
     ) -> Result<CallQuery<'a>, String> {
         let mut q = CallQuery::default();
         for (k, v) in pairs {
-            let slot = match k.as_ref() {
-                "fnId" => &mut q.fn_id,
-                "stepId" => &mut q.step_id,
-                "probe" => &mut q.probe,
-                _ => continue,
-            };
-            if slot.is_some() {
-                return Err(format!("the query parameter `{k}` is given more than once"));
-            }
-            *slot = Some(v);
+            q.put(&k, v)?;
         }
         Ok(q)
     }
