@@ -20,7 +20,11 @@ pub struct HashedId([u8; 40]);
 impl HashedId {
     /// The hashed id of the step id `id` (not cached: see [`hashed_cached`]).
     pub fn of(id: &str) -> HashedId {
-        HashedId::of_digest(&Sha1::digest(id.as_bytes()).into())
+        HashedId::of_bytes(id.as_bytes())
+    }
+
+    fn of_bytes(id: &[u8]) -> HashedId {
+        HashedId::of_digest(&Sha1::digest(id).into())
     }
 
     /// The hashed id that spells `digest`.
@@ -42,6 +46,13 @@ impl HashedId {
     /// Its text (always ASCII).
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.0).unwrap_or_default()
+    }
+
+    /// Whether `text` is this hashed id's text: compared a word at a time, without a call to
+    /// `memcmp` (a call request's memo keys are found so, one per step).
+    #[inline]
+    pub fn is_spelled_by(&self, text: &[u8; 40]) -> bool {
+        same_bytes(&self.0, text)
     }
 }
 
@@ -81,7 +92,7 @@ struct Slot {
 
 std::thread_local! {
     /// Ids hashed lately on this thread and their hashed ids, one per slot.
-    static DIGESTS: std::cell::RefCell<Vec<Option<Slot>>> =
+    static HASHED_IDS: std::cell::RefCell<Vec<Option<Slot>>> =
         const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -92,10 +103,10 @@ std::thread_local! {
 pub fn hashed_cached(id: &str) -> HashedId {
     let id = id.as_bytes();
     if id.len() > CACHE_MAX_LEN {
-        return HashedId::of_digest(&Sha1::digest(id).into());
+        return HashedId::of_bytes(id);
     }
     let slot = slot_of(id);
-    DIGESTS.with(|cache| {
+    HASHED_IDS.with(|cache| {
         let mut cache = cache.borrow_mut();
         if cache.is_empty() {
             cache.resize(CACHE_SLOTS, None);
@@ -103,7 +114,7 @@ pub fn hashed_cached(id: &str) -> HashedId {
         match &cache[slot] {
             Some(cached) if same_bytes(&cached.id[..cached.len], id) => cached.hashed,
             _ => {
-                let hashed = HashedId::of_digest(&Sha1::digest(id).into());
+                let hashed = HashedId::of_bytes(id);
                 let mut held = [0_u8; CACHE_MAX_LEN];
                 held[..id.len()].copy_from_slice(id);
                 cache[slot] = Some(Slot {

@@ -132,16 +132,15 @@ impl Memos {
     }
 
     #[inline]
-    fn position(&self, id: &HashedId) -> Option<usize> {
+    fn position(&self, wanted_id: &HashedId) -> Option<usize> {
         // Searched by the first eight bytes as a number (keys sort as their bytes do, so as
         // those), then compared whole: cheaper than comparing 40 bytes at every step.
-        let id = id.as_bytes();
-        let wanted = prefix(id);
+        let wanted = prefix(wanted_id.as_bytes());
         let from = self.0.partition_point(|(k, _)| prefix(k) < wanted);
         self.0[from..]
             .iter()
             .take_while(|(k, _)| prefix(k) == wanted)
-            .position(|(k, _)| same_key(k, id))
+            .position(|(k, _)| wanted_id.is_spelled_by(k))
             .map(|i| from + i)
     }
 
@@ -451,17 +450,6 @@ mod tests {
 /// always, and only a tie compares them whole.
 fn key_order(a: &MemoKey, b: &MemoKey) -> std::cmp::Ordering {
     prefix(a).cmp(&prefix(b)).then_with(|| a.cmp(b))
-}
-
-/// Whether two keys are the same: five words compared, without a call to `memcmp`.
-#[inline]
-fn same_key(a: &MemoKey, b: &MemoKey) -> bool {
-    let word = |k: &MemoKey, i: usize| {
-        let mut w = [0_u8; 8];
-        w.copy_from_slice(&k[i * 8..i * 8 + 8]);
-        u64::from_le_bytes(w)
-    };
-    (0..5).fold(0, |differ, i| differ | (word(a, i) ^ word(b, i))) == 0
 }
 
 /// The first eight bytes of a key as a number that sorts as they do.

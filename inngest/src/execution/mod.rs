@@ -157,7 +157,7 @@ pub(crate) enum Target {
 /// The state shared between a call's step futures and its executor.
 #[derive(Debug)]
 pub(crate) struct CallState {
-    /// The request's memos by the digest their hashed id spells, taken as they are claimed.
+    /// The request's memos by their hashed ids' text, taken as they are claimed.
     memos: Memos,
     ids: IdCounter,
     target: Target,
@@ -299,8 +299,8 @@ impl CallState {
     #[inline]
     pub(crate) fn claim(&mut self, user_id: StepName, first: HashedId) -> Claim {
         // The first use of an id whose memo no step took has index 0 (every id handed out
-        // takes its memo, so no use took this digest), and the counter is not asked: the
-        // memo, now taken, tells it the digest is in use.
+        // takes its memo, so no use took this hashed id), and the counter is not asked: the
+        // memo, now taken, tells it the hashed id is in use.
         let (id, memo) = match self.memos.slot(&first).and_then(Option::take) {
             Some(memo) => {
                 let id = StepId {

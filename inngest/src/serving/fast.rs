@@ -656,9 +656,11 @@ impl<'a> Reader<'a> {
         if head[0] != b'"' || head[41..51] != MIDDLE[..] {
             return None;
         }
-        let key = Some(&head[1..41])
-            .filter(|text| plain40(text))
-            .and_then(key_of)?;
+        let text = &head[1..41];
+        if !plain40(text) {
+            return None;
+        }
+        let key = key_of(text)?;
         let (value, end) = integer_at(self.s, at + 51)?;
         // Then the memo's brace and the entry's end.
         let closed =
@@ -668,7 +670,7 @@ impl<'a> Reader<'a> {
 
     fn ctx(&mut self) -> Option<CallContext> {
         let mut seen = Seen::default();
-        let (mut run_id, mut env, mut qi_id) = (None, None, None);
+        let (mut env, mut qi_id) = (None, None);
         let (mut attempt, mut max_attempts, mut stack) = (0, None, None);
         let (mut disable_immediate_execution, mut use_api) = (false, false);
         self.object(|r, key| {
@@ -679,9 +681,7 @@ impl<'a> Reader<'a> {
                 }
                 b"run_id" => {
                     seen.first(7)?;
-                    let text = r.text()?;
-                    run_id = Some(text.as_str().to_owned());
-                    r.run_id = Some(text);
+                    r.run_id = Some(r.text()?);
                 }
                 b"env" => {
                     seen.first(8)?;
@@ -719,10 +719,10 @@ impl<'a> Reader<'a> {
             }
             Some(())
         })?;
-        // `fn_id` and `step_id` are kept as text (`Request`).
+        // `fn_id` and `step_id` are kept as text (`Request`); `run_id` is also kept so.
         Some(CallContext {
             fn_id: None,
-            run_id: run_id?,
+            run_id: self.run_id.as_ref()?.as_str().to_owned(),
             env,
             step_id: None,
             attempt,
