@@ -225,21 +225,34 @@ impl CallState {
         last_attempt: bool,
     ) -> Self {
         let memos = Memos::from_values(steps);
-        Self::from_memos(memos, Stack::from_ids(&stack), target, last_attempt)
+        Self::from_memos(
+            memos,
+            Stack::from_ids(&stack),
+            target,
+            last_attempt,
+            0,
+            None,
+        )
     }
 
-    /// The state of a call whose memos are already classified.
+    /// The state of a call of the 0-based `attempt` whose memos are already classified; a
+    /// call that checkpoints (a discovery call that allows it) has its `checkpoint`.
+    ///
+    /// Every part is given here, not set afterwards: the state is some 400 bytes, and each
+    /// builder step would copy it whole.
     pub(crate) fn from_memos(
         steps: Memos,
         stack: Stack,
         target: Target,
         last_attempt: bool,
+        attempt: u32,
+        checkpoint: Option<Checkpoint>,
     ) -> Self {
         let unclaimed = steps.finished();
         CallState {
             unclaimed,
             replaying: unclaimed > 0,
-            attempt: 0,
+            attempt,
             hooks: None,
             stack,
             stack_pos: None,
@@ -254,14 +267,8 @@ impl CallState {
             authorized: None,
             running: false,
             outcome: None,
-            checkpoint: None,
+            checkpoint: checkpoint.map(Box::new),
         }
-    }
-
-    /// The state of a call that checkpoints (a discovery call that allows it).
-    pub(crate) fn with_checkpoint(mut self, checkpoint: Checkpoint) -> Self {
-        self.checkpoint = Some(Box::new(checkpoint));
-        self
     }
 
     /// Whether a step that succeeded joins the checkpoint buffer and lets the function go
@@ -386,12 +393,6 @@ impl CallState {
         self.claimed_pos.take()
     }
 
-    /// The state of a call of this 0-based attempt.
-    pub(crate) fn with_attempt(mut self, attempt: u32) -> Self {
-        self.attempt = attempt;
-        self
-    }
-
     /// The 0-based attempt of the call.
     pub(crate) fn attempt(&self) -> u32 {
         self.attempt
@@ -483,6 +484,7 @@ pub(crate) struct SharedCall {
 }
 
 impl SharedCall {
+    #[inline]
     pub(crate) fn new(state: CallState) -> Arc<SharedCall> {
         Arc::new(SharedCall {
             state: Mutex::new(state),

@@ -189,8 +189,9 @@ fn raw(value: &Value) -> Result<RawJson, String> {
     RawJson::from_value(value).map_err(|e| e.to_string())
 }
 
-/// Parses a call request body for the handler: a valid body is read once; an invalid one gets
-/// [`parse_request`]'s message.
+/// Parses a call request body as the handler does (`begin`): a valid body is read once; an
+/// invalid one gets [`parse_request`]'s message.
+#[cfg(test)]
 fn parse_call(body: &Bytes) -> Result<Request, String> {
     if let Some(request) = crate::serving::fast::read(body) {
         return Ok(request);
@@ -382,7 +383,15 @@ fn begin<'a>(
     parts: &'a Parts,
     body: &Bytes,
 ) -> Begun<'a> {
-    match parse_call(body) {
+    // The fast reader's request goes to `start` as it is (not moved into a `Result` first).
+    let parsed = match crate::serving::fast::read(body) {
+        Some(request) if !(request.body.use_api || request.body.ctx.use_api) => {
+            return Begun::Started(start(inner, entry, query, parts, request));
+        }
+        Some(request) => Ok(request),
+        None => parse_call_serde(body),
+    };
+    match parsed {
         Err(e) => Begun::Answer(Box::new(response::error_message(
             StatusCode::BAD_REQUEST,
             false,
@@ -498,14 +507,15 @@ fn start<'a>(
     let run_start = request.steps.len() == 0
         && request.ctx.attempt == 0
         && matches!(target, Target::Discovery { .. });
-    let mut call_state = CallState::from_memos(request.steps, stack, target, last_attempt)
-        .with_attempt(request.ctx.attempt);
     let started = checkpointing.then(|| (std::time::SystemTime::now(), std::time::Instant::now()));
-    if let Some((_, started)) = started {
-        call_state =
-            call_state.with_checkpoint(Checkpoint::new(&settings, started, request.ctx.attempt));
-    }
-    let state = SharedCall::new(call_state);
+    let state = SharedCall::new(CallState::from_memos(
+        request.steps,
+        stack,
+        target,
+        last_attempt,
+        request.ctx.attempt,
+        started.map(|(_, started)| Checkpoint::new(&settings, started, request.ctx.attempt)),
+    ));
     let step = Step::new(state.clone(), inner.step_env.clone()).for_run(run_id.clone());
     let checkpoints = match (started, function_id) {
         (Some((received, _)), Some(fn_id)) => Some(CallCheckpoints::new(
