@@ -517,20 +517,26 @@ impl Wake for SharedCall {
 ///
 /// A panic in user code is reported as [`CallOutcome::Panicked`], including one raised by a
 /// destructor when the suspended function is dropped at the end of the call.
-pub(crate) async fn drive<F>(
+///
+/// The checkpointer is owned by the returned future, which holds each argument once: every
+/// call moves this future into its box, and a layer of `async fn` here would hold a second
+/// copy of what it passes on.
+pub(crate) fn drive<F, C>(
     future: F,
     state: Arc<SharedCall>,
-    checkpointer: Option<&dyn Checkpointer>,
+    checkpointer: Option<C>,
     max_interval: Option<std::time::Duration>,
-) -> CallOutcome
+) -> impl Future<Output = CallOutcome>
 where
     F: Future<Output = Result<RawJson, Error>> + Send,
+    C: Checkpointer,
 {
     // The function's future is dropped inside `poll_function`'s last poll, so in here.
     AssertUnwindSafe(poll_function(future, state, checkpointer, max_interval))
         .catch_unwind()
-        .await
-        .unwrap_or_else(|panic| CallOutcome::Panicked(panic_message(panic.as_ref())))
+        .map(|polled| {
+            polled.unwrap_or_else(|panic| CallOutcome::Panicked(panic_message(panic.as_ref())))
+        })
 }
 
 /// Why the executor stopped polling.
@@ -541,20 +547,24 @@ pub(super) enum Stop {
     Flush,
 }
 
-async fn poll_function<F>(
+async fn poll_function<F, C>(
     future: F,
     state: Arc<SharedCall>,
-    checkpointer: Option<&dyn Checkpointer>,
+    checkpointer: Option<C>,
     max_interval: Option<std::time::Duration>,
 ) -> CallOutcome
 where
     F: Future<Output = Result<RawJson, Error>> + Send,
+    C: Checkpointer,
 {
     let mut future = std::pin::pin!(AssertUnwindSafe(future).catch_unwind());
     // Whether the function replays memoized steps, as the thread's flag tells it while it is
     // polled (claims clear it the moment new work begins).
     let mut replaying = lock(&state).is_replaying();
-    let checkpointer = checkpointer.filter(|_| lock(&state).checkpoint.is_some());
+    let checkpointer = checkpointer
+        .as_ref()
+        .map(|c| c as &dyn Checkpointer)
+        .filter(|_| lock(&state).checkpoint.is_some());
     let Some(checkpointer) = checkpointer else {
         let polled = std::future::poll_fn(|cx| poll_once(&mut future, &state, &mut replaying, cx));
         return match polled.await {

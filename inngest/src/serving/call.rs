@@ -14,7 +14,7 @@ use serde_json::{json, Value};
 use tracing::Instrument;
 
 use crate::error::{Error, StepError};
-use crate::execution::checkpoint::{Checkpoint, Checkpointer};
+use crate::execution::checkpoint::Checkpoint;
 use crate::execution::memo::{Memos, Stack};
 use crate::execution::{drive, CallOutcome, CallState, SharedCall, StepOutcome, Target};
 use crate::function::Call;
@@ -554,10 +554,7 @@ fn start<'a>(
     let future = future.instrument(span.clone());
     let interval = settings.interval();
     // The checkpoints go with the function into the one box.
-    let driving = Box::pin(async move {
-        let checkpointer = checkpoints.as_ref().map(|c| c as &dyn Checkpointer);
-        drive(future, state, checkpointer, interval).await
-    });
+    let driving = Box::pin(drive(future, state, checkpoints, interval));
     Started {
         driving,
         span,
