@@ -142,6 +142,12 @@ pub(crate) struct Request {
 }
 
 impl Request {
+    /// Whether the run is too large for the call request: its events and steps are to be
+    /// fetched from the API (`use_api`, at the top or in `ctx`).
+    fn uses_api(&self) -> bool {
+        self.body.use_api || self.body.ctx.use_api
+    }
+
     /// `body` with its stack taken out as keys, and its `ctx.fn_id` and `ctx.step_id` taken
     /// out.
     fn new(mut body: CallRequest<RawJson, Memos>) -> Request {
@@ -385,7 +391,7 @@ fn begin<'a>(
 ) -> Begun<'a> {
     // The fast reader's request goes to `start` as it is (not moved into a `Result` first).
     let parsed = match crate::serving::fast::read(body) {
-        Some(request) if !(request.body.use_api || request.body.ctx.use_api) => {
+        Some(request) if !request.uses_api() => {
             return Begun::Started(start(inner, entry, query, parts, request));
         }
         Some(request) => Ok(request),
@@ -398,7 +404,7 @@ fn begin<'a>(
             "BadRequest",
             format!("the call request body is not valid: {e}"),
         ))),
-        Ok(request) if request.body.use_api || request.body.ctx.use_api => {
+        Ok(request) if request.uses_api() => {
             Begun::ViaApi(Box::pin(call_via_api(inner, entry, query, parts, request)))
         }
         Ok(request) => Begun::Started(start(inner, entry, query, parts, request)),
