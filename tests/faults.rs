@@ -40,6 +40,26 @@ async fn panics(ctx: Context) -> Result<Value, Error> {
     Ok(json!("did not panic"))
 }
 
+/// Event data whose `Deserialize` panics when asked to: the event is read before the
+/// function's first poll.
+#[derive(Debug)]
+struct PanickyData;
+
+impl<'de> Deserialize<'de> for PanickyData {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        if value["panic"] == true {
+            panic!("the event's Deserialize panicked on purpose");
+        }
+        Ok(PanickyData)
+    }
+}
+
+#[inngest::function(id = "event-panics", event = "test/event-panics")]
+async fn event_panics(_ctx: Context<PanickyData>) -> Result<&'static str, Error> {
+    Ok("read")
+}
+
 #[inngest::function(id = "step-panics", event = "test/step-panics")]
 async fn step_panics(ctx: Context) -> Result<String, Error> {
     let out: String = ctx
@@ -161,6 +181,7 @@ fn app() -> inngest::App {
         .call_timeout(Duration::from_millis(200))
         .register::<fine>()
         .register::<panics>()
+        .register::<event_panics>()
         .register::<step_panics>()
         .register::<hangs>()
         .register::<step_hangs>()
@@ -216,6 +237,33 @@ async fn a_panic_in_the_body_is_a_retriable_500_and_the_server_goes_on() {
         .await;
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.json(), json!("did not panic"));
+    assert_still_serving(&s).await;
+}
+
+#[tokio::test]
+async fn a_panic_in_the_events_deserialize_is_a_retriable_500_and_the_server_goes_on() {
+    let s = Served::start(app()).await;
+    let r = s
+        .call(
+            "faults-event-panics",
+            "step",
+            &CallBody::new("test/event-panics", json!({"panic": true})).build(),
+        )
+        .await;
+    r.assert_error(500, "false");
+    assert_eq!(
+        r.json(),
+        json!({"name": "Panic", "message": "the event's Deserialize panicked on purpose"})
+    );
+    let r = s
+        .call(
+            "faults-event-panics",
+            "step",
+            &CallBody::new("test/event-panics", json!({"panic": false})).build(),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.json(), json!("read"));
     assert_still_serving(&s).await;
 }
 

@@ -1,8 +1,9 @@
 //! Code generation from a validated model (`model.rs`, `options.rs`).
 //!
-//! Beside the user's `async fn`, left unchanged, each attribute emits a hidden braced struct of
-//! the same name (braced, so it lives in the type namespace only) and, inside `const _: () = {..}`,
-//! its `Function` impl and its `inventory` registration. Every path goes through `paths.rs`.
+//! Beside the user's `async fn` (emitted as a fn that returns an `async move` block:
+//! [`held_once`]), each attribute emits a hidden braced struct of the same name (braced, so it
+//! lives in the type namespace only) and, inside `const _: () = {..}`, its `Function` impl and
+//! its `inventory` registration. Every path goes through `paths.rs`.
 
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{quote, quote_spanned, ToTokens};
@@ -322,28 +323,32 @@ fn items(handler: &Handler, definition: TokenStream, checks: TokenStream) -> Tok
     };
 
     // "future cannot be sent between threads safely" points at the fn's name.
-    let box_future = Paths::at(ident.span()).box_future();
+    let put = Paths::at(ident.span()).put();
     // The argument's name is one token, declared and used as is: quoted twice under two spans,
     // it would be two names when the fn's name and types come from different macro contexts
-    // (a `macro_rules!` that takes the name as `$name:ident`).
+    // (a `macro_rules!` that takes the name as `$name:ident`). So is the sink's.
     let ctx = Ident::new("__inngest_ctx", ident.span());
-    let body = quote_spanned!(ident.span()=> #box_future(#ident(#ctx)));
+    let sink = Ident::new("__inngest_sink", ident.span());
+    let body = quote_spanned!(ident.span()=> #put(#sink, #ident(#ctx)));
     // `call` takes the user's own argument type, which equals the trait's `Context<Self::Event>`
     // once normalized: a wrong argument type is then reported on the user's type (by
     // `ContextArg`, and as a mismatch with the trait) rather than in the call of the user's fn.
     // The item is spanned at the user's return type: rustc checks the `Self::Output` of its
     // signature at the item's span, and the same error at the same span is shown once.
-    let (box_future_type, result, error) =
-        (at_ret.box_future_type(), at_ret.result(), at_ret.error());
+    let future_sink = at_ret.future_sink();
     let call = quote_spanned! {ret_ty.span()=>
         #[allow(deprecated)]
-        fn call(#ctx: #arg_ty) -> #box_future_type<#result<Self::Output, #error>> {
+        fn call<__InngestSink: #future_sink<Self>>(
+            #ctx: #arg_ty,
+            #sink: __InngestSink,
+        ) -> <__InngestSink as #future_sink<Self>>::Out {
             #body
         }
     };
 
     let (function, definition_type) = (p.function(), p.definition());
     let (inventory, registration) = (p.inventory(), p.registration());
+    let item = held_once(item);
     quote! {
         #item
 
@@ -367,6 +372,60 @@ fn items(handler: &Handler, definition: TokenStream, checks: TokenStream) -> Tok
                 #registration::of::<#ident>()
             }
         };
+    }
+}
+
+/// The user's `async fn` as a fn that returns an `async move` block, when its argument is a
+/// plain name (`ctx`, not `mut ctx` or a pattern): the block holds the argument once, where an
+/// `async fn`'s future holds it twice (as its captured argument and as the body's local), and
+/// every call moves that future into the call's box. The fn is called and awaited as before;
+/// the body, its spans and its `return`s are the user's own. Any other fn is left as written.
+fn held_once(item: &syn::ItemFn) -> TokenStream {
+    let sig = &item.sig;
+    let arg = match sig.inputs.first() {
+        Some(syn::FnArg::Typed(arg)) if sig.inputs.len() == 1 => match &*arg.pat {
+            syn::Pat::Ident(syn::PatIdent {
+                by_ref: None,
+                mutability: None,
+                subpat: None,
+                ident,
+                ..
+            }) => ident,
+            _ => return item.to_token_stream(),
+        },
+        _ => return item.to_token_stream(),
+    };
+    let generic = !sig.generics.params.is_empty() || sig.generics.where_clause.is_some();
+    let (Some(asyncness), syn::ReturnType::Type(arrow, ret_ty), false) =
+        (sig.asyncness, &sig.output, generic)
+    else {
+        return item.to_token_stream();
+    };
+    let future = Paths::at(ret_ty.span()).future();
+    let mut plain = sig.clone();
+    plain.asyncness = None;
+    plain.output = syn::ReturnType::Default;
+    // Inner attributes (`#![allow(..)]` in the body) stay in the fn's body.
+    let (inner, outer): (Vec<_>, Vec<_>) = item
+        .attrs
+        .iter()
+        .partition(|a| matches!(a.style, syn::AttrStyle::Inner(_)));
+    let (vis, stmts) = (&item.vis, &item.block.stmts);
+    // The block captures the argument whole, as the `async fn` did: a `move` block captures
+    // only the fields its body uses, and the rest would be dropped before it runs.
+    let body = quote_spanned! {asyncness.span=>
+        async move {
+            let _ = &#arg;
+            #(#stmts)*
+        }
+    };
+    quote! {
+        #(#outer)*
+        #[allow(clippy::manual_async_fn)]
+        #vis #plain #arrow impl #future<Output = #ret_ty> {
+            #(#inner)*
+            #body
+        }
     }
 }
 

@@ -10,7 +10,8 @@
 //! (schedules) and `keys` (unknown and duplicate keys); `check` checks the signature and the
 //! arguments against each other; and `emit` generates the code. Every error found on the way
 //! is reported in the same compile, spanned on the token that is wrong, beside the user's fn
-//! left unchanged. Values are checked against the server's limits, shared with the runtime in
+//! left unchanged (a valid one is emitted returning an `async move` block, see
+//! `#[inngest::function]`). Values are checked against the server's limits, shared with the runtime in
 //! `inngest-protocol`.
 
 extern crate proc_macro;
@@ -122,8 +123,8 @@ use proc_macro::TokenStream;
 /// - `T` is what the run returns; it must implement `serde::Serialize`.
 /// - its future must be `Send`, as the runtime drives it on a multi-threaded executor.
 ///
-/// The attribute leaves the fn as written: it can still be called directly, in a unit test
-/// for instance. Beside it, in the type namespace, it declares a hidden type of the same name
+/// The attribute leaves the fn callable as written: it can still be called and awaited
+/// directly, in a unit test for instance. Beside it, in the type namespace, it declares a hidden type of the same name
 /// that implements `inngest::Function`; name that type to register the function explicitly,
 /// `App::new("app").register::<send_welcome>()`, or to attach a failure or cancellation
 /// handler, `#[inngest::on_failure(send_welcome)]`, `#[inngest::on_cancel(send_welcome)]`. The function is also registered for
@@ -146,14 +147,28 @@ use proc_macro::TokenStream;
 ///
 /// # Equivalent code without the macro
 ///
-/// The example above expands to the fn unchanged, plus (the `__private` module is no public
-/// API; this only shows what the macro does):
+/// The example above expands to the fn, as a fn that returns an `async move` block with the
+/// body as written (when its argument is a plain name: not `mut ctx`, not a pattern; any
+/// other fn is left as it is): the block holds the context once, where an `async fn`'s future
+/// holds its argument twice, and every call moves the future. It is called and awaited as
+/// before. Then (the `__private` module is no public API; this only shows what the macro
+/// does):
 ///
 /// ```no_run
 /// # use inngest::{Context, Error};
 /// # #[derive(Debug, serde::Deserialize)]
 /// # pub struct Signup { pub user_id: String, pub plan: String }
-/// # async fn send_welcome(ctx: Context<Signup>) -> Result<String, Error> { Ok(String::new()) }
+/// #[allow(clippy::manual_async_fn)]
+/// fn send_welcome(
+///     ctx: Context<Signup>,
+/// ) -> impl ::inngest::__private::Future<Output = Result<String, Error>> {
+///     async move {
+///         let _ = &ctx; // the context captured whole, as the `async fn` did
+///         // the body as written
+///         Ok(ctx.event.data.user_id)
+///     }
+/// }
+///
 /// #[allow(non_camel_case_types, dead_code)]
 /// #[doc(hidden)]
 /// struct send_welcome {}
@@ -187,12 +202,12 @@ use proc_macro::TokenStream;
 ///                 ),
 ///             };
 ///         #[allow(deprecated)]
-///         fn call(
+///         fn call<__InngestSink: ::inngest::__private::FutureSink<Self>>(
 ///             __inngest_ctx: Context<Signup>, // the argument type as written
-///         ) -> ::inngest::__private::BoxFuture<
-///             ::inngest::__private::Result<Self::Output, ::inngest::__private::Error>,
-///         > {
-///             ::inngest::__private::box_future(send_welcome(__inngest_ctx))
+///             __inngest_sink: __InngestSink,
+///         ) -> <__InngestSink as ::inngest::__private::FutureSink<Self>>::Out {
+///             // Hands the user's future to the runtime, unboxed; checks that it is `Send`.
+///             ::inngest::__private::FutureSink::put(__inngest_sink, send_welcome(__inngest_ctx))
 ///         }
 ///     }
 ///
@@ -267,8 +282,8 @@ pub fn function(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// # Equivalent code without the macro
 ///
-/// The handler above expands to the fn unchanged, plus (the `__private` module is no public
-/// API; this only shows what the macro does):
+/// The handler above expands to the fn, rewritten as `#[inngest::function]` rewrites one,
+/// plus (the `__private` module is no public API; this only shows what the macro does):
 ///
 /// ```no_run
 /// # use inngest::{Context, Error, FunctionFailed};
@@ -306,12 +321,12 @@ pub fn function(args: TokenStream, item: TokenStream) -> TokenStream {
 ///             )
 ///         };
 ///         #[allow(deprecated)]
-///         fn call(
+///         fn call<__InngestSink: ::inngest::__private::FutureSink<Self>>(
 ///             __inngest_ctx: Context<FunctionFailed<Signup>>,
-///         ) -> ::inngest::__private::BoxFuture<
-///             ::inngest::__private::Result<Self::Output, ::inngest::__private::Error>,
-///         > {
-///             ::inngest::__private::box_future(send_welcome_failed(__inngest_ctx))
+///             __inngest_sink: __InngestSink,
+///         ) -> <__InngestSink as ::inngest::__private::FutureSink<Self>>::Out {
+///             // Hands the user's future to the runtime, unboxed; checks that it is `Send`.
+///             ::inngest::__private::FutureSink::put(__inngest_sink, send_welcome_failed(__inngest_ctx))
 ///         }
 ///     }
 ///
@@ -383,8 +398,8 @@ fn companion(kind: model::CompanionKind, args: TokenStream, item: TokenStream) -
 ///
 /// # Equivalent code without the macro
 ///
-/// The handler above expands to the fn unchanged, plus (the `__private` module is no public
-/// API; this only shows what the macro does):
+/// The handler above expands to the fn, rewritten as `#[inngest::function]` rewrites one,
+/// plus (the `__private` module is no public API; this only shows what the macro does):
 ///
 /// ```no_run
 /// # use inngest::{Context, Error, FunctionCancelled};
@@ -422,12 +437,12 @@ fn companion(kind: model::CompanionKind, args: TokenStream, item: TokenStream) -
 ///             )
 ///         };
 ///         #[allow(deprecated)]
-///         fn call(
+///         fn call<__InngestSink: ::inngest::__private::FutureSink<Self>>(
 ///             __inngest_ctx: Context<FunctionCancelled<Signup>>,
-///         ) -> ::inngest::__private::BoxFuture<
-///             ::inngest::__private::Result<Self::Output, ::inngest::__private::Error>,
-///         > {
-///             ::inngest::__private::box_future(onboarding_cancelled(__inngest_ctx))
+///             __inngest_sink: __InngestSink,
+///         ) -> <__InngestSink as ::inngest::__private::FutureSink<Self>>::Out {
+///             // Hands the user's future to the runtime, unboxed; checks that it is `Send`.
+///             ::inngest::__private::FutureSink::put(__inngest_sink, onboarding_cancelled(__inngest_ctx))
 ///         }
 ///     }
 ///

@@ -89,7 +89,7 @@ pub const DEFAULT_HANDLER_RETRIES: u32 = 1;
 
 /// The user's `async fn` and what its signature says, shared by every attribute.
 pub struct Handler {
-    /// The fn exactly as written; it is emitted unchanged.
+    /// The fn exactly as written (emitted returning an `async move` block with its body).
     pub item: ItemFn,
     /// Its `#[cfg(..)]` attributes, which the generated items take too.
     pub cfgs: Vec<Attribute>,

@@ -78,14 +78,12 @@ paths! {
     duration => inngest::__private::Duration;
     /// Enum: `Kind::Function`.
     kind => inngest::__private::Kind;
-    /// Type alias: the boxed future `Function::call` returns.
-    box_future_type => inngest::__private::BoxFuture;
-    /// `core::result::Result`, whatever the user calls `Result`.
-    result => inngest::__private::Result;
-    /// Struct: the error type of every function.
-    error => inngest::__private::Error;
-    /// Fn: boxes the user's future, checking that it is `Send`.
-    box_future => inngest::__private::box_future;
+    /// Trait: `core::future::Future`, of what the user's fn returns.
+    future => inngest::__private::Future;
+    /// Trait: where `Function::call` hands the user's future.
+    future_sink => inngest::__private::FutureSink;
+    /// Trait method: `FutureSink::put`, which checks that the user's future is `Send`.
+    put => inngest::__private::FutureSink::put;
     /// Trait: `Context<E>`, naming `E`; checks the user's argument type.
     context_arg => inngest::__private::ContextArg;
     /// Trait: `Result<T, Error>`, naming `T`; checks the user's return type.

@@ -2,7 +2,11 @@
 //! the [`Function`] trait, its static [`Definition`] with its [`Options`], and the type-erased
 //! [`Registration`] the registry collects.
 
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
+
+use futures::FutureExt;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -10,6 +14,7 @@ use serde_json::Value;
 
 use crate::context::{Context, Events};
 use crate::error::{Error, NonRetriableError};
+use crate::execution::{panic_message, Driver, Driving};
 use crate::json::RawJson;
 use crate::middleware::{MiddlewareFactory, RunHooks};
 use crate::step::Step;
@@ -39,9 +44,63 @@ pub trait Function: 'static {
     /// What the attribute declared (the macros' data model; not public API).
     #[doc(hidden)]
     const DEFINITION: &'static Definition;
-    /// Runs the user's `async fn` (not public API: call the `async fn` itself).
+    /// Runs the user's `async fn`, handing its future to `sink` (not public API: call the
+    /// `async fn` itself). The future is not boxed here: the runtime keeps it inside the
+    /// call's one box.
     #[doc(hidden)]
-    fn call(ctx: Context<Self::Event>) -> BoxFuture<Result<Self::Output, Error>>;
+    fn call<S: FutureSink<Self>>(ctx: Context<Self::Event>, sink: S) -> S::Out;
+}
+
+/// Where [`Function::call`] hands the user's future (not public API): a generic method, so
+/// that the runtime gets the future's own type, which no one can name.
+/// It is generic over the function, not its output: a bound that names `Self::Output` in
+/// `call`'s signature would be checked again, with a confusing error, when the output type is
+/// wrong.
+#[doc(hidden)]
+pub trait FutureSink<F: Function + ?Sized> {
+    /// What the sink makes of the future.
+    type Out;
+    /// Takes the future of the user's `async fn`; the `Send` bound is checked here (at the
+    /// user's fn name).
+    fn put<Fut>(self, future: Fut) -> Self::Out
+    where
+        Fut: Future<Output = Result<F::Output, Error>> + Send + 'static;
+}
+
+/// The user's future, boxed (the runner of a function with middleware).
+struct Boxed;
+
+impl<F: Function + ?Sized> FutureSink<F> for Boxed {
+    type Out = BoxFuture<Result<F::Output, Error>>;
+
+    fn put<Fut>(self, future: Fut) -> Self::Out
+    where
+        Fut: Future<Output = Result<F::Output, Error>> + Send + 'static,
+    {
+        Box::pin(future)
+    }
+}
+
+/// The user's future, its output written as JSON text, driven by the executor: the call's one
+/// box.
+struct Driven<'a> {
+    driver: Driver<'a>,
+    rust_name: &'static str,
+}
+
+impl<'a, F: Function + ?Sized> FutureSink<F> for Driven<'a> {
+    type Out = Driving<'a>;
+
+    fn put<Fut>(self, future: Fut) -> Driving<'a>
+    where
+        Fut: Future<Output = Result<F::Output, Error>> + Send + 'static,
+    {
+        let rust_name = self.rust_name;
+        // `map`, not an `async` block: the block would hold the future twice (as what it
+        // captured and as what it awaits).
+        self.driver
+            .drive(future.map(move |result| encode_output(&result?, rust_name)))
+    }
 }
 
 /// What an attribute declared about a function, fixed at compile time.
@@ -146,16 +205,22 @@ pub(crate) struct Call {
 }
 
 /// Type-erased entry point: deserializes the events, runs the function, serializes its output
-/// (to JSON text, once: it is sent as it is).
+/// (to JSON text, once: it is sent as it is). Used inside a function's middleware.
 pub(crate) type Runner = fn(Call) -> BoxFuture<Result<RawJson, Error>>;
+
+/// Type-erased entry point of a call without middleware: the function as [`Runner`] runs it,
+/// driven by the executor, the two in one box.
+pub(crate) type DrivenRunner = for<'a> fn(Call, Driver<'a>) -> Driving<'a>;
 
 /// A function as the registry stores it: what it declared and how to run it.
 #[derive(Clone, Copy)]
 pub struct Registration {
     /// What its attribute declared.
     pub definition: &'static Definition,
-    /// How to run it.
+    /// How to run it inside its middleware.
     pub(crate) runner: Runner,
+    /// How to run it without middleware.
+    pub(crate) driven: DrivenRunner,
 }
 
 impl std::fmt::Debug for Registration {
@@ -172,6 +237,7 @@ impl Registration {
         Registration {
             definition: F::DEFINITION,
             runner: run_erased::<F>,
+            driven: run_driven::<F>,
         }
     }
 }
@@ -189,18 +255,37 @@ impl<F: Function> crate::step::Invocable for F {
 
 fn run_erased<F: Function>(call: Call) -> BoxFuture<Result<RawJson, Error>> {
     Box::pin(async move {
-        let (event, events) = decode_events::<F::Event>(&call.event, call.events)?;
-        let ctx = Context {
-            event,
-            events,
-            step: call.step,
-            run_id: call.run_id,
-            attempt: call.attempt,
-            max_attempts: call.max_attempts,
-            hooks: call.hooks,
-        };
-        let output = F::call(ctx).await?;
+        let output = F::call(context::<F>(call)?, Boxed).await?;
         encode_output(&output, F::DEFINITION.rust_name)
+    })
+}
+
+fn run_driven<F: Function>(call: Call, driver: Driver<'_>) -> Driving<'_> {
+    let sink = Driven {
+        rust_name: F::DEFINITION.rust_name,
+        driver,
+    };
+    // The events are read before the function's first poll: a panic in a `Deserialize` of
+    // the user's is caught here, as one in the function is.
+    let started = std::panic::catch_unwind(AssertUnwindSafe(|| context::<F>(call)));
+    match started {
+        Ok(Ok(ctx)) => F::call(ctx, sink),
+        Ok(Err(error)) => sink.driver.drive(std::future::ready(Err(error))),
+        Err(panic) => sink.driver.panicked(panic_message(&*panic)),
+    }
+}
+
+/// The context of `F` for `call`: its events read.
+fn context<F: Function>(call: Call) -> Result<Context<F::Event>, Error> {
+    let (event, events) = decode_events::<F::Event>(&call.event, call.events)?;
+    Ok(Context {
+        event,
+        events,
+        step: call.step,
+        run_id: call.run_id,
+        attempt: call.attempt,
+        max_attempts: call.max_attempts,
+        hooks: call.hooks,
     })
 }
 

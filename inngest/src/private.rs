@@ -4,6 +4,7 @@
 pub use ::core::concat;
 pub use ::core::env;
 pub use ::core::file;
+pub use ::core::future::Future;
 pub use ::core::line;
 pub use ::core::module_path;
 pub use ::core::option::Option::{self, None, Some};
@@ -14,21 +15,13 @@ pub use ::inventory;
 pub use crate::context::Context;
 pub use crate::error::Error;
 pub use crate::function::{
-    BatchEvents, CancelOn, Concurrency, Debounce, Definition, Function, Kind, Options, Priority,
-    RateLimit, Registration, Scope, Singleton, SingletonMode, Throttle, Timeouts, Trigger,
+    BatchEvents, CancelOn, Concurrency, Debounce, Definition, Function, FutureSink, Kind, Options,
+    Priority, RateLimit, Registration, Scope, Singleton, SingletonMode, Throttle, Timeouts,
+    Trigger,
 };
 pub use crate::middleware::{MiddlewareArg, MiddlewareFactory};
 pub use crate::options::Checkpointing;
-pub use crate::BoxFuture;
 pub use inngest_protocol::event::{FunctionCancelled, FunctionFailed};
-
-/// Boxes a function's future; the `Send` bound is checked here.
-pub fn box_future<F>(future: F) -> BoxFuture<F::Output>
-where
-    F: ::core::future::Future + Send + 'static,
-{
-    ::std::boxed::Box::pin(future)
-}
 
 /// Implemented only by `inngest::Context<E>`: names `E` for the macros.
 #[diagnostic::on_unimplemented(

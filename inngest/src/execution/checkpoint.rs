@@ -13,19 +13,14 @@
 //!   any other failure, after retries, returns the buffered steps the classic way
 //!   (`206 [StepRun, ...]`).
 
-use std::future::Future;
-use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use futures::future::CatchUnwind;
-
 use inngest_protocol::checkpoint::run_complete;
 use inngest_protocol::error::SerializedError;
 
-use super::{lock, poll_once, CallOutcome, CallState, Op, SharedCall, Stop};
-use crate::error::Error;
+use super::{lock, poll_once, CallOutcome, CallState, Function, Op, SharedCall, Stop};
 use crate::json::RawJson;
 use crate::options::Checkpointing;
 use futures::future::BoxFuture;
@@ -106,19 +101,16 @@ pub(crate) fn stale(message: String) -> SerializedError {
 
 /// Drives a checkpointing call: polls the function, saves the buffer when it is due (and
 /// every `max_interval`), and ends the call as section 1.4 says.
-pub(super) async fn drive<F>(
-    future: &mut Pin<&mut CatchUnwind<AssertUnwindSafe<F>>>,
+pub(super) async fn drive(
+    mut future: Pin<&mut Function<'_>>,
     state: &Arc<SharedCall>,
     replaying: &mut bool,
     checkpointer: &dyn Checkpointer,
     max_interval: Option<Duration>,
-) -> CallOutcome
-where
-    F: Future<Output = Result<RawJson, Error>> + Send,
-{
+) -> CallOutcome {
     let mut next_flush = max_interval.map(|i| tokio::time::Instant::now() + i);
     loop {
-        let polled = std::future::poll_fn(|cx| poll_once(future, state, replaying, cx));
+        let polled = std::future::poll_fn(|cx| poll_once(future.as_mut(), state, replaying, cx));
         let stop = match next_flush {
             Some(at) => tokio::select! {
                 stop = polled => stop,

@@ -3,14 +3,16 @@
 //! The function's future is polled. A memoized step resolves at once; a new step registers
 //! itself in the call's [`CallState`] and stays `Pending` (it never resolves with an
 //! "interrupted" error a user could swallow). When the function is `Pending` with new steps
-//! found, [`drive`] decides: run exactly one new step now (when immediate execution is
+//! found, the executor ([`Driver`]) decides: run exactly one new step now (when immediate execution is
 //! allowed), or report the steps as planned ops. Then the future is dropped.
 
 pub(crate) mod checkpoint;
+mod driven;
 pub(crate) mod memo;
 pub(crate) mod replay;
 mod step_name;
 
+pub(crate) use driven::{Driver, Driving};
 pub(crate) use step_name::StepName;
 
 /// A claimed step's id: the user's, its index among the uses of it, its hashed id.
@@ -18,13 +20,12 @@ pub(crate) type StepId = inngest_protocol::step_id::StepId<StepName>;
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context as TaskContext, Poll, Wake, Waker};
 
 use futures::task::AtomicWaker;
-use futures::FutureExt;
 use inngest_protocol::error::SerializedError;
 use inngest_protocol::op::{
     AiGatewayOpts, GatewayOpts, InvokeFunctionOpts, Opcode, RunOpts, SleepOpts, WaitForEventOpts,
@@ -33,7 +34,7 @@ use inngest_protocol::op::{
 use inngest_protocol::step_id::{HashedId, IdCounter};
 
 use crate::error::Error;
-use crate::execution::checkpoint::{Checkpoint, Checkpointer};
+use crate::execution::checkpoint::Checkpoint;
 use crate::execution::memo::{Memo, MemoKey, Memos, Stack};
 use crate::json::RawJson;
 use crate::middleware::RunHooks;
@@ -512,32 +513,9 @@ impl Wake for SharedCall {
     }
 }
 
-/// Drives a function's future for one call request; with a [`Checkpointer`], a call whose
-/// state checkpoints saves its steps as it goes (see [`checkpoint`]).
-///
-/// A panic in user code is reported as [`CallOutcome::Panicked`], including one raised by a
-/// destructor when the suspended function is dropped at the end of the call.
-///
-/// The checkpointer is owned by the returned future, which holds each argument once: every
-/// call moves this future into its box, and a layer of `async fn` here would hold a second
-/// copy of what it passes on.
-pub(crate) fn drive<F, C>(
-    future: F,
-    state: Arc<SharedCall>,
-    checkpointer: Option<C>,
-    max_interval: Option<std::time::Duration>,
-) -> impl Future<Output = CallOutcome>
-where
-    F: Future<Output = Result<RawJson, Error>> + Send,
-    C: Checkpointer,
-{
-    // The function's future is dropped inside `poll_function`'s last poll, so in here.
-    AssertUnwindSafe(poll_function(future, state, checkpointer, max_interval))
-        .catch_unwind()
-        .map(|polled| {
-            polled.unwrap_or_else(|panic| CallOutcome::Panicked(panic_message(panic.as_ref())))
-        })
-}
+/// A function's future as the executor polls it: a panic in it comes out as `Err`.
+pub(super) type Function<'a> =
+    dyn Future<Output = std::thread::Result<Result<RawJson, Error>>> + Send + 'a;
 
 /// Why the executor stopped polling.
 pub(super) enum Stop {
@@ -547,54 +525,16 @@ pub(super) enum Stop {
     Flush,
 }
 
-async fn poll_function<F, C>(
-    future: F,
-    state: Arc<SharedCall>,
-    checkpointer: Option<C>,
-    max_interval: Option<std::time::Duration>,
-) -> CallOutcome
-where
-    F: Future<Output = Result<RawJson, Error>> + Send,
-    C: Checkpointer,
-{
-    let mut future = std::pin::pin!(AssertUnwindSafe(future).catch_unwind());
-    // Whether the function replays memoized steps, as the thread's flag tells it while it is
-    // polled (claims clear it the moment new work begins).
-    let mut replaying = lock(&state).is_replaying();
-    let checkpointer = checkpointer
-        .as_ref()
-        .map(|c| c as &dyn Checkpointer)
-        .filter(|_| lock(&state).checkpoint.is_some());
-    let Some(checkpointer) = checkpointer else {
-        let polled = std::future::poll_fn(|cx| poll_once(&mut future, &state, &mut replaying, cx));
-        return match polled.await {
-            Stop::Done(outcome) => outcome,
-            // Only a checkpointing call buffers steps.
-            Stop::Flush => CallOutcome::Planned(lock(&state).take_buffer()),
-        };
-    };
-    // Boxed: its timer and its saves would take room in the future of every call, which
-    // every call moves into its box; only discovery calls that checkpoint come here.
-    Box::pin(checkpoint::drive(
-        &mut future,
-        &state,
-        &mut replaying,
-        checkpointer,
-        max_interval,
-    ))
-    .await
-}
-
 /// Polls the function until it must stop: an outcome, or a checkpoint to save first.
-pub(super) fn poll_once<F>(
-    future: &mut std::pin::Pin<&mut futures::future::CatchUnwind<AssertUnwindSafe<F>>>,
+///
+/// Not generic: the function's future is reached through `dyn`, so the executor is compiled
+/// once, not once per function.
+pub(super) fn poll_once(
+    mut future: Pin<&mut Function<'_>>,
     state: &Arc<SharedCall>,
     replaying: &mut bool,
     cx: &mut TaskContext<'_>,
-) -> Poll<Stop>
-where
-    F: Future<Output = Result<RawJson, Error>> + Send,
-{
+) -> Poll<Stop> {
     state.parent.register(cx.waker());
     let waker = Waker::from(state.clone());
     let mut inner_cx = TaskContext::from_waker(&waker);

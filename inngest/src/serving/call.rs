@@ -11,12 +11,12 @@ use http::{Response, StatusCode};
 use inngest_protocol::call::{CallRequest, DISCOVERY_STEP_ID};
 use inngest_protocol::op::Opcode;
 use serde_json::{json, Value};
-use tracing::Instrument;
 
 use crate::error::{Error, StepError};
 use crate::execution::checkpoint::Checkpoint;
+use crate::execution::checkpoint::Checkpointer;
 use crate::execution::memo::{Memos, Stack};
-use crate::execution::{drive, CallOutcome, CallState, SharedCall, StepOutcome, Target};
+use crate::execution::{CallOutcome, CallState, Driver, Driving, SharedCall, StepOutcome, Target};
 use crate::function::Call;
 use crate::json::{RawJson, Text};
 use crate::serving::checkpoint::CallCheckpoints;
@@ -375,7 +375,7 @@ enum Begun<'a> {
 /// A call whose function is ready to be driven.
 struct Started<'a> {
     /// The function driven by the executor; it owns everything the call needs.
-    driving: Pin<Box<dyn Future<Output = CallOutcome> + Send + 'a>>,
+    driving: Driving<'a>,
     /// The call's span.
     span: tracing::Span,
     last_attempt: bool,
@@ -544,23 +544,24 @@ fn start<'a>(
         max_attempts: request.ctx.max_attempts,
         hooks: None,
     };
-    let future = if entry.middleware.is_empty() {
-        (entry.registration.runner)(call)
-    } else {
-        let stack = entry.middleware.clone();
-        let hooked = crate::serving::run::Hooked {
-            runner: entry.registration.runner,
-            stack,
-            function_id: fn_id.clone(),
-            state: state.clone(),
-            run_start,
-        };
-        Box::pin(hooked.run(call))
+    let hooked = (!entry.middleware.is_empty()).then(|| crate::serving::run::Hooked {
+        runner: entry.registration.runner,
+        stack: entry.middleware.clone(),
+        function_id: fn_id.clone(),
+        state: state.clone(),
+        run_start,
+    });
+    let driver = Driver {
+        state,
+        checkpointer: checkpoints.map(|c| Box::new(c) as Box<dyn Checkpointer + 'a>),
+        max_interval: settings.interval(),
+        span: span.clone(),
     };
-    let future = future.instrument(span.clone());
-    let interval = settings.interval();
-    // The checkpoints go with the function into the one box.
-    let driving = Box::pin(drive(future, state, checkpoints, interval));
+    // The function and its executor, in one box.
+    let driving = match hooked {
+        None => (entry.registration.driven)(call, driver),
+        Some(hooked) => driver.drive(hooked.run(call)),
+    };
     Started {
         driving,
         span,

@@ -67,6 +67,15 @@ async fn raw(_ctx: Context) -> Result<serde_json::Value, Error> {
     Ok(serde_json::Value::Null)
 }
 
+/// A function whose body starts with an inner attribute: it stays on the fn's body (an unused
+/// variable is allowed there, under `#![deny(warnings)]`).
+#[inngest::function(id = "inner-attribute", event = "app/raw")]
+async fn inner_attribute(ctx: Context) -> Result<u32, Error> {
+    #![allow(unused_variables)]
+    let unused = ctx.attempt;
+    Ok(1)
+}
+
 fn main() {
     let _ = jobs::send_welcome;
 }
