@@ -33,7 +33,6 @@ use tokio::time::Instant;
 
 use crate::serving::handler::InngestService;
 use crate::serving::response::Body;
-use crate::BoxFuture;
 
 /// How many ticks a timeout is: the tick's period is the timeout over this.
 const TICKS_PER_TIMEOUT: u32 = 4;
@@ -65,27 +64,29 @@ impl Requests {
 }
 
 /// The endpoint as one connection's hyper service: it counts the requests it answers.
-pub(crate) struct Counted {
+///
+/// A closure, not a type of ours: its future (the request's, about 1 kB) has a type no one
+/// can name, so a service type would box it for every request; hyper keeps it in the slot it
+/// holds per connection instead.
+fn counted(
     service: InngestService,
     requests: Arc<Requests>,
-}
-
-impl hyper::service::Service<Request<Incoming>> for Counted {
-    type Response = Response<Body>;
-    type Error = Infallible;
-    type Future = BoxFuture<Result<Response<Body>, Infallible>>;
-
-    fn call(&self, req: Request<Incoming>) -> Self::Future {
-        self.requests.start();
-        let requests = self.requests.clone();
+) -> impl hyper::service::Service<
+    Request<Incoming>,
+    Response = Response<Body>,
+    Error = Infallible,
+    Future = impl Future<Output = Result<Response<Body>, Infallible>> + Send + 'static,
+> + Send
+       + 'static {
+    hyper::service::service_fn(move |req: Request<Incoming>| {
+        requests.start();
+        let requests = requests.clone();
         let (parts, body) = req.into_parts();
-        Box::pin(
-            self.service
-                .clone()
-                .respond(parts, body)
-                .map(move |res| Ok(finishing(res, requests))),
-        )
-    }
+        service
+            .clone()
+            .respond(parts, body)
+            .map(move |res| Ok(finishing(res, requests)))
+    })
 }
 
 /// `res`, counted as finished now if its body is whole, or when its streamed body ends.
@@ -192,10 +193,7 @@ impl Connections {
     /// Serves `stream` on a task of its own.
     pub(crate) fn spawn(&self, stream: TcpStream) {
         let requests = Arc::new(Requests::default());
-        let service = Counted {
-            service: self.service.clone(),
-            requests: requests.clone(),
-        };
+        let service = counted(self.service.clone(), requests.clone());
         let conn = self
             .builder
             .serve_connection(TokioIo::new(stream), service)
@@ -228,10 +226,20 @@ struct Watch {
     _alive: watch::Receiver<()>,
 }
 
-type Conn = auto::Connection<'static, TokioIo<TcpStream>, Counted, TokioExecutor>;
-
 impl Watch {
-    async fn serve(self, conn: Conn, stop: tokio::sync::futures::OwnedNotified) {
+    async fn serve<S>(
+        self,
+        conn: auto::Connection<'static, TokioIo<TcpStream>, S, TokioExecutor>,
+        stop: tokio::sync::futures::OwnedNotified,
+    ) where
+        S: hyper::service::Service<
+            Request<Incoming>,
+            Response = Response<Body>,
+            Error = Infallible,
+        >,
+        S::Future: 'static,
+        TokioExecutor: auto::HttpServerConnExec<S::Future, Body>,
+    {
         let period = (self.header_timeout / TICKS_PER_TIMEOUT).max(Duration::from_millis(1));
         let mut conn = pin!(conn);
         let mut stop = pin!(stop);
