@@ -53,6 +53,7 @@ pub trait Function: 'static {
 
 /// Where [`Function::call`] hands the user's future (not public API): a generic method, so
 /// that the runtime gets the future's own type, which no one can name.
+///
 /// It is generic over the function, not its output: a bound that names `Self::Output` in
 /// `call`'s signature would be checked again, with a confusing error, when the output type is
 /// wrong.
@@ -68,9 +69,9 @@ pub trait FutureSink<F: Function + ?Sized> {
 }
 
 /// The user's future, boxed (the runner of a function with middleware).
-struct Boxed;
+struct BoxSink;
 
-impl<F: Function + ?Sized> FutureSink<F> for Boxed {
+impl<F: Function + ?Sized> FutureSink<F> for BoxSink {
     type Out = BoxFuture<Result<F::Output, Error>>;
 
     fn put<Fut>(self, future: Fut) -> Self::Out
@@ -83,12 +84,12 @@ impl<F: Function + ?Sized> FutureSink<F> for Boxed {
 
 /// The user's future, its output written as JSON text, driven by the executor: the call's one
 /// box.
-struct Driven<'a> {
+struct DriveSink<'a> {
     driver: Driver<'a>,
     rust_name: &'static str,
 }
 
-impl<'a, F: Function + ?Sized> FutureSink<F> for Driven<'a> {
+impl<'a, F: Function + ?Sized> FutureSink<F> for DriveSink<'a> {
     type Out = Driving<'a>;
 
     fn put<Fut>(self, future: Fut) -> Driving<'a>
@@ -255,13 +256,13 @@ impl<F: Function> crate::step::Invocable for F {
 
 fn run_erased<F: Function>(call: Call) -> BoxFuture<Result<RawJson, Error>> {
     Box::pin(async move {
-        let output = F::call(context::<F>(call)?, Boxed).await?;
+        let output = F::call(context::<F>(call)?, BoxSink).await?;
         encode_output(&output, F::DEFINITION.rust_name)
     })
 }
 
 fn run_driven<F: Function>(call: Call, driver: Driver<'_>) -> Driving<'_> {
-    let sink = Driven {
+    let sink = DriveSink {
         rust_name: F::DEFINITION.rust_name,
         driver,
     };

@@ -105,10 +105,10 @@ impl<'a> Driver<'a> {
 pin_project_lite::pin_project! {
     /// A function driven by the executor in a call that does not checkpoint.
     struct Driven<F> {
-        // `None` once the call has its outcome: the function is dropped inside the last
-        // poll, where a panicking destructor is caught.
-        // Entered and guarded against panics at each poll (not wrapped in `Instrumented` and
-        // `CatchUnwind`: each wrapper would move the future once more as the call begins).
+        // The function: its span entered and its panics caught at each poll (not wrapped in
+        // `Instrumented` and `CatchUnwind`, which would each move it once more as the call
+        // begins). `None` once the call has its outcome: it is dropped inside the last poll,
+        // where a panicking destructor is caught too.
         #[pin]
         future: Option<F>,
         state: Arc<SharedCall>,
@@ -129,6 +129,7 @@ where
         let mut this = self.project();
         let polled = std::panic::catch_unwind(AssertUnwindSafe(|| {
             let Some(future) = this.future.as_mut().as_pin_mut() else {
+                // Polled again after its outcome (the serving layer never does).
                 return Poll::Pending;
             };
             let mut guarded = Guarded {

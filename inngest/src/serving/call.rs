@@ -13,8 +13,7 @@ use inngest_protocol::op::Opcode;
 use serde_json::{json, Value};
 
 use crate::error::{Error, StepError};
-use crate::execution::checkpoint::Checkpoint;
-use crate::execution::checkpoint::Checkpointer;
+use crate::execution::checkpoint::{Checkpoint, Checkpointer};
 use crate::execution::memo::{Memos, Stack};
 use crate::execution::{CallOutcome, CallState, Driver, Driving, SharedCall, StepOutcome, Target};
 use crate::function::Call;
