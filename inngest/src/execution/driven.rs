@@ -30,7 +30,8 @@ pub(crate) type Driving<'a> = Pin<Box<dyn Future<Output = CallOutcome> + Send + 
 pub(crate) struct Driver<'a> {
     /// The call's state, shared with the step tools.
     pub state: Arc<SharedCall>,
-    /// Where the call's checkpoints are saved, when the call may checkpoint.
+    /// Where the call's checkpoints are saved: given only to a call whose state checkpoints
+    /// (`CallState::checkpoint`).
     pub checkpointer: Option<Box<dyn Checkpointer + 'a>>,
     /// How long steps may wait in the checkpoint buffer.
     pub max_interval: Option<Duration>,
@@ -48,16 +49,22 @@ impl<'a> Driver<'a> {
     where
         F: Future<Output = Result<RawJson, Error>> + Send + 'a,
     {
-        if self.checkpointer.is_some() && lock(&self.state).checkpoint.is_some() {
-            return self.checkpointing(Box::pin(future));
+        let Driver {
+            state,
+            checkpointer,
+            max_interval,
+            span,
+        } = self;
+        if let Some(checkpointer) = checkpointer {
+            return checkpointing(Box::pin(future), state, checkpointer, max_interval, span);
         }
         // Built in one expression, in place: the function's future is moved as few times as
         // can be.
-        let replaying = lock(&self.state).is_replaying();
+        let replaying = lock(&state).is_replaying();
         Box::pin(Driven {
             future: Some(future),
-            state: self.state,
-            span: self.span,
+            state,
+            span,
             replaying,
         })
     }
@@ -66,40 +73,38 @@ impl<'a> Driver<'a> {
     pub(crate) fn panicked(self, message: String) -> Driving<'a> {
         Box::pin(std::future::ready(CallOutcome::Panicked(message)))
     }
+}
 
-    /// A call that checkpoints (its function boxed on its own: the timer and the saves take
-    /// room that no other call needs).
-    fn checkpointing(
-        self,
-        future: Pin<Box<dyn Future<Output = Result<RawJson, Error>> + Send + 'a>>,
-    ) -> Driving<'a> {
-        let Driver {
-            state,
-            checkpointer,
+/// A call that checkpoints (its function boxed on its own: the timer and the saves take room
+/// that no other call needs).
+fn checkpointing<'a>(
+    future: Pin<Box<dyn Future<Output = Result<RawJson, Error>> + Send + 'a>>,
+    state: Arc<SharedCall>,
+    checkpointer: Box<dyn Checkpointer + 'a>,
+    max_interval: Option<Duration>,
+    span: tracing::Span,
+) -> Driving<'a> {
+    debug_assert!(
+        lock(&state).checkpoint.is_some(),
+        "a checkpointer for a call that does not checkpoint"
+    );
+    // The function's future is dropped inside the last poll of the block, so in here.
+    let block = async move {
+        let future = AssertUnwindSafe(future.instrument(span)).catch_unwind();
+        let mut future = std::pin::pin!(future);
+        let mut replaying = lock(&state).is_replaying();
+        checkpoint::drive(
+            future.as_mut(),
+            &state,
+            &mut replaying,
+            &*checkpointer,
             max_interval,
-            span,
-        } = self;
-        let Some(checkpointer) = checkpointer else {
-            unreachable!("only a call with a checkpointer checkpoints")
-        };
-        // The function's future is dropped inside the last poll of the block, so in here.
-        let block = async move {
-            let future = AssertUnwindSafe(future.instrument(span)).catch_unwind();
-            let mut future = std::pin::pin!(future);
-            let mut replaying = lock(&state).is_replaying();
-            checkpoint::drive(
-                future.as_mut(),
-                &state,
-                &mut replaying,
-                &*checkpointer,
-                max_interval,
-            )
-            .await
-        };
-        Box::pin(AssertUnwindSafe(block).catch_unwind().map(|polled| {
-            polled.unwrap_or_else(|panic| CallOutcome::Panicked(panic_message(panic.as_ref())))
-        }))
-    }
+        )
+        .await
+    };
+    Box::pin(AssertUnwindSafe(block).catch_unwind().map(|polled| {
+        polled.unwrap_or_else(|panic| CallOutcome::Panicked(panic_message(panic.as_ref())))
+    }))
 }
 
 pin_project_lite::pin_project! {

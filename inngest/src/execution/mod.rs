@@ -3,8 +3,8 @@
 //! The function's future is polled. A memoized step resolves at once; a new step registers
 //! itself in the call's [`CallState`] and stays `Pending` (it never resolves with an
 //! "interrupted" error a user could swallow). When the function is `Pending` with new steps
-//! found, the executor ([`Driver`]) decides: run exactly one new step now (when immediate execution is
-//! allowed), or report the steps as planned ops. Then the future is dropped.
+//! found, the executor ([`Driver`]) decides: run exactly one new step now (when immediate
+//! execution is allowed), or report the steps as planned ops. Then the future is dropped.
 
 pub(crate) mod checkpoint;
 mod driven;
