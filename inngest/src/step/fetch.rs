@@ -160,7 +160,7 @@ impl Step {
         let claim = self.claim(id);
         match claim.memo {
             Some(Memo::Data(res) | Memo::Raw(res)) => {
-                return decode::<GatewayResponse>(res, &claim.id).map(FetchResponse::from)
+                return decode::<GatewayResponse>(res, &claim.id.user).map(FetchResponse::from)
             }
             Some(Memo::Error(error)) => {
                 return Err(StepError::from_memo(&error, &claim.id.user).into())

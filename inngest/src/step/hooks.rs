@@ -51,7 +51,7 @@ where
             ..
         } = claim;
         let value = run(&state, &hooks, &id, memo, ended_replay, spec, f).await?;
-        super::decode(value, &id)
+        super::decode(value, &id.user)
     })
 }
 

@@ -125,7 +125,7 @@ impl Step {
                 None => self.suspend(new()?).await,
             },
         };
-        decode(value, &claim.id)
+        decode(value, &claim.id.user)
     }
 }
 

@@ -171,13 +171,20 @@ impl Step {
             // every step (most of them replayed, never awaiting) stays as small as what it
             // captures, and is moved cheaply.
             let work = {
-                let mut claim = lock(&state).claim(id, first);
+                let mut call = lock(&state);
+                // The common case, a memo replayed: nothing more to build than its value.
+                if let Some(memo) = call.replay(&first) {
+                    drop(call);
+                    return replay_data(memo, &id);
+                }
+                let mut claim = call.claim(id, first);
+                drop(call);
                 match claim.hooks.take() {
                     Some(hooks) => futures::future::Either::Left(hooks::run_boxed(
                         state, hooks, claim, spec, f,
                     )),
                     None => match claim.memo.take() {
-                        Some(memo) => return replay_data(memo, &claim.id),
+                        Some(memo) => return replay_data(memo, &claim.id.user),
                         // New work, at most once per call: kept out of line.
                         None => futures::future::Either::Right(Box::pin(run_new(
                             state, claim.id, spec, f,
@@ -258,22 +265,23 @@ fn decode_ref<T: DeserializeOwned>(value: Option<&Value>, id: &StepId) -> Result
 
 /// A memoized result of a run step: `{"data": v}` or a raw legacy value.
 #[inline]
-fn replay_data<T: DeserializeOwned>(memo: Memo, id: &StepId) -> Result<T, Error> {
+fn replay_data<T: DeserializeOwned>(memo: Memo, id: &StepName) -> Result<T, Error> {
     match memo {
         Memo::Data(value) | Memo::Raw(value) => decode(value, id),
-        Memo::Error(error) => Err(StepError::from_memo(&error, &id.user).into()),
+        Memo::Error(error) => Err(StepError::from_memo(&error, id).into()),
         Memo::Input(_) => unreachable!("unfinished steps are not claimed as memos"),
     }
 }
 
 /// Deserializes a memoized value, saying which step and which type when it no longer fits
-/// (the function's code changed since the step ran).
+/// (the function's code changed since the step ran); `id` is the step's id as the user
+/// wrote it (read only for the message: a `StepName`'s text is checked when it is read).
 #[inline]
-fn decode<T: DeserializeOwned>(value: Value, id: &StepId) -> Result<T, Error> {
+fn decode<T: DeserializeOwned>(value: Value, id: &StepName) -> Result<T, Error> {
     serde_json::from_value(value).map_err(|e| {
         NonRetriableError::new(format!(
             "the memoized result of step `{}` does not deserialize into `{}`: {e}",
-            id.user,
+            id,
             std::any::type_name::<T>()
         ))
         .into()

@@ -90,7 +90,7 @@ impl Step {
         match claim.memo {
             Some(Memo::Raw(Value::Null) | Memo::Data(Value::Null)) => return Ok(None),
             Some(Memo::Raw(received) | Memo::Data(received)) => {
-                return decode(received, &claim.id).map(Some)
+                return decode(received, &claim.id.user).map(Some)
             }
             Some(Memo::Error(error)) => {
                 return Err(StepError::from_memo(&error, &claim.id.user).into())

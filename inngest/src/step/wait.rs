@@ -87,7 +87,7 @@ impl Step {
         };
         match event {
             Value::Null => Ok(None),
-            event => decode(event, &claim.id).map(Some),
+            event => decode(event, &claim.id.user).map(Some),
         }
     }
 

@@ -216,7 +216,7 @@ impl Ai<'_> {
         let step = self.step;
         let claim = step.claim(id);
         match claim.memo {
-            Some(Memo::Data(answer) | Memo::Raw(answer)) => return decode(answer, &claim.id),
+            Some(Memo::Data(answer) | Memo::Raw(answer)) => return decode(answer, &claim.id.user),
             Some(Memo::Error(error)) => {
                 return Err(StepError::from_memo(&error, &claim.id.user).into())
             }
