@@ -9,6 +9,15 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+/// The largest scratch buffer a thread keeps between texts ([`RawJson::from_value`]); a larger
+/// one, grown for a large text, is let go.
+const SCRATCH_KEPT: usize = 64 * 1024;
+
+std::thread_local! {
+    /// Where [`RawJson::from_value`] writes a text before copying it out.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// Valid JSON text. Cheap to clone (a reference count): a call's `events[0]` is usually its
 /// `event` again, byte for byte, and then both share the same bytes.
 #[derive(Clone)]
@@ -96,10 +105,26 @@ impl RawJson {
     }
 
     /// `value` written as JSON text.
+    ///
+    /// Written into this thread's scratch buffer, then copied out at its exact length: a
+    /// `Bytes` made from a vector with room to spare allocates a second block to share it
+    /// (an allocation and a free more per answer than the copy of a small text costs).
     pub(crate) fn from_value<T: serde::Serialize + ?Sized>(
         value: &T,
     ) -> Result<RawJson, serde_json::Error> {
-        serde_json::to_vec(value).map(|text| RawJson::from_checked(text.into()))
+        SCRATCH.with(|scratch| {
+            // A `Serialize` of the user's that writes JSON itself finds the buffer taken.
+            let Ok(mut buffer) = scratch.try_borrow_mut() else {
+                return serde_json::to_vec(value).map(|text| RawJson::from_checked(text.into()));
+            };
+            buffer.clear();
+            let written = serde_json::to_writer(&mut *buffer, value);
+            let text = written.map(|()| RawJson::from_checked(Bytes::copy_from_slice(&buffer)));
+            if buffer.capacity() > SCRATCH_KEPT {
+                *buffer = Vec::new();
+            }
+            text
+        })
     }
 
     /// The JSON text, taken.

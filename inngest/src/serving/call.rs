@@ -37,35 +37,55 @@ impl<'a> CallQuery<'a> {
     pub(crate) fn parse(query: Option<&'a str>) -> Result<CallQuery<'a>, String> {
         let query = query.unwrap_or("");
         // Nothing to decode (the query Inngest sends): borrowed as it is, each pair found in
-        // one pass over the bytes (the query is short: a search for each `&` and `=`, or an
-        // iterator of pairs, costs more than it saves). Percent escapes and `+` decode as
-        // forms do: the first one found starts over with the form decoder (the pairs before
-        // it read the same either way).
+        // one pass that looks at eight bytes at once for the next `&`, `=`, `%` or `+`.
+        // Percent escapes and `+` decode as forms do: the first one found starts over with
+        // the form decoder (the pairs before it read the same either way).
         let mut q = CallQuery::default();
         let bytes = query.as_bytes();
         let (mut start, mut eq) = (0, None);
-        let mut i = 0;
-        while i <= bytes.len() {
-            match bytes.get(i) {
-                None | Some(b'&') => {
-                    if i > start {
-                        let (k, v) = match eq {
-                            Some(eq) => (&query[start..eq], &query[eq + 1..i]),
-                            None => (&query[start..i], ""),
-                        };
-                        q.put(k, Cow::Borrowed(v))?;
+        let mut at = 0;
+        while at < bytes.len() {
+            let mut marks = query_marks(eight_at(bytes, at));
+            while marks != 0 {
+                let i = at + marks.trailing_zeros() as usize / 8;
+                marks &= marks - 1;
+                match bytes.get(i) {
+                    Some(b'&') => {
+                        q.pair(query, start, eq, i)?;
+                        (start, eq) = (i + 1, None);
                     }
-                    (start, eq) = (i + 1, None);
+                    Some(b'=') if eq.is_none() => eq = Some(i),
+                    Some(b'%' | b'+') => {
+                        return Self::from_pairs(url::form_urlencoded::parse(bytes));
+                    }
+                    // A second `=` in a pair, or a byte the word test marks wrongly (only
+                    // ever after a true mark).
+                    _ => {}
                 }
-                Some(b'=') if eq.is_none() => eq = Some(i),
-                Some(b'%' | b'+') => {
-                    return Self::from_pairs(url::form_urlencoded::parse(bytes));
-                }
-                _ => {}
             }
-            i += 1;
+            at += 8;
         }
+        q.pair(query, start, eq, bytes.len())?;
         Ok(q)
+    }
+
+    /// The pair of `query` from `start` to `end` (its `=` at `eq`), if it is not empty.
+    #[inline]
+    fn pair(
+        &mut self,
+        query: &'a str,
+        start: usize,
+        eq: Option<usize>,
+        end: usize,
+    ) -> Result<(), String> {
+        if end > start {
+            let (k, v) = match eq {
+                Some(eq) => (&query[start..eq], &query[eq + 1..end]),
+                None => (&query[start..end], ""),
+            };
+            self.put(k, Cow::Borrowed(v))?;
+        }
+        Ok(())
     }
 
     /// Sets the parameter `k` (one of those read) to `v`; a parameter given twice is an
@@ -103,6 +123,35 @@ impl<'a> CallQuery<'a> {
             probe: own(self.probe),
         }
     }
+}
+
+/// The eight bytes of `bytes` from `at` as a word, zeros past its end (no byte of a query
+/// mark is zero).
+#[inline]
+fn eight_at(bytes: &[u8], at: usize) -> u64 {
+    match bytes.get(at..at + 8) {
+        Some(word) => word.try_into().map_or(0, u64::from_le_bytes),
+        None => {
+            let mut word = [0; 8];
+            for (to, from) in word.iter_mut().zip(&bytes[at..]) {
+                *to = *from;
+            }
+            u64::from_le_bytes(word)
+        }
+    }
+}
+
+/// The high bit of each byte of `w` that is `&`, `=`, `%` or `+`, little end first: exact up
+/// to the first one; a byte after a marked one may be marked wrongly (a borrow runs upwards).
+#[inline]
+fn query_marks(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |b: u8| {
+        let x = w ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x
+    };
+    (zero(b'&') | zero(b'=') | zero(b'%') | zero(b'+')) & HIGH
 }
 
 /// Parses a call request body, tracking the path of every value: the error names the field

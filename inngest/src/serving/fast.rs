@@ -90,11 +90,18 @@ impl<'a> Reader<'a> {
     }
 
     /// The next byte after blanks, not consumed.
+    #[inline]
     fn peek(&mut self) -> Option<u8> {
+        // Compact bodies: the byte is read once, and blanks looked for only below `!`.
+        let next = *self.s.get(self.i)?;
+        if next > b' ' {
+            return Some(next);
+        }
         self.ws();
         self.s.get(self.i).copied()
     }
 
+    #[inline]
     fn eat(&mut self, byte: u8) -> Option<()> {
         (self.peek()? == byte).then(|| self.i += 1)
     }
