@@ -636,3 +636,58 @@ pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         "the function panicked".to_owned()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{json, Value};
+
+    use super::*;
+
+    /// A call's state whose memos are `(id, memo)`, keyed by the ids' hashed ids.
+    fn state(memos: &[(&str, Value)]) -> CallState {
+        let steps = memos
+            .iter()
+            .map(|(id, memo)| (HashedId::of(id).as_str().to_owned(), memo.clone()));
+        CallState::new(
+            steps,
+            Vec::new(),
+            Target::Discovery { immediate: true },
+            false,
+        )
+    }
+
+    #[test]
+    fn a_replay_takes_each_finished_memo_once_and_ends_with_the_last() {
+        let mut call = state(&[
+            ("a", json!({ "data": 1 })),
+            ("b", json!({ "error": { "message": "no" } })),
+            ("c", json!({ "input": [3] })),
+        ]);
+        let (a, b, c) = (HashedId::of("a"), HashedId::of("b"), HashedId::of("c"));
+        assert!(call.replay(&c).is_none(), "an unfinished step is claimed");
+        assert!(call.replay(&HashedId::of("d")).is_none(), "no memo");
+        assert!(matches!(call.replay(&a), Some(Memo::Data(v)) if v == json!(1)));
+        assert!(call.replay(&a).is_none(), "a memo is taken once");
+        assert!(call.is_replaying(), "b is not replayed yet");
+        assert!(matches!(call.replay(&b), Some(Memo::Error(_))));
+        assert!(
+            !call.is_replaying(),
+            "the last finished memo ends the replay"
+        );
+    }
+
+    #[test]
+    fn inside_a_race_the_step_claims_its_id_so_the_race_sees_where_it_stands() {
+        let mut call = state(&[("a", json!({ "data": 1 }))]);
+        let a = HashedId::of("a");
+        call.enter_race_branch();
+        assert!(call.replay(&a).is_none());
+        let claim = call.claim(StepName::new("a"), a);
+        assert!(claim.memo.is_some());
+        assert_eq!(
+            call.leave_race_branch(),
+            Some(usize::MAX),
+            "a memo off the stack"
+        );
+    }
+}
