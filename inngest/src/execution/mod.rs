@@ -302,7 +302,7 @@ impl CallState {
     /// race tracks what its branches claim. Else `None`, and the step claims its id
     /// ([`CallState::claim`]). A replay ends here as it does there.
     ///
-    /// A replayed step builds no [`StepId`] and no [`Claim`] (ten memoized steps: about 600
+    /// A replayed step builds no [`StepId`] and no [`Claim`] (ten memoized steps: about 950
     /// instructions fewer, as `bench-calls` counts them).
     #[inline]
     pub(crate) fn replay(&mut self, first: &HashedId) -> Option<Memo> {
