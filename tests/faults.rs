@@ -214,56 +214,39 @@ async fn assert_still_serving(s: &Served) {
 
 #[tokio::test]
 async fn a_panic_in_the_body_is_a_retriable_500_and_the_server_goes_on() {
-    let s = Served::start(app()).await;
-    let r = s
-        .call(
-            "faults-panics",
-            "step",
-            &CallBody::new("test/panics", json!({"panic": true})).build(),
-        )
-        .await;
-    r.assert_error(500, "false");
-    assert_eq!(
-        r.json(),
-        json!({"name": "Panic", "message": "the body panicked on purpose"})
-    );
-    // The same function answers normally when it does not panic.
-    let r = s
-        .call(
-            "faults-panics",
-            "step",
-            &CallBody::new("test/panics", json!({"panic": false})).build(),
-        )
-        .await;
-    assert_eq!(r.status, 200, "{r:?}");
-    assert_eq!(r.json(), json!("did not panic"));
-    assert_still_serving(&s).await;
+    panics_then_answers(
+        "faults-panics",
+        "test/panics",
+        "the body panicked on purpose",
+        json!("did not panic"),
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn a_panic_in_the_events_deserialize_is_a_retriable_500_and_the_server_goes_on() {
+    panics_then_answers(
+        "faults-event-panics",
+        "test/event-panics",
+        "the event's Deserialize panicked on purpose",
+        json!("read"),
+    )
+    .await;
+}
+
+/// `function`, called with an `event` that says to panic, answers a retriable `500` `Panic`
+/// with `message`; called with one that does not, it answers `200` with `answer`; and the
+/// server goes on serving.
+async fn panics_then_answers(function: &str, event: &str, message: &str, answer: Value) {
     let s = Served::start(app()).await;
-    let r = s
-        .call(
-            "faults-event-panics",
-            "step",
-            &CallBody::new("test/event-panics", json!({"panic": true})).build(),
-        )
-        .await;
+    let body = |panic: bool| CallBody::new(event, json!({ "panic": panic })).build();
+    let r = s.call(function, "step", &body(true)).await;
     r.assert_error(500, "false");
-    assert_eq!(
-        r.json(),
-        json!({"name": "Panic", "message": "the event's Deserialize panicked on purpose"})
-    );
-    let r = s
-        .call(
-            "faults-event-panics",
-            "step",
-            &CallBody::new("test/event-panics", json!({"panic": false})).build(),
-        )
-        .await;
+    assert_eq!(r.json(), json!({"name": "Panic", "message": message}));
+    // The same function answers normally when it does not panic.
+    let r = s.call(function, "step", &body(false)).await;
     assert_eq!(r.status, 200, "{r:?}");
-    assert_eq!(r.json(), json!("read"));
+    assert_eq!(r.json(), answer);
     assert_still_serving(&s).await;
 }
 

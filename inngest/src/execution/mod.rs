@@ -314,13 +314,24 @@ impl CallState {
             return None;
         }
         let memo = slot.take();
-        if self.replaying {
-            self.unclaimed -= 1;
-            if self.unclaimed == 0 {
-                self.end_replay();
-            }
-        }
+        self.replayed(true);
         memo
+    }
+
+    /// Counts a claim against the replay: one memo fewer to replay if it `took` one, else
+    /// new work; the replay ends with new work or the last memo. `true` if it ended here.
+    #[inline]
+    fn replayed(&mut self, took: bool) -> bool {
+        if !self.replaying {
+            return false;
+        }
+        if took {
+            self.unclaimed -= 1;
+        }
+        if !took || self.unclaimed == 0 {
+            return self.end_replay();
+        }
+        false
     }
 
     /// Claims the next id for `user_id` and takes its memo, if it finished.
@@ -354,15 +365,7 @@ impl CallState {
             }
         };
         let memo = memo.filter(Memo::is_final);
-        let mut ended_replay = false;
-        if self.replaying {
-            if memo.is_some() {
-                self.unclaimed -= 1;
-            }
-            if memo.is_none() || self.unclaimed == 0 {
-                ended_replay = self.end_replay();
-            }
-        }
+        let ended_replay = self.replayed(memo.is_some());
         // Only a race branch reads the stack position of what it claimed
         // (`enter_race_branch` forgets the positions claimed before it).
         if memo.is_some() && self.race_depth > 0 {

@@ -129,29 +129,22 @@ impl<'a> CallQuery<'a> {
 /// mark is zero).
 #[inline]
 fn eight_at(bytes: &[u8], at: usize) -> u64 {
-    match bytes.get(at..at + 8) {
-        Some(word) => word.try_into().map_or(0, u64::from_le_bytes),
-        None => {
-            let mut word = [0; 8];
-            for (to, from) in word.iter_mut().zip(&bytes[at..]) {
-                *to = *from;
-            }
-            u64::from_le_bytes(word)
-        }
+    if let Some(word) = bytes.get(at..at + 8) {
+        return word.try_into().map_or(0, u64::from_le_bytes);
     }
+    let rest = &bytes[at..];
+    let mut word = [0; 8];
+    word[..rest.len()].copy_from_slice(rest);
+    u64::from_le_bytes(word)
 }
 
 /// The high bit of each byte of `w` that is `&`, `=`, `%` or `+`, little end first: exact up
 /// to the first one; a byte after a marked one may be marked wrongly (a borrow runs upwards).
 #[inline]
 fn query_marks(w: u64) -> u64 {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let zero = |b: u8| {
-        let x = w ^ (ONES * u64::from(b));
-        x.wrapping_sub(ONES) & !x
-    };
-    (zero(b'&') | zero(b'=') | zero(b'%') | zero(b'+')) & HIGH
+    use crate::serving::fast::{bytes_equal, HIGH};
+    (bytes_equal(w, b'&') | bytes_equal(w, b'=') | bytes_equal(w, b'%') | bytes_equal(w, b'+'))
+        & HIGH
 }
 
 /// Parses a call request body, tracking the path of every value: the error names the field

@@ -66,16 +66,22 @@ struct Reader<'a> {
 }
 
 const ONES: u64 = 0x0101_0101_0101_0101;
-const HIGH: u64 = 0x8080_8080_8080_8080;
+/// The high bit of every byte of a word.
+pub(super) const HIGH: u64 = 0x8080_8080_8080_8080;
+
+/// Each byte of `w` that is `byte`, marked in its high bit (among others: mask with [`HIGH`]).
+/// The lowest mark is exact: a false one can only follow a true one (a borrow runs upwards).
+#[inline]
+pub(super) fn bytes_equal(w: u64, byte: u8) -> u64 {
+    let x = w ^ (ONES * u64::from(byte));
+    x.wrapping_sub(ONES) & !x
+}
 
 /// The high bit of each of the 8 bytes of `w` that is `"`, `\` or a control character
 /// (below 0x20), little end first. The lowest bit set is exact: a false one can only follow a
 /// true one (a borrow runs upwards).
 fn special(w: u64) -> u64 {
-    let quote = w ^ (ONES * u64::from(b'"'));
-    let backslash = w ^ (ONES * u64::from(b'\\'));
-    let zero = |x: u64| x.wrapping_sub(ONES) & !x;
-    (zero(quote) | zero(backslash) | (w.wrapping_sub(ONES * 0x20) & !w)) & HIGH
+    (bytes_equal(w, b'"') | bytes_equal(w, b'\\') | (w.wrapping_sub(ONES * 0x20) & !w)) & HIGH
 }
 
 impl<'a> Reader<'a> {
