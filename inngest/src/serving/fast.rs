@@ -11,6 +11,8 @@
 //! events are the same raw text, the memos are classified alike (those this reader does not
 //! unwrap itself are read by serde from their own text).
 
+use std::sync::atomic::{AtomicU8, Ordering};
+
 use bytes::Bytes;
 use inngest_protocol::call::{CallContext, CallRequest, CallStack};
 use serde_json::Value;
@@ -254,6 +256,41 @@ impl<'a> Reader<'a> {
         self.object_keyed(Self::key, field)
     }
 
+    /// An object of a known shape: `field` reads each value (its key given).
+    fn object_shaped(
+        &mut self,
+        shape: &'static Shape,
+        field: impl FnMut(&mut Self, &'a [u8]) -> Option<()>,
+    ) -> Option<()> {
+        let mut after = Shape::START;
+        self.object_keyed(|r| r.shaped_key(shape, &mut after), field)
+    }
+
+    /// The key that comes next, if it is the one `shape` guesses after slot `after`; else
+    /// any key, from which the shape learns. `after` becomes the key's slot.
+    #[inline(always)]
+    fn shaped_key(&mut self, shape: &'static Shape, after: &mut usize) -> Option<&'a [u8]> {
+        if let Some((slot, known)) = shape.guess(*after) {
+            let at = self.i;
+            let len = known.key.len();
+            let matched = self.s.get(at..at + 8).is_some_and(|head| {
+                let word = u64::from_le_bytes(head.try_into().unwrap_or_default());
+                word & known.mask == known.word
+                    && (len < 7
+                        || (self.s.get(at + 8..at + 1 + len) == known.key.get(7..)
+                            && self.s.get(at + 1 + len) == Some(&b'"')))
+            });
+            if matched {
+                self.i = at + len + 2;
+                *after = slot;
+                return Some(known.key);
+            }
+        }
+        let key = self.key()?;
+        *after = shape.learn(*after, key);
+        Some(key)
+    }
+
     /// A key: a string of plain ASCII, read eight bytes at a time to its closing quote; a key
     /// with any other byte is read as any string.
     fn key(&mut self) -> Option<&'a [u8]> {
@@ -438,7 +475,7 @@ impl<'a> Reader<'a> {
         let start = self.i;
         let mut found = FoundFields::default();
         let mut plain = true;
-        self.object(|r, key| {
+        self.object_shaped(&EVENT, |r, key| {
             let at = r.i;
             if r.event_field(key, start, &mut found).is_none() {
                 // Not as `Event<E>` reads it (serde will say why), or not plain at all.
@@ -572,7 +609,7 @@ impl<'a> Reader<'a> {
         let mut version = None;
         let mut use_api = false;
         let mut ctx = None;
-        self.object(|r, key| {
+        self.object_shaped(&REQUEST, |r, key| {
             match key {
                 b"event" => {
                     seen.first(0)?;
@@ -691,7 +728,7 @@ impl<'a> Reader<'a> {
         let (mut env, mut qi_id) = (None, None);
         let (mut attempt, mut max_attempts, mut stack) = (0, None, None);
         let (mut disable_immediate_execution, mut use_api) = (false, false);
-        self.object(|r, key| {
+        self.object_shaped(&CTX, |r, key| {
             match key {
                 b"fn_id" => {
                     seen.first(6)?;
@@ -758,7 +795,7 @@ impl<'a> Reader<'a> {
         let mut seen = Seen::default();
         let mut stack = Stack::default();
         let mut current = None;
-        self.object(|r, key| {
+        self.object_shaped(&STACK, |r, key| {
             match key {
                 b"stack" => {
                     seen.first(13)?;
@@ -841,6 +878,115 @@ impl Seen {
         Some(())
     }
 }
+
+/// The known keys of one kind of object, and the order they came in: each key is first
+/// checked against the one that followed the previous key last time, and read as any key only
+/// when it is not that one. Inngest writes an object's fields in one order, so after the first
+/// request a key costs one word's comparison instead of a scan to its closing quote.
+///
+/// What was learned is only a guess: a key that is not the one guessed is read and looked up
+/// as any other, and the guess is then corrected. Threads share the guesses through relaxed
+/// atomics; one that reads an old guess only reads a key the slow way.
+struct Shape {
+    keys: &'static [Known],
+    /// For each key by index (then the object's start, then any key not in `keys`): the index
+    /// of the key that followed it last time, or [`Shape::NONE`].
+    next: [AtomicU8; Shape::SLOTS],
+}
+
+impl Shape {
+    /// How many keys and guesses a shape holds.
+    const SLOTS: usize = 16;
+    /// The slot of the object's start.
+    const START: usize = Self::SLOTS - 1;
+    /// The slot after a key the shape does not know.
+    const UNKNOWN: usize = Self::SLOTS - 2;
+    /// No guess.
+    const NONE: u8 = u8::MAX;
+
+    const fn new(keys: &'static [Known]) -> Shape {
+        assert!(keys.len() <= Self::UNKNOWN);
+        Shape {
+            keys,
+            next: [const { AtomicU8::new(Self::NONE) }; Self::SLOTS],
+        }
+    }
+
+    /// The guess after slot `after`, and its slot.
+    #[inline]
+    fn guess(&self, after: usize) -> Option<(usize, &Known)> {
+        let at = usize::from(self.next[after].load(Ordering::Relaxed));
+        Some((at, self.keys.get(at)?))
+    }
+
+    /// Learns that `key` followed slot `after`; the slot of `key`.
+    #[cold]
+    fn learn(&self, after: usize, key: &[u8]) -> usize {
+        let Some(at) = self.keys.iter().position(|k| k.key == key) else {
+            return Self::UNKNOWN;
+        };
+        // At most 14 keys: the index fits.
+        self.next[after].store(at as u8, Ordering::Relaxed);
+        at
+    }
+}
+
+/// A key a [`Shape`] knows, with the word its quoted text starts with (little end first) and
+/// the mask of that word's bytes that the quoted text fills.
+struct Known {
+    key: &'static [u8],
+    word: u64,
+    mask: u64,
+}
+
+impl Known {
+    const fn new(key: &'static [u8]) -> Known {
+        let mut word = b'"' as u64;
+        let mut mask = 0xff_u64;
+        let mut i = 0;
+        while i < key.len() && i < 7 {
+            word |= (key[i] as u64) << (8 * (i + 1));
+            mask |= 0xff << (8 * (i + 1));
+            i += 1;
+        }
+        if key.len() < 7 {
+            word |= (b'"' as u64) << (8 * (key.len() + 1));
+            mask |= 0xff << (8 * (key.len() + 1));
+        }
+        Known { key, word, mask }
+    }
+}
+
+/// The shapes of the objects of a call request.
+static REQUEST: Shape = Shape::new(&[
+    Known::new(b"event"),
+    Known::new(b"events"),
+    Known::new(b"steps"),
+    Known::new(b"version"),
+    Known::new(b"use_api"),
+    Known::new(b"ctx"),
+]);
+static CTX: Shape = Shape::new(&[
+    Known::new(b"fn_id"),
+    Known::new(b"run_id"),
+    Known::new(b"env"),
+    Known::new(b"step_id"),
+    Known::new(b"qi_id"),
+    Known::new(b"attempt"),
+    Known::new(b"max_attempts"),
+    Known::new(b"stack"),
+    Known::new(b"disable_immediate_execution"),
+    Known::new(b"use_api"),
+]);
+static STACK: Shape = Shape::new(&[Known::new(b"stack"), Known::new(b"current")]);
+static EVENT: Shape = Shape::new(&[
+    Known::new(b"id"),
+    Known::new(b"name"),
+    Known::new(b"data"),
+    Known::new(b"user"),
+    Known::new(b"ts"),
+    Known::new(b"v"),
+]);
 
 #[cfg(test)]
 mod tests {
@@ -973,6 +1119,60 @@ mod tests {
             format!("{:?}", memos.by_hashed_id()),
             format!(r#"{{"{a}": Data(Number(7)), "{b}": Data(String("x"))}}"#)
         );
+    }
+
+    /// Keys are guessed from the order they came in last time: every order, and keys that
+    /// only start like the one guessed, are read as serde reads them.
+    #[test]
+    fn keys_in_any_order_are_read_as_serde_reads_them() {
+        let id = "a9993e364706816aba3e25717850c26c9cd0d89d";
+        let event = r#"{"name":"a","data":{"n":1},"id":"x","ts":5,"user":{}}"#;
+        let fields = [
+            format!(r#""event":{event}"#),
+            format!(r#""events":[{event}]"#),
+            format!(r#""steps":{{"{id}":{{"data":3}}}}"#),
+            r#""version":2"#.to_owned(),
+            r#""use_api":false"#.to_owned(),
+            format!(
+                r#""ctx":{{"run_id":"r","attempt":1,"max_attempts":4,"stack":{{"stack":["{id}"],"current":1}},"disable_immediate_execution":true,"env":"","fn_id":"f","step_id":"step","qi_id":"q","use_api":false}}"#
+            ),
+        ];
+        // The order a Go server writes, sorted, reversed, and the first again; then keys that
+        // start like the guessed ones (or are them with a blank after), which are skipped or
+        // read as any key.
+        let orders: [&[usize]; 4] = [
+            &[0, 1, 2, 5, 3, 4],
+            &[5, 0, 1, 2, 4, 3],
+            &[4, 3, 5, 2, 1, 0],
+            &[0, 1, 2, 5, 3, 4],
+        ];
+        let mut bodies: Vec<String> = orders
+            .iter()
+            .map(|order| {
+                let text: Vec<&str> = order.iter().map(|i| fields[*i].as_str()).collect();
+                format!("{{{}}}", text.join(","))
+            })
+            .collect();
+        for (from, to) in [
+            (r#""steps":"#, r#""stepsX":1,"steps":"#),
+            (r#""version":"#, r#""versio":1,"version":"#),
+            (r#""max_attempts":"#, r#""max_attemptsX":1,"max_attempts":"#),
+            (
+                r#""disable_immediate_execution":"#,
+                r#""disable_immediate_executioN":1,"disable_immediate_execution":"#,
+            ),
+            (r#""ctx":"#, r#""ctx" :"#),
+            (r#""event":"#, r#""évent":1,"event":"#),
+        ] {
+            bodies.push(bodies[0].replacen(from, to, 1));
+            bodies.push(bodies[0].clone());
+        }
+        for body in bodies {
+            let fast = read(&Bytes::from(body.clone()));
+            let serde = crate::serving::call::parse_call_serde(body.as_bytes()).ok();
+            assert!(fast.is_some(), "{body}");
+            assert_eq!(format!("{fast:?}"), format!("{serde:?}"), "{body}");
+        }
     }
 
     #[test]
