@@ -253,41 +253,43 @@ impl<'a> Reader<'a> {
 
     /// An object: `field` reads each value (its key given).
     fn object(&mut self, field: impl FnMut(&mut Self, &'a [u8]) -> Option<()>) -> Option<()> {
-        self.object_keyed(Self::key, field)
+        self.object_keyed(Self::key_colon, field)
     }
 
-    /// An object of a known shape: `field` reads each value (its key given).
+    /// An object of a known shape: `field` reads each value, given its key if the shape knows
+    /// it (`None`: a key it does not know).
     fn object_shaped(
         &mut self,
         shape: &'static Shape,
-        field: impl FnMut(&mut Self, &'a [u8]) -> Option<()>,
+        field: impl FnMut(&mut Self, Option<Field>) -> Option<()>,
     ) -> Option<()> {
         let mut after = Shape::START;
         self.object_keyed(|r| r.shaped_key(shape, &mut after), field)
     }
 
-    /// The key that comes next, if it is the one `shape` guesses after slot `after`; else
-    /// any key, from which the shape learns. `after` becomes the key's slot.
+    /// The key and colon that come next, if they are the ones `shape` guesses after slot
+    /// `after` (a word's comparison, or two); else any key, from which the shape learns.
+    /// `after` becomes the key's slot. Inlined: out of line, the call cost as much as the
+    /// comparison.
     #[inline(always)]
-    fn shaped_key(&mut self, shape: &'static Shape, after: &mut usize) -> Option<&'a [u8]> {
+    fn shaped_key(&mut self, shape: &'static Shape, after: &mut usize) -> Option<Option<Field>> {
         if let Some((slot, known)) = shape.guess(*after) {
-            let at = self.i;
-            let len = known.key.len();
-            let matched = self.s.get(at..at + 8).is_some_and(|head| {
-                let word = u64::from_le_bytes(head.try_into().unwrap_or_default());
-                word & known.mask == known.word
-                    && (len < 7
-                        || (self.s.get(at + 8..at + 1 + len) == known.key.get(7..)
-                            && self.s.get(at + 1 + len) == Some(&b'"')))
-            });
-            if matched {
-                self.i = at + len + 2;
+            if known.comes_at(self.s, self.i) {
+                self.i += known.quoted.len();
                 *after = slot;
-                return Some(known.key);
+                return Some(Some(known.field));
             }
         }
+        let key = self.key_colon()?;
+        let (slot, field) = shape.learn(*after, key);
+        *after = slot;
+        Some(field)
+    }
+
+    /// A key and the colon after it.
+    fn key_colon(&mut self) -> Option<&'a [u8]> {
         let key = self.key()?;
-        *after = shape.learn(*after, key);
+        self.eat(b':')?;
         Some(key)
     }
 
@@ -359,7 +361,7 @@ impl<'a> Reader<'a> {
         self.array(|r| r.string40().map(drop))
     }
 
-    /// An object whose keys `key` reads.
+    /// An object whose keys `key` reads (with the colon after each).
     fn object_keyed<K>(
         &mut self,
         key: impl FnMut(&mut Self) -> Option<K>,
@@ -382,15 +384,16 @@ impl<'a> Reader<'a> {
         Some(empty)
     }
 
-    /// The entries of an object from the next key to its closing brace, which is taken.
+    /// The entries of an object from the next key to its closing brace, which is taken; `key`
+    /// reads a key and the colon after it.
     fn entries<K>(
         &mut self,
         mut key: impl FnMut(&mut Self) -> Option<K>,
         mut field: impl FnMut(&mut Self, K) -> Option<()>,
     ) -> Option<()> {
         loop {
+            // The key and its colon.
             let key = key(self)?;
-            self.eat(b':')?;
             field(self, key)?;
             match self.peek()? {
                 b',' => self.i += 1,
@@ -504,25 +507,26 @@ impl<'a> Reader<'a> {
 
     /// The value of an event's field `key` (the event starts at `start`): `None` if it is a
     /// field `Event<E>` reads given twice or not of its type.
-    fn event_field(&mut self, key: &[u8], start: usize, found: &mut FoundFields) -> Option<()> {
-        let field = match key {
-            b"id" => 16,
-            b"name" => 17,
-            b"data" => 18,
-            b"user" => 19,
-            b"ts" => 20,
-            b"v" => 21,
-            _ => return self.skip(1),
+    fn event_field(
+        &mut self,
+        key: Option<Field>,
+        start: usize,
+        found: &mut FoundFields,
+    ) -> Option<()> {
+        let Some(field) = key else {
+            return self.skip(1);
         };
         found.seen.first(field)?;
         match field {
-            16 | 20 | 21 if self.null() => {}
-            16 => found.id = Some(self.string_span(start)?),
-            17 => found.name = Some(self.string_span(start)?),
-            18 => found.data = Some(self.value_span(start)?),
-            19 => found.user = Some(self.value_span(start)?),
-            20 => found.ts = Some(self.int()?),
-            _ => found.v = Some(self.string_span(start)?),
+            Field::Id | Field::Ts | Field::V if self.null() => {}
+            Field::Id => found.id = Some(self.string_span(start)?),
+            Field::Name => found.name = Some(self.string_span(start)?),
+            Field::Data => found.data = Some(self.value_span(start)?),
+            Field::User => found.user = Some(self.value_span(start)?),
+            Field::Ts => found.ts = Some(self.int()?),
+            Field::V => found.v = Some(self.string_span(start)?),
+            // Not a key of the event's shape.
+            _ => return None,
         }
         Some(())
     }
@@ -611,12 +615,12 @@ impl<'a> Reader<'a> {
         let mut ctx = None;
         self.object_shaped(&REQUEST, |r, key| {
             match key {
-                b"event" => {
-                    seen.first(0)?;
+                Some(Field::Event) => {
+                    seen.first(Field::Event)?;
                     event = Some(r.event()?);
                 }
-                b"events" => {
-                    seen.first(1)?;
+                Some(Field::Events) => {
+                    seen.first(Field::Events)?;
                     if !r.null() {
                         r.array(|r| {
                             // `events[0]` is usually `event` again, byte for byte: then both
@@ -637,22 +641,22 @@ impl<'a> Reader<'a> {
                         })?;
                     }
                 }
-                b"steps" => {
-                    seen.first(2)?;
+                Some(Field::Steps) => {
+                    seen.first(Field::Steps)?;
                     if !r.null() {
                         steps = r.memos()?;
                     }
                 }
-                b"version" => {
-                    seen.first(3)?;
+                Some(Field::Version) => {
+                    seen.first(Field::Version)?;
                     version = if r.null() { None } else { Some(r.int()?) };
                 }
-                b"use_api" => {
-                    seen.first(4)?;
+                Some(Field::UseApi) => {
+                    seen.first(Field::UseApi)?;
                     use_api = r.bool()?;
                 }
-                b"ctx" => {
-                    seen.first(5)?;
+                Some(Field::Ctx) => {
+                    seen.first(Field::Ctx)?;
                     ctx = Some(r.ctx()?);
                 }
                 _ => r.skip(0)?,
@@ -689,7 +693,12 @@ impl<'a> Reader<'a> {
                 return Some(Memos::sorted(memos, finished));
             }
         }
-        self.entries(Self::hashed, |r, key| {
+        let hashed_colon = |r: &mut Self| {
+            let key = r.hashed()?;
+            r.eat(b':')?;
+            Some(key)
+        };
+        self.entries(hashed_colon, |r, key| {
             let memo = r.memo()?;
             // Keys that are not 40 bytes long can never be claimed: they are not kept.
             if let Ok(key) = key {
@@ -730,44 +739,44 @@ impl<'a> Reader<'a> {
         let (mut disable_immediate_execution, mut use_api) = (false, false);
         self.object_shaped(&CTX, |r, key| {
             match key {
-                b"fn_id" => {
-                    seen.first(6)?;
+                Some(Field::FnId) => {
+                    seen.first(Field::FnId)?;
                     r.fn_id = r.opt_text()?;
                 }
-                b"run_id" => {
-                    seen.first(7)?;
+                Some(Field::RunId) => {
+                    seen.first(Field::RunId)?;
                     r.run_id = Some(r.text()?);
                 }
-                b"env" => {
-                    seen.first(8)?;
+                Some(Field::Env) => {
+                    seen.first(Field::Env)?;
                     env = r.opt_string()?;
                 }
-                b"step_id" => {
-                    seen.first(9)?;
+                Some(Field::StepId) => {
+                    seen.first(Field::StepId)?;
                     r.step_id = r.opt_text()?;
                 }
-                b"qi_id" => {
-                    seen.first(10)?;
+                Some(Field::QiId) => {
+                    seen.first(Field::QiId)?;
                     qi_id = r.opt_string()?;
                 }
-                b"attempt" => {
-                    seen.first(11)?;
+                Some(Field::Attempt) => {
+                    seen.first(Field::Attempt)?;
                     attempt = r.u32()?;
                 }
-                b"max_attempts" => {
-                    seen.first(12)?;
+                Some(Field::MaxAttempts) => {
+                    seen.first(Field::MaxAttempts)?;
                     max_attempts = if r.null() { None } else { Some(r.u32()?) };
                 }
-                b"stack" => {
-                    seen.first(13)?;
+                Some(Field::Stack) => {
+                    seen.first(Field::Stack)?;
                     stack = if r.null() { None } else { Some(r.stack()?) };
                 }
-                b"disable_immediate_execution" => {
-                    seen.first(14)?;
+                Some(Field::DisableImmediateExecution) => {
+                    seen.first(Field::DisableImmediateExecution)?;
                     disable_immediate_execution = r.bool()?;
                 }
-                b"use_api" => {
-                    seen.first(4)?;
+                Some(Field::UseApi) => {
+                    seen.first(Field::UseApi)?;
                     use_api = r.bool()?;
                 }
                 _ => r.skip(0)?,
@@ -797,8 +806,8 @@ impl<'a> Reader<'a> {
         let mut current = None;
         self.object_shaped(&STACK, |r, key| {
             match key {
-                b"stack" => {
-                    seen.first(13)?;
+                Some(Field::Stack) => {
+                    seen.first(Field::Stack)?;
                     if !r.null() {
                         r.ws();
                         let start = r.i;
@@ -806,8 +815,8 @@ impl<'a> Reader<'a> {
                         stack = Stack::Text(r.body.slice(start..r.i));
                     }
                 }
-                b"current" => {
-                    seen.first(15)?;
+                Some(Field::Current) => {
+                    seen.first(Field::Current)?;
                     current = if r.null() { None } else { Some(r.int()?) };
                 }
                 _ => r.skip(0)?,
@@ -863,14 +872,13 @@ struct FoundFields {
     v: Option<Span>,
 }
 
-/// The known fields of one object read so far, one bit each (numbered once for all objects,
-/// in the order the readers above name them): serde refuses a field given twice.
+/// The known fields of one object read so far, one bit each: serde refuses a field given twice.
 #[derive(Default)]
 struct Seen(u32);
 
 impl Seen {
-    fn first(&mut self, field: u32) -> Option<()> {
-        let bit = 1 << field;
+    fn first(&mut self, field: Field) -> Option<()> {
+        let bit = 1 << field as u32;
         if self.0 & bit != 0 {
             return None;
         }
@@ -879,17 +887,46 @@ impl Seen {
     }
 }
 
+/// The known fields of a call request's objects (of the request, its `ctx`, `ctx.stack` and
+/// an event), each numbered for [`Seen`].
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Field {
+    Event,
+    Events,
+    Steps,
+    Version,
+    UseApi,
+    Ctx,
+    FnId,
+    RunId,
+    Env,
+    StepId,
+    QiId,
+    Attempt,
+    MaxAttempts,
+    Stack,
+    DisableImmediateExecution,
+    Current,
+    Id,
+    Name,
+    Data,
+    User,
+    Ts,
+    V,
+}
+
 /// The known keys of one kind of object, and the order they came in: each key is first
 /// checked against the one that followed the previous key last time, and read as any key only
 /// when it is not that one. Inngest writes an object's fields in one order, so after the first
-/// request a key costs one word's comparison instead of a scan to its closing quote.
+/// request a key and its colon cost a word's comparison (two for a long key) instead of a
+/// scan to the closing quote and a match of the bytes.
 ///
 /// What was learned is only a guess: a key that is not the one guessed is read and looked up
 /// as any other, and the guess is then corrected. Threads share the guesses through relaxed
 /// atomics; one that reads an old guess only reads a key the slow way.
 struct Shape {
     keys: &'static [Known],
-    /// For each key by index (then the object's start, then any key not in `keys`): the index
+    /// For each key by index (then any key not in `keys`, then the object's start): the index
     /// of the key that followed it last time, or [`Shape::NONE`].
     next: [AtomicU8; Shape::SLOTS],
 }
@@ -919,73 +956,111 @@ impl Shape {
         Some((at, self.keys.get(at)?))
     }
 
-    /// Learns that `key` followed slot `after`; the slot of `key`.
+    /// Learns that `key` followed slot `after`: the slot and field of `key` (if the shape
+    /// knows it).
     #[cold]
-    fn learn(&self, after: usize, key: &[u8]) -> usize {
-        let Some(at) = self.keys.iter().position(|k| k.key == key) else {
-            return Self::UNKNOWN;
+    fn learn(&self, after: usize, key: &[u8]) -> (usize, Option<Field>) {
+        let Some(at) = self.keys.iter().position(|k| k.key() == key) else {
+            return (Self::UNKNOWN, None);
         };
         // At most 14 keys: the index fits.
         self.next[after].store(at as u8, Ordering::Relaxed);
-        at
+        (at, Some(self.keys[at].field))
     }
 }
 
-/// A key a [`Shape`] knows, with the word its quoted text starts with (little end first) and
-/// the mask of that word's bytes that the quoted text fills.
+/// A key a [`Shape`] knows: its field, the key quoted with the colon after it (`"key":`), and
+/// the first sixteen bytes of that as two words (little end first) with the masks of the bytes
+/// it fills.
 struct Known {
-    key: &'static [u8],
-    word: u64,
-    mask: u64,
+    field: Field,
+    quoted: &'static [u8],
+    words: [u64; 2],
+    masks: [u64; 2],
 }
 
 impl Known {
-    const fn new(key: &'static [u8]) -> Known {
-        let mut word = b'"' as u64;
-        let mut mask = 0xff_u64;
+    /// `quoted` is `"key":`.
+    const fn new(field: Field, quoted: &'static [u8]) -> Known {
+        let (mut words, mut masks) = ([0; 2], [0; 2]);
         let mut i = 0;
-        while i < key.len() && i < 7 {
-            word |= (key[i] as u64) << (8 * (i + 1));
-            mask |= 0xff << (8 * (i + 1));
+        while i < quoted.len() && i < 16 {
+            words[i / 8] |= (quoted[i] as u64) << (8 * (i % 8));
+            masks[i / 8] |= 0xff << (8 * (i % 8));
             i += 1;
         }
-        if key.len() < 7 {
-            word |= (b'"' as u64) << (8 * (key.len() + 1));
-            mask |= 0xff << (8 * (key.len() + 1));
+        Known {
+            field,
+            quoted,
+            words,
+            masks,
         }
-        Known { key, word, mask }
     }
+
+    /// The key, unquoted.
+    fn key(&self) -> &'static [u8] {
+        &self.quoted[1..self.quoted.len() - 2]
+    }
+
+    /// Whether `"key":` is written at `at` in `s` (`false` within sixteen bytes of the end,
+    /// where no key of a call request is).
+    #[inline(always)]
+    fn comes_at(&self, s: &[u8], at: usize) -> bool {
+        let word = |at: usize| {
+            s.get(at..at + 8)
+                .map(|w| u64::from_le_bytes(w.try_into().unwrap_or_default()))
+        };
+        let Some(first) = word(at) else {
+            return false;
+        };
+        if first & self.masks[0] != self.words[0] {
+            return false;
+        }
+        let n = self.quoted.len();
+        if n <= 8 {
+            return true;
+        }
+        word(at + 8).is_some_and(|second| second & self.masks[1] == self.words[1])
+            && (n <= 16 || s.get(at + 16..at + n) == self.quoted.get(16..))
+    }
+}
+
+/// A [`Known`] key: `known!(Field, "key")`.
+macro_rules! known {
+    ($field:ident, $key:literal) => {
+        Known::new(Field::$field, concat!("\"", $key, "\":").as_bytes())
+    };
 }
 
 /// The shapes of the objects of a call request.
 static REQUEST: Shape = Shape::new(&[
-    Known::new(b"event"),
-    Known::new(b"events"),
-    Known::new(b"steps"),
-    Known::new(b"version"),
-    Known::new(b"use_api"),
-    Known::new(b"ctx"),
+    known!(Event, "event"),
+    known!(Events, "events"),
+    known!(Steps, "steps"),
+    known!(Version, "version"),
+    known!(UseApi, "use_api"),
+    known!(Ctx, "ctx"),
 ]);
 static CTX: Shape = Shape::new(&[
-    Known::new(b"fn_id"),
-    Known::new(b"run_id"),
-    Known::new(b"env"),
-    Known::new(b"step_id"),
-    Known::new(b"qi_id"),
-    Known::new(b"attempt"),
-    Known::new(b"max_attempts"),
-    Known::new(b"stack"),
-    Known::new(b"disable_immediate_execution"),
-    Known::new(b"use_api"),
+    known!(FnId, "fn_id"),
+    known!(RunId, "run_id"),
+    known!(Env, "env"),
+    known!(StepId, "step_id"),
+    known!(QiId, "qi_id"),
+    known!(Attempt, "attempt"),
+    known!(MaxAttempts, "max_attempts"),
+    known!(Stack, "stack"),
+    known!(DisableImmediateExecution, "disable_immediate_execution"),
+    known!(UseApi, "use_api"),
 ]);
-static STACK: Shape = Shape::new(&[Known::new(b"stack"), Known::new(b"current")]);
+static STACK: Shape = Shape::new(&[known!(Stack, "stack"), known!(Current, "current")]);
 static EVENT: Shape = Shape::new(&[
-    Known::new(b"id"),
-    Known::new(b"name"),
-    Known::new(b"data"),
-    Known::new(b"user"),
-    Known::new(b"ts"),
-    Known::new(b"v"),
+    known!(Id, "id"),
+    known!(Name, "name"),
+    known!(Data, "data"),
+    known!(User, "user"),
+    known!(Ts, "ts"),
+    known!(V, "v"),
 ]);
 
 #[cfg(test)]
