@@ -60,6 +60,38 @@ impl std::future::Future for WakeOnce {
     }
 }
 
+#[inngest::function(id = "tokio-yielder", event = "test/tokio-yield")]
+async fn tokio_yielder(ctx: Context) -> Result<u32, Error> {
+    // The second branch yields to tokio before it reaches its step: tokio wakes it only after
+    // the poll (`yield_now` defers its wake-up), so the executor must give the runtime a turn
+    // before it judges what the call found.
+    let (a, b) = tokio::join!(ctx.step.run("a", || async { Ok(1_u32) }), async {
+        tokio::task::yield_now().await;
+        tokio::task::yield_now().await;
+        ctx.step.run("b", || async { Ok(20_u32) }).await
+    });
+    Ok(a? + b?)
+}
+
+#[inngest::function(id = "spinner", event = "test/spin")]
+async fn spinner(ctx: Context) -> Result<u32, Error> {
+    // The second branch yields to tokio until the first branch's step has run: the executor's
+    // turns for the runtime are bounded, so it still lets step `a` run.
+    let done = std::sync::atomic::AtomicBool::new(false);
+    let (a, ()) = tokio::join!(
+        ctx.step.run("a", || async {
+            done.store(true, std::sync::atomic::Ordering::Release);
+            Ok(1_u32)
+        }),
+        async {
+            while !done.load(std::sync::atomic::Ordering::Acquire) {
+                tokio::task::yield_now().await;
+            }
+        }
+    );
+    a
+}
+
 #[inngest::function(id = "racer", event = "test/race")]
 async fn racer(ctx: Context) -> Result<String, Error> {
     let winner = ctx
@@ -130,6 +162,61 @@ async fn a_branch_that_wakes_itself_first_is_planned_with_the_others() {
     let ids: Vec<&str> = ops.iter().map(|o| o["id"].as_str().unwrap()).collect();
     assert_eq!(ids, vec![hash("a"), hash("b")]);
     assert!(ops.iter().all(|o| o["op"] == "StepPlanned"));
+}
+
+#[tokio::test]
+async fn a_branch_that_yields_to_tokio_first_is_planned_with_the_others() {
+    let s = served().await;
+    let r = s
+        .call(
+            "steps-app-tokio-yielder",
+            "step",
+            &CallBody::new("test/tokio-yield", json!({})).build(),
+        )
+        .await;
+    let ops = ops(&r);
+    let ids: Vec<&str> = ops.iter().map(|o| o["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec![hash("a"), hash("b")]);
+    assert!(ops.iter().all(|o| o["op"] == "StepPlanned"));
+}
+
+#[tokio::test]
+async fn a_targeted_step_behind_a_tokio_yield_runs() {
+    // Inngest asks for step `b` alone (`stepId`); its branch yields first. Judged before the
+    // runtime's turn, the call would answer that `b` was not found.
+    let s = served().await;
+    let r = s
+        .call(
+            "steps-app-tokio-yielder",
+            &hash("b"),
+            &CallBody::new("test/tokio-yield", json!({})).build(),
+        )
+        .await;
+    let ops = ops(&r);
+    assert_eq!(ops.len(), 1, "{ops:?}");
+    assert_eq!(ops[0]["op"], "StepRun");
+    assert_eq!(ops[0]["id"], hash("b"));
+    assert_eq!(ops[0]["data"], 20);
+}
+
+#[tokio::test]
+async fn a_branch_that_spins_on_tokio_yields_does_not_hold_the_call() {
+    let s = served().await;
+    let r = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        s.call(
+            "steps-app-spinner",
+            "step",
+            &CallBody::new("test/spin", json!({})).build(),
+        ),
+    )
+    .await
+    .expect("the call is answered");
+    let ops = ops(&r);
+    assert_eq!(ops.len(), 1, "{ops:?}");
+    assert_eq!(ops[0]["op"], "StepRun");
+    assert_eq!(ops[0]["id"], hash("a"));
+    assert_eq!(ops[0]["data"], 1);
 }
 
 #[tokio::test]

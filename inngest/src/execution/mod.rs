@@ -5,6 +5,9 @@
 //! "interrupted" error a user could swallow). When the function is `Pending` with new steps
 //! found, the executor ([`Driver`]) decides: run exactly one new step now (when immediate
 //! execution is allowed), or report the steps as planned ops. Then the future is dropped.
+//! Before it decides it lets the runtime have a turn, so that a branch whose wake-up the
+//! runtime deferred (`tokio::task::yield_now`) reaches its step first, as the TypeScript SDK
+//! lets pending microtasks settle.
 
 pub(crate) mod checkpoint;
 mod driven;
@@ -165,6 +168,8 @@ pub(crate) struct CallState {
     last_attempt: bool,
     /// New steps found in this call, in the order they were found.
     found: Vec<Op>,
+    /// How many turns the runtime has had since a step was last found (see [`settle`]).
+    settle_turns: u8,
     wakers: HashMap<String, Waker>,
     /// The new step the executor has told to run.
     authorized: Option<String>,
@@ -264,6 +269,7 @@ impl CallState {
             target,
             last_attempt,
             found: Vec::new(),
+            settle_turns: 0,
             wakers: HashMap::new(),
             authorized: None,
             running: false,
@@ -451,6 +457,7 @@ impl CallState {
         }
         if !self.wakers.contains_key(&op.id) {
             self.found.push(step.to_op(self.race_depth > 0));
+            self.settle_turns = 0;
         }
         self.wakers.insert(op.id.clone(), waker.clone());
         false
@@ -511,6 +518,8 @@ pub(crate) struct SharedCall {
     woken: AtomicBool,
     /// The task that polls the executor.
     parent: AtomicWaker,
+    /// Whether the executor waits for the runtime's turn it asked for (see [`settle`]).
+    settling: AtomicBool,
 }
 
 impl SharedCall {
@@ -520,6 +529,7 @@ impl SharedCall {
             state: Mutex::new(state),
             woken: AtomicBool::new(false),
             parent: AtomicWaker::new(),
+            settling: AtomicBool::new(false),
         })
     }
 }
@@ -554,6 +564,38 @@ pub(super) enum Stop {
     Flush,
 }
 
+/// How many turns in a row the runtime is given while the function keeps being woken without
+/// finding a new step (a branch that spins on `yield_now` must not hold the call forever).
+const MAX_SETTLE_TURNS: u8 = 16;
+
+/// Has the call's task polled again once the runtime has had a turn: after the wake-ups it
+/// defers to the end of a poll, which `tokio::task::yield_now` uses (a branch of a `join!`
+/// that yields before it reaches its step is only woken then). The official TypeScript SDK
+/// waits the same way for pending microtasks before it reports what a call found.
+///
+/// Until the turn's wake-up comes, the executor does not poll the function: a wake-up the
+/// function gets in that turn stays marked (`woken`) for the executor to see.
+fn settle(state: &Arc<SharedCall>) {
+    state.settling.store(true, Ordering::Release);
+    let waker = Waker::from(Arc::new(TurnTaken(state.clone())));
+    // The first poll hands the waker to the runtime (or, outside one, wakes it at once) and
+    // is pending; the runtime keeps the waker, so the future may go.
+    let _ = std::pin::pin!(tokio::task::yield_now()).poll(&mut TaskContext::from_waker(&waker));
+}
+
+/// The wake-up of a runtime's turn that [`settle`] asked for.
+struct TurnTaken(Arc<SharedCall>);
+
+impl Wake for TurnTaken {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.0.settling.store(false, Ordering::Release);
+        self.0.parent.wake();
+    }
+}
+
 /// Polls the function until it must stop: an outcome, or a checkpoint to save first.
 ///
 /// Not generic: the function's future is reached through `dyn`, so the executor is compiled
@@ -565,8 +607,16 @@ pub(super) fn poll_once(
     cx: &mut TaskContext<'_>,
 ) -> Poll<Stop> {
     state.parent.register(cx.waker());
+    if state.settling.load(Ordering::Acquire) {
+        // Polled before the runtime's turn came (by a wrapper that polls twice): the turn's
+        // wake-up polls again.
+        return Poll::Pending;
+    }
     let waker = Waker::from(state.clone());
     let mut inner_cx = TaskContext::from_waker(&waker);
+    // Whether the function was woken since the last poll ended (read before the loop clears
+    // the flag for this poll).
+    let mut woken_between = state.woken.load(Ordering::Acquire);
     loop {
         state.woken.store(false, Ordering::Release);
         let outer = replay::set(*replaying);
@@ -596,6 +646,16 @@ pub(super) fn poll_once(
         }
         if st.found.is_empty() {
             // Waiting on the user's own I/O outside any step.
+            return Poll::Pending;
+        }
+        // A branch may still be on its way to a step, its wake-up deferred by the runtime to
+        // after the poll: the runtime has a turn before we judge, and another while the
+        // function was woken during the last one (a branch that yields again), up to a bound.
+        let turns = st.settle_turns;
+        if turns == 0 || (std::mem::take(&mut woken_between) && turns < MAX_SETTLE_TURNS) {
+            st.settle_turns = turns + 1;
+            drop(st);
+            settle(state);
             return Poll::Pending;
         }
         match st.target.clone() {
