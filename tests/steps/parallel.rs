@@ -180,10 +180,11 @@ async fn a_branch_that_yields_to_tokio_first_is_planned_with_the_others() {
     assert!(ops.iter().all(|o| o["op"] == "StepPlanned"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_targeted_step_behind_a_tokio_yield_runs() {
     // Inngest asks for step `b` alone (`stepId`); its branch yields first. Judged before the
-    // runtime's turn, the call would answer that `b` was not found.
+    // runtime's turn, the call would answer that `b` was not found. (On tokio's multi-thread
+    // runtime, where another worker may poll the call before the turn's wake-up comes.)
     let s = served().await;
     let r = s
         .call(
