@@ -148,15 +148,11 @@ async fn twenty_branches_are_planned_together_and_complete() {
     assert_eq!(r.json(), json!(190));
 }
 
-#[tokio::test]
-async fn a_branch_that_wakes_itself_first_is_planned_with_the_others() {
+/// A discovery call of `fn_id` (triggered by `event`) plans both its steps, `a` and `b`.
+async fn assert_a_and_b_planned(fn_id: &str, event: &str) {
     let s = served().await;
     let r = s
-        .call(
-            "steps-app-yielder",
-            "step",
-            &CallBody::new("test/yield", json!({})).build(),
-        )
+        .call(fn_id, "step", &CallBody::new(event, json!({})).build())
         .await;
     let ops = ops(&r);
     let ids: Vec<&str> = ops.iter().map(|o| o["id"].as_str().unwrap()).collect();
@@ -165,19 +161,13 @@ async fn a_branch_that_wakes_itself_first_is_planned_with_the_others() {
 }
 
 #[tokio::test]
+async fn a_branch_that_wakes_itself_first_is_planned_with_the_others() {
+    assert_a_and_b_planned("steps-app-yielder", "test/yield").await;
+}
+
+#[tokio::test]
 async fn a_branch_that_yields_to_tokio_first_is_planned_with_the_others() {
-    let s = served().await;
-    let r = s
-        .call(
-            "steps-app-tokio-yielder",
-            "step",
-            &CallBody::new("test/tokio-yield", json!({})).build(),
-        )
-        .await;
-    let ops = ops(&r);
-    let ids: Vec<&str> = ops.iter().map(|o| o["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, vec![hash("a"), hash("b")]);
-    assert!(ops.iter().all(|o| o["op"] == "StepPlanned"));
+    assert_a_and_b_planned("steps-app-tokio-yielder", "test/tokio-yield").await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -652,7 +652,8 @@ pub(super) fn poll_once(
         // after the poll: the runtime has a turn before we judge, and another while the
         // function was woken during the last one (a branch that yields again), up to a bound.
         let turns = st.settle_turns;
-        if turns == 0 || (std::mem::take(&mut woken_between) && turns < MAX_SETTLE_TURNS) {
+        let woken = std::mem::take(&mut woken_between);
+        if turns == 0 || (woken && turns < MAX_SETTLE_TURNS) {
             st.settle_turns = turns + 1;
             drop(st);
             settle(state);
