@@ -3,9 +3,10 @@
 //! and to the TypeScript SDK (`tests/peers/js/server.mjs`), each with its own recording
 //! server as the Inngest API. The answers must agree (status, `X-Inngest-No-Retry`, the op
 //! fields of `tests/peer_js.rs`), and so must the checkpoints each posted: the same number,
-//! each `POST /v1/checkpoint/<run>/async` with the same `run_id`, `fn_id`, `qi_id` and
-//! steps. (Fields only one SDK sends, such as `request_id`, `ts` and each op's `timing`,
-//! are not compared.)
+//! each `POST /v1/checkpoint/<run>/async` with the same `run_id`, `fn_id`, `qi_id`,
+//! `request_id` and `generation_id` (from the call's `x-request-id` and
+//! `x-inngest-generation-id` headers, as the engine sends them) and steps. (Fields that differ
+//! by the moment, `ts`, `request_started_at` and each op's `timing`, are not compared.)
 
 mod support;
 
@@ -52,7 +53,9 @@ fn checkpoints(api: &FakeDevServer) -> Vec<Value> {
                 .collect();
             json!({
                 "method": r.method, "uri": r.uri, "run_id": r.body["run_id"],
-                "fn_id": r.body["fn_id"], "qi_id": r.body["qi_id"], "steps": steps,
+                "fn_id": r.body["fn_id"], "qi_id": r.body["qi_id"],
+                "request_id": r.body["request_id"], "generation_id": r.body["generation_id"],
+                "steps": steps,
             })
         })
         .collect()
@@ -71,9 +74,14 @@ fn op_fields(op: &Value) -> Value {
     })
 }
 
+/// The `x-request-id` of every call (a ULID, as the engine and the server send).
+const REQUEST_ID: &str = "01JBQ0000000000000000000RQ";
+
 async fn post(client: &reqwest::Client, url: &str, function: &str, body: &Value) -> Reply {
     let res = client
         .post(format!("{url}?fnId=peer-app-{function}&stepId=step"))
+        .header("x-request-id", REQUEST_ID)
+        .header("x-inngest-generation-id", "3")
         .json(body)
         .send()
         .await
@@ -173,6 +181,13 @@ async fn rust_and_the_typescript_sdk_checkpoint_alike() {
             "{name}: Rust's checkpoints: {rc:?}"
         );
         assert_eq!(rc, jc, "{name}: the checkpoints differ");
+        for checkpoint in &rc {
+            assert_eq!(
+                (&checkpoint["request_id"], &checkpoint["generation_id"]),
+                (&json!(REQUEST_ID), &json!(3)),
+                "{name}: the call's ids are sent back"
+            );
+        }
         seen = rc.len();
     }
     assert_eq!(seen, 13, "every checkpoint compared");

@@ -116,10 +116,22 @@ async fn a_checkpoint_from_a_superseded_call_is_409_with_the_servers_body() {
     assert_eq!(first.header("x-inngest-generation-id"), Some("1"));
     let ctx = first.ctx().await;
     let (run_id, qi_id) = (ctx.run_id.clone(), ctx.qi_id.clone().unwrap());
+    // The queue item's id (`x-inngest-job-id`) is the one `qi_id` names; the dispatch's id
+    // (`x-request-id`) is a ULID of the dispatch time.
+    let job_id = first.header("x-inngest-job-id").unwrap().to_owned();
+    assert_eq!(qi_id, format!("{job_id}::local"));
+    let first_request = first.header("x-request-id").unwrap().to_owned();
+    let ulid = ulid::Ulid::from_string(&first_request).unwrap();
+    assert!((ulid.timestamp_ms() as i64 - started).abs() < 1_000);
     first.answer(500, json!({"name": "Error", "message": "timed out"}));
     let retry = calls.recv().await.unwrap();
     assert_eq!(retry.header("x-inngest-generation-id"), Some("2"));
     assert_eq!(retry.ctx().await.qi_id.as_deref(), Some(qi_id.as_str()));
+    // The retry is the same queue item, dispatched again under another request id.
+    assert_eq!(retry.header("x-inngest-job-id"), Some(job_id.as_str()));
+    let retry_request = retry.header("x-request-id").unwrap();
+    assert_eq!(retry_request.len(), 26);
+    assert_ne!(retry_request, first_request);
 
     // 11 s into the first call, its SDK checkpoints: refused, nothing saved.
     tokio::time::advance(Duration::from_secs(10)).await;
@@ -148,6 +160,7 @@ async fn a_checkpoint_from_a_superseded_call_is_409_with_the_servers_body() {
     let next = calls.recv().await.unwrap();
     assert_eq!(next.header("x-inngest-generation-id"), Some("1"));
     assert_ne!(next.ctx().await.qi_id.as_deref(), Some(qi_id.as_str()));
+    assert_ne!(next.header("x-inngest-job-id"), Some(job_id.as_str()));
     let (status, text) = checkpoint(&api, &run_id, body(2, started)).await;
     assert_eq!(status, 409);
     assert_eq!(

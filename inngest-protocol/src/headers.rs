@@ -25,6 +25,11 @@ pub const X_RUN_ID: &str = "x-run-id";
 /// The dispatch generation of a call's queue item; an SDK sends it back in its async
 /// checkpoints (`generation_id`), and a checkpoint from a superseded call is refused (409).
 pub const X_INNGEST_GENERATION_ID: &str = "x-inngest-generation-id";
+/// The id of a call's dispatch, new for each; an SDK sends it back in its async checkpoints
+/// (`request_id`).
+pub const X_REQUEST_ID: &str = "x-request-id";
+/// The id of a call's queue item (the server's job id), the same for every attempt.
+pub const X_INNGEST_JOB_ID: &str = "x-inngest-job-id";
 /// Seeds the ids of the events of one send, so retried sends are deduplicated.
 pub const X_INNGEST_EVENT_ID_SEED: &str = "x-inngest-event-id-seed";
 /// The SDK's HTTP framework.

@@ -120,6 +120,8 @@ impl Core {
             step_id: item.step_id.clone(),
             attempt: item.attempt,
             generation: item.generation,
+            job_id: item.job.to_string(),
+            request_id: dispatch_request_id(self.now, item.job, item.generation),
             url: step_url(&function.url, &item.step_id),
             version: run.version,
             body,
@@ -274,6 +276,17 @@ fn parse_ops(body: &[u8]) -> Result<Vec<Op>, String> {
     Ok(ops)
 }
 
+/// The `x-request-id` of a dispatch of queue item `job` at generation `generation`, at `now`
+/// (ms): a ULID of the time whose random part is the start of a hash of
+/// `"<job>:<generation>"`, as the server's `DispatchRequestID` makes it (the server hashes with
+/// SHA-256; the id is opaque to SDKs, so the SHA-1 this crate has serves).
+fn dispatch_request_id(now: u64, job: u64, generation: u32) -> String {
+    let hex = inngest_protocol::step_id::hash(&format!("{job}:{generation}"));
+    // 20 hex digits: the 80 random bits of a ULID.
+    let random = u128::from_str_radix(&hex[..20], 16).unwrap_or_default();
+    ulid::Ulid::from_parts(now, random).to_string()
+}
+
 /// The function's step URL with `stepId` set to `step_id`.
 fn step_url(url: &str, step_id: &str) -> String {
     let Ok(mut parsed) = url::Url::parse(url) else {
@@ -295,6 +308,25 @@ fn step_url(url: &str, step_id: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_dispatch_request_id_is_a_ulid_of_its_time_and_differs_by_item_and_generation() {
+        let id = dispatch_request_id(1_712_345_678_901, 7, 1);
+        let ulid = ulid::Ulid::from_string(&id).unwrap();
+        assert_eq!(ulid.timestamp_ms(), 1_712_345_678_901);
+        // The same dispatch gives the same id; another generation or item, another one.
+        assert_eq!(dispatch_request_id(1_712_345_678_901, 7, 1), id);
+        let others = [
+            dispatch_request_id(1_712_345_678_901, 7, 2),
+            dispatch_request_id(1_712_345_678_901, 8, 1),
+        ];
+        for other in others {
+            assert_ne!(
+                ulid::Ulid::from_string(&other).unwrap().random(),
+                ulid.random()
+            );
+        }
+    }
 
     #[test]
     fn step_urls() {

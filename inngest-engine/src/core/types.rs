@@ -34,6 +34,13 @@ pub struct Call {
     /// The dispatch generation of its queue item, sent as `x-inngest-generation-id`: an SDK
     /// checkpoints with it, and a checkpoint from a call superseded since is refused (409).
     pub generation: u32,
+    /// Its queue item's id, sent as `x-inngest-job-id` (the server's job id): the same for
+    /// every attempt of the item.
+    pub job_id: String,
+    /// This dispatch's id, sent as `x-request-id`: a ULID of the dispatch time whose random
+    /// part comes from the queue item's id and generation, as the server makes it (SDKs
+    /// send it back as a checkpoint's `request_id`).
+    pub request_id: String,
     /// The URL to post to (with `fnId` and `stepId`).
     pub url: String,
     /// The request version stored for the run (`x-inngest-req-version`).

@@ -9,8 +9,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
 use inngest_protocol::headers::{
-    X_INNGEST_GENERATION_ID, X_INNGEST_REQ_VERSION, X_INNGEST_SIGNATURE, X_INNGEST_STEP_ID,
-    X_RUN_ID,
+    X_INNGEST_GENERATION_ID, X_INNGEST_JOB_ID, X_INNGEST_REQ_VERSION, X_INNGEST_SIGNATURE,
+    X_INNGEST_STEP_ID, X_REQUEST_ID, X_RUN_ID,
 };
 use inngest_protocol::limits::{CALL_TIMEOUT, MAX_SDK_RESPONSE_BYTES};
 
@@ -31,7 +31,9 @@ fn request(call: &Call) -> Result<http::Request<Full<Bytes>>, TransportError> {
         .header(http::header::CONTENT_TYPE, "application/json")
         .header(X_INNGEST_STEP_ID, call.step_id.as_str())
         .header(X_INNGEST_REQ_VERSION, call.version.max(0).to_string())
-        .header(X_RUN_ID, call.run_id.as_str());
+        .header(X_RUN_ID, call.run_id.as_str())
+        .header(X_REQUEST_ID, call.request_id.as_str())
+        .header(X_INNGEST_JOB_ID, call.job_id.as_str());
     if call.generation > 0 {
         req = req.header(X_INNGEST_GENERATION_ID, call.generation.to_string());
     }

@@ -11,6 +11,7 @@ use futures::future::BoxFuture;
 use http::request::Parts;
 use inngest_protocol::checkpoint::{async_path, AsyncCheckpoint};
 use inngest_protocol::error::SerializedError;
+use inngest_protocol::headers;
 
 use crate::execution::checkpoint::{CheckpointFailure, Checkpointer};
 use crate::execution::Op;
@@ -80,8 +81,9 @@ impl<'a> CallCheckpoints<'a> {
             run_id: self.run_id.as_str().to_owned(),
             fn_id: self.fn_id.as_str().to_owned(),
             qi_id: self.qi_id.clone().unwrap_or_default(),
-            request_id: header("x-request-id"),
-            generation_id: header("x-inngest-generation-id").and_then(|g| g.trim().parse().ok()),
+            request_id: header(headers::X_REQUEST_ID),
+            generation_id: header(headers::X_INNGEST_GENERATION_ID)
+                .and_then(|g| g.trim().parse().ok()),
             request_started_at: Some(self.started),
             steps,
             ts: millis(SystemTime::now()),
