@@ -133,15 +133,19 @@ async fn an_invalid_function_is_refused_at_sync_with_the_servers_message() {
         "debounce": {"period": "0s"},
         "steps": {"step": {"id": "step", "name": "step", "runtime": {"type": "http", "url": "http://127.0.0.1:1/api?fnId=bad-app-f&stepId=step"}}}
     }]});
-    let res = s
-        .client
-        .post(format!("http://{}/fn/register", s.addr))
-        .json(&payload)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 400);
-    let body: Value = res.json().await.unwrap();
+    // Posts a sync body; the status and the JSON answer.
+    let sync = |body: String| async {
+        let res = s
+            .client
+            .post(format!("http://{}/fn/register", s.addr))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.json::<Value>().await.unwrap())
+    };
+    let (status, body) = sync(payload.to_string()).await;
+    assert_eq!(status, 400);
     let error = body["error"].as_str().unwrap();
     assert!(
         error.starts_with(
@@ -153,6 +157,14 @@ async fn an_invalid_function_is_refused_at_sync_with_the_servers_message() {
         error.ends_with("The debounce period of '0s' is less than the min of: 1s"),
         "{error}"
     );
+    // The dev server's public error: the message, no data, the status.
+    assert_eq!(body, json!({"error": error, "data": null, "status": 400}));
+    // A payload it cannot read is `{"error"}` alone, as the dev server answers it.
+    let (status, body) = sync("{not json".to_owned()).await;
+    assert_eq!(status, 400);
+    let error = body["error"].as_str().unwrap();
+    assert!(error.starts_with("Invalid request: "), "{error}");
+    assert_eq!(body, json!({"error": error}));
 }
 
 #[tokio::test]

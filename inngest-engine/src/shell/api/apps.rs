@@ -12,16 +12,12 @@ use super::Req;
 use crate::shell::engine::Engine;
 
 /// `POST /fn/register`.
+///
+/// A refusal has the dev server's shapes: `{"error"}` for a request it cannot read, and its
+/// public error, `{"error","data","status"}`, for functions that are not valid (the server
+/// says only "At least one function is invalid"; the engine adds which one and why).
 pub(crate) fn register(engine: &Engine, req: &Req<'_>) -> Response<Full<Bytes>> {
-    let refused = |error: String| {
-        json_response(
-            StatusCode::BAD_REQUEST,
-            &RegisterResponse {
-                error: Some(error),
-                ..RegisterResponse::default()
-            },
-        )
-    };
+    let refused = |body: Value| json_response(StatusCode::BAD_REQUEST, &body);
     if let Some(kind) = req
         .header("x-inngest-expected-server-kind")
         .filter(|k| !k.is_empty() && *k != "dev")
@@ -33,7 +29,7 @@ pub(crate) fn register(engine: &Engine, req: &Req<'_>) -> Response<Full<Bytes>> 
     }
     let request: RegisterRequest = match serde_json::from_slice(req.body) {
         Ok(r) => r,
-        Err(e) => return refused(format!("invalid register payload: {e}")),
+        Err(e) => return refused(json!({"error": format!("Invalid request: {e}")})),
     };
     match engine.register_http(&request) {
         Ok(synced) => json_response(
@@ -45,7 +41,7 @@ pub(crate) fn register(engine: &Engine, req: &Req<'_>) -> Response<Full<Bytes>> 
                 error: None,
             },
         ),
-        Err(e) => refused(e.to_string()),
+        Err(e) => refused(json!({"error": e.to_string(), "data": null, "status": 400})),
     }
 }
 
