@@ -189,7 +189,7 @@ impl InngestService {
                 Bytes::new()
             } else {
                 let limit = inner.config.body_limit;
-                match read_body(&parts, body, limit, inner.config.body_timeout).await {
+                match read_body(body, limit, inner.config.body_timeout).await {
                     Ok(b) => b,
                     Err(res) => return res,
                 }
@@ -288,7 +288,6 @@ pub(crate) enum Auth<'a> {
 /// Reads the whole body, answering 413 when it is over the limit (by `Content-Length` at once,
 /// or while reading, so a lying length cannot get past it).
 pub(crate) async fn read_body<B>(
-    parts: &http::request::Parts,
     body: B,
     limit: usize,
     timeout: std::time::Duration,
@@ -305,12 +304,9 @@ where
             format!("the request body is over the limit of {limit} bytes"),
         )
     };
-    let declared = parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
+    // The declared length, as the body knows it (hyper's from `Content-Length`): no look-up
+    // of the header.
+    if body.size_hint().lower() > limit as u64 {
         return Err(too_large());
     }
     let collect = std::pin::pin!(whole(Limited::new(body, limit)));
