@@ -17,19 +17,18 @@ use crate::shell::engine::Engine;
 /// public error, `{"error","data","status"}`, for functions that are not valid (the server
 /// says only "At least one function is invalid"; the engine adds which one and why).
 pub(crate) fn register(engine: &Engine, req: &Req<'_>) -> Response<Full<Bytes>> {
-    let refused = |body: Value| json_response(StatusCode::BAD_REQUEST, &body);
+    // The dev server's `devapi.err`: the message alone.
+    let refused =
+        |message: String| json_response(StatusCode::BAD_REQUEST, &json!({ "error": message }));
     if let Some(kind) = req
         .header("x-inngest-expected-server-kind")
         .filter(|k| !k.is_empty() && *k != "dev")
     {
-        return json_response(
-            StatusCode::BAD_REQUEST,
-            &json!({"error": format!("Expected server kind dev, got {kind}")}),
-        );
+        return refused(format!("Expected server kind dev, got {kind}"));
     }
     let request: RegisterRequest = match serde_json::from_slice(req.body) {
         Ok(r) => r,
-        Err(e) => return refused(json!({"error": format!("Invalid request: {e}")})),
+        Err(e) => return refused(format!("Invalid request: {e}")),
     };
     match engine.register_http(&request) {
         Ok(synced) => json_response(
@@ -41,7 +40,7 @@ pub(crate) fn register(engine: &Engine, req: &Req<'_>) -> Response<Full<Bytes>> 
                 error: None,
             },
         ),
-        Err(e) => refused(json!({"error": e.to_string(), "data": null, "status": 400})),
+        Err(e) => error(StatusCode::BAD_REQUEST, e.to_string()),
     }
 }
 
