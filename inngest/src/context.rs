@@ -76,9 +76,9 @@ impl<E> Events<E> {
     }
 
     /// The one event of a call, `event` (its text, read when first used).
-    pub(crate) fn one(event: &RawJson) -> Events<E> {
+    pub(crate) fn one(event: RawJson) -> Events<E> {
         Events {
-            one: Some(event.text().clone()),
+            one: Some(event.into_bytes()),
             raw: Vec::new(),
             read: OnceLock::new(),
         }

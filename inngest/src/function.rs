@@ -278,7 +278,7 @@ fn run_driven<F: Function>(call: Call, driver: Driver<'_>) -> Driving<'_> {
 
 /// The context of `F` for `call`: its events read.
 fn context<F: Function>(call: Call) -> Result<Context<F::Event>, Error> {
-    let (event, events) = decode_events::<F::Event>(&call.event, call.events)?;
+    let (event, events) = decode_events::<F::Event>(call.event, call.events)?;
     Ok(Context {
         event,
         events,
@@ -297,16 +297,16 @@ fn context<F: Function>(call: Call) -> Result<Context<F::Event>, Error> {
 /// The call's event and events as `Event<E>`.
 #[inline(never)]
 fn decode_events<E: DeserializeOwned>(
-    event: &RawJson,
+    event: RawJson,
     events: Vec<RawJson>,
 ) -> Result<(Event<E>, Events<E>), Error> {
-    let first = decode_event(event)?;
+    let first = decode_event(&event)?;
     // One event, the same as `event` (a function that does not batch): read again only if
     // the function looks at `ctx.events`.
     if events.is_empty() {
         return Ok((first, Events::one(event)));
     }
-    if events.iter().all(|raw| raw == event) {
+    if events.iter().all(|raw| *raw == event) {
         return Ok((first, Events::lazy(events)));
     }
     let events = events
@@ -397,7 +397,7 @@ mod tests {
     #[test]
     fn the_events_are_the_event_again_or_the_batch() {
         let one = raw(r#"{"name":"user/signup","data":{"plan":"pro"}}"#);
-        let (event, events) = decode_events::<Signup>(&one, vec![one.clone()]).unwrap();
+        let (event, events) = decode_events::<Signup>(one.clone(), vec![one.clone()]).unwrap();
         assert_eq!(event.data.plan, "pro");
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].data.plan, "pro");
@@ -407,18 +407,19 @@ mod tests {
         );
 
         // No events given (the call's one event is `event`): `ctx.events` is that event.
-        let (_, events) = decode_events::<Signup>(&one, Vec::new()).unwrap();
+        let (_, events) = decode_events::<Signup>(one.clone(), Vec::new()).unwrap();
         assert_eq!(events.len(), 1);
         assert_eq!(events[0].data.plan, "pro");
 
         let other = raw(r#"{"name":"user/signup","data":{"plan":"team"}}"#);
-        let (_, events) = decode_events::<Signup>(&one, vec![one.clone(), other.clone()]).unwrap();
+        let (_, events) =
+            decode_events::<Signup>(one.clone(), vec![one.clone(), other.clone()]).unwrap();
         let plans: Vec<&str> = events.iter().map(|e| e.data.plan.as_str()).collect();
         assert_eq!(plans, ["pro", "team"]);
 
         // A batch is read whole before the function runs: a bad event fails the call.
         let bad = raw(r#"{"name":"user/signup","data":{"plan":1}}"#);
-        let error = decode_events::<Signup>(&one, vec![one.clone(), bad]).unwrap_err();
+        let error = decode_events::<Signup>(one.clone(), vec![one.clone(), bad]).unwrap_err();
         assert!(
             error.to_string().contains("invalid type: integer `1`"),
             "{error}"

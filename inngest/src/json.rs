@@ -132,11 +132,6 @@ impl RawJson {
         self.text
     }
 
-    /// The JSON text, shared.
-    pub(crate) fn text(&self) -> &Bytes {
-        &self.text
-    }
-
     /// The JSON text.
     pub(crate) fn as_bytes(&self) -> &[u8] {
         &self.text

@@ -14,13 +14,12 @@
 //!   (`206 [StepRun, ...]`).
 
 use std::pin::Pin;
-use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use inngest_protocol::checkpoint::run_complete;
 use inngest_protocol::error::SerializedError;
 
-use super::{lock, poll_once, CallOutcome, CallState, Function, Op, SharedCall, Stop};
+use super::{lock, poll_once, CallOutcome, Function, Op, SharedCall, StateLock, Stop};
 use crate::json::RawJson;
 use crate::options::Checkpointing;
 use futures::future::BoxFuture;
@@ -150,10 +149,7 @@ pub(super) async fn drive(
 
 /// Saves the buffered steps; on failure, how the call ends instead: a non-retriable error
 /// for a stale call (409), else the buffered steps returned to Inngest.
-async fn flush(
-    state: &Mutex<CallState>,
-    checkpointer: &dyn Checkpointer,
-) -> Result<(), CallOutcome> {
+async fn flush(state: &StateLock, checkpointer: &dyn Checkpointer) -> Result<(), CallOutcome> {
     let buffer = lock(state).take_buffer();
     if buffer.is_empty() {
         return Ok(());

@@ -563,18 +563,19 @@ fn start<'a>(
         request.ctx.attempt,
         started.map(|(_, started)| Checkpoint::new(&settings, started, request.ctx.attempt)),
     ));
-    let step = Step::new(state.clone(), inner.step_env.clone()).for_run(run_id.clone());
     let checkpoints = match (started, function_id) {
         (Some((received, _)), Some(fn_id)) => Some(CallCheckpoints::new(
             inner,
             parts,
-            run_id,
+            run_id.clone(),
             fn_id,
             request.ctx.qi_id,
             received,
         )),
         _ => None,
     };
+    // The run id moved, not cloned, into the step tools of a call that does not checkpoint.
+    let step = Step::new(state.clone(), inner.step_env.clone()).for_run(run_id);
     let call = Call {
         event: request.event,
         // Empty: the one event is `event` (or the request named no other).

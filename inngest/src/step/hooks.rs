@@ -4,7 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -14,12 +14,12 @@ use tracing::Instrument;
 use super::{ran, run_step, step_span, to_json, Gate, RunSpec, Step};
 use crate::error::{Error, NonRetriableError, StepError};
 use crate::execution::memo::Memo;
-use crate::execution::{lock, CallState, Claim, NewStep, StepOpts};
-use crate::execution::{SharedCall, StepId};
+use crate::execution::{lock, Claim, NewStep, StepOpts};
+use crate::execution::{SharedCall, StateLock, StepId};
 use crate::middleware::{RunHooks, StepInfo, StepKind};
 
 /// What a step is told about itself.
-fn info(state: &Mutex<CallState>, id: &StepId, kind: StepKind, memoized: bool) -> StepInfo {
+fn info(state: &StateLock, id: &StepId, kind: StepKind, memoized: bool) -> StepInfo {
     StepInfo {
         id: id.user.to_string(),
         hashed_id: id.hashed(),
@@ -59,7 +59,7 @@ where
 /// step reports its outcome and stays pending).
 #[allow(clippy::too_many_arguments)]
 pub(super) async fn run<T, F, Fut>(
-    state: &Mutex<CallState>,
+    state: &StateLock,
     hooks: &RunHooks,
     id: &StepId,
     memo: Option<Memo>,

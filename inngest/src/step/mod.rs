@@ -18,7 +18,7 @@ mod wait;
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::task::{Context as TaskContext, Poll};
 
 use serde::de::DeserializeOwned;
@@ -30,8 +30,8 @@ use tracing::Instrument;
 use crate::client::Client;
 use crate::error::{Error, NonRetriableError, StepError};
 use crate::execution::memo::Memo;
-use crate::execution::{lock, CallState, Claim, NewStep, Op, SharedCall, StepOpts, StepOutcome};
-use crate::execution::{StepId, StepName};
+use crate::execution::{lock, Claim, NewStep, Op, SharedCall, StepOpts, StepOutcome};
+use crate::execution::{StateLock, StepId, StepName};
 use crate::json::Text;
 use crate::middleware::{RunHooks, StepKind};
 use inngest_protocol::op::{Opcode, RunOpts};
@@ -135,8 +135,15 @@ impl Step {
     /// [`RetryAfterError`](crate::RetryAfterError) sets when it is retried.
     ///
     /// Using the same `id` again in one run (in a loop) is fine: repeats are counted.
+    ///
+    /// The step's future borrows these step tools (a replayed step then touches no reference
+    /// count): await it, or join it with others, within the function.
     #[inline]
-    pub fn run<T, F, Fut>(&self, id: &str, f: F) -> impl Future<Output = Result<T, Error>>
+    pub fn run<'s, T, F, Fut>(
+        &'s self,
+        id: &str,
+        f: F,
+    ) -> impl Future<Output = Result<T, Error>> + use<'s, T, F, Fut>
     where
         T: Serialize + DeserializeOwned,
         F: FnOnce() -> Fut + Send,
@@ -148,18 +155,19 @@ impl Step {
     /// A run-like step of `spec`'s kind (its type tag for the UI: `step.run`,
     /// `step.sendEvent`, ...), named for display if [`Step::named`] was used.
     #[inline]
-    fn run_kind<T, F, Fut>(
-        &self,
+    fn run_kind<'s, T, F, Fut>(
+        &'s self,
         id: &str,
         mut spec: RunSpec,
         f: F,
-    ) -> impl Future<Output = Result<T, Error>>
+    ) -> impl Future<Output = Result<T, Error>> + use<'s, T, F, Fut>
     where
         T: Serialize + DeserializeOwned,
         F: FnOnce() -> Fut + Send,
         Fut: Future<Output = Result<T, Error>> + Send,
     {
-        let state = self.state.clone();
+        // Borrowed, not cloned: a replayed step (most steps) touches no reference count.
+        let state = &self.state;
         let first = hashed_cached(id);
         let id = StepName::new(id);
         if let Some(name) = &self.display_name {
@@ -171,7 +179,7 @@ impl Step {
             // every step (most of them replayed, never awaiting) stays as small as what it
             // captures, and is moved cheaply.
             let work = {
-                let mut call = lock(&state);
+                let mut call = lock(state);
                 // The common case, a memo replayed: nothing more to build than its value.
                 if let Some(memo) = call.replay(&first) {
                     drop(call);
@@ -181,13 +189,20 @@ impl Step {
                 drop(call);
                 match claim.hooks.take() {
                     Some(hooks) => futures::future::Either::Left(hooks::run_boxed(
-                        state, hooks, claim, spec, f,
+                        state.clone(),
+                        hooks,
+                        claim,
+                        spec,
+                        f,
                     )),
                     None => match claim.memo.take() {
                         Some(memo) => return replay_data(memo, &claim.id.user),
                         // New work, at most once per call: kept out of line.
                         None => futures::future::Either::Right(Box::pin(run_new(
-                            state, claim.id, spec, f,
+                            state.clone(),
+                            claim.id,
+                            spec,
+                            f,
                         ))),
                     },
                 }
@@ -382,13 +397,13 @@ fn to_json<T: Serialize>(result: Result<T, Error>, id: &StepId) -> Result<Value,
 
 /// Whether a step's failure is its last: the call's last attempt, or an error that must not
 /// be retried.
-fn is_final(state: &Mutex<CallState>, error: &Error) -> bool {
+fn is_final(state: &StateLock, error: &Error) -> bool {
     !error.is_retriable() || lock(state).is_last_attempt()
 }
 
 /// The op reporting a step that ran: `StepRun`, or `StepError` while attempts remain, or
 /// `StepFailed` on the last attempt or for an error that must not be retried.
-fn ran(state: &Mutex<CallState>, mut op: Op, result: Result<Value, Error>) -> StepOutcome {
+fn ran(state: &StateLock, mut op: Op, result: Result<Value, Error>) -> StepOutcome {
     match result {
         Ok(data) => {
             op.op = Opcode::StepRun;
@@ -412,7 +427,7 @@ fn ran(state: &Mutex<CallState>, mut op: Op, result: Result<Value, Error>) -> St
 
 /// Waits until the executor lets a new step run; until then the step is reported as found.
 struct Gate<'a> {
-    state: &'a Mutex<CallState>,
+    state: &'a StateLock,
     step: &'a NewStep,
 }
 

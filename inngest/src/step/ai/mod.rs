@@ -186,7 +186,7 @@ impl Step {
     }
 }
 
-impl Ai<'_> {
+impl<'a> Ai<'a> {
     /// Has Inngest send `request` to `model`'s provider and returns the provider's answer
     /// read as `Res` (see [`openai`] and [`anthropic`] for typed requests and answers, or
     /// use `serde_json::Value`). A failed call (no answer, or a status above 299) is retried
@@ -254,7 +254,11 @@ impl Ai<'_> {
 
     /// Runs `f`, the app's own call to a model (with any client library), as a step: once
     /// per run, its result memoized, shown by Inngest as an AI step.
-    pub fn wrap<T, F, Fut>(&self, id: &str, f: F) -> impl Future<Output = Result<T, Error>>
+    pub fn wrap<T, F, Fut>(
+        &self,
+        id: &str,
+        f: F,
+    ) -> impl Future<Output = Result<T, Error>> + use<'a, T, F, Fut>
     where
         T: Serialize + DeserializeOwned,
         F: FnOnce() -> Fut + Send,
