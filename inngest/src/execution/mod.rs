@@ -482,8 +482,9 @@ impl CallState {
 /// statements without awaiting; a step future the user moved to another task is the one way
 /// two threads meet here, and then for as long. Every step takes it (a ten-step replay, ten
 /// times): its unlock is a plain store, where the standard mutex's is an atomic exchange.
-/// A panic while it is held (in the SDK's code only: no user code runs under it) leaves no
-/// poison; the panic is reported by [`drive`].
+/// Under it run only the SDK's code and the clone or drop of a step's waker, never the
+/// user's function or a step's closure. A panic while it is held leaves no poison; the panic
+/// is reported by [`drive`].
 pub(crate) type StateLock = spin::Mutex<CallState>;
 
 /// Locks the call state.
