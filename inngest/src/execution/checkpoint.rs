@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use inngest_protocol::checkpoint::run_complete;
 use inngest_protocol::error::SerializedError;
 
-use super::{lock, poll_once, CallOutcome, Function, Op, SharedCall, StateLock, Stop};
+use super::{poll_once, CallOutcome, Function, Op, SharedCall, StateLock, Stop};
 use crate::json::RawJson;
 use crate::options::Checkpointing;
 use futures::future::BoxFuture;
@@ -131,13 +131,13 @@ pub(super) async fn drive(
             CallOutcome::Completed(output) => {
                 // A full buffer is saved as it would have been had the function gone on;
                 // what remains ends the run with it.
-                let due = lock(state).checkpoint.as_ref().is_some_and(|c| c.due());
+                let due = state.lock().checkpoint.as_ref().is_some_and(|c| c.due());
                 if due {
                     if let Err(fallback) = flush(state, checkpointer).await {
                         return fallback;
                     }
                 }
-                completed(lock(state).take_buffer(), &output)
+                completed(state.lock().take_buffer(), &output)
             }
             other => match flush(state, checkpointer).await {
                 Ok(()) => other,
@@ -150,7 +150,7 @@ pub(super) async fn drive(
 /// Saves the buffered steps; on failure, how the call ends instead: a non-retriable error
 /// for a stale call (409), else the buffered steps returned to Inngest.
 async fn flush(state: &StateLock, checkpointer: &dyn Checkpointer) -> Result<(), CallOutcome> {
-    let buffer = lock(state).take_buffer();
+    let buffer = state.lock().take_buffer();
     if buffer.is_empty() {
         return Ok(());
     }

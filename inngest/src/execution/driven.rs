@@ -18,7 +18,7 @@ use futures::FutureExt;
 use tracing::Instrument;
 
 use super::checkpoint::{self, Checkpointer};
-use super::{lock, panic_message, poll_once, CallOutcome, SharedCall, Stop};
+use super::{panic_message, poll_once, CallOutcome, SharedCall, Stop};
 use crate::error::Error;
 use crate::json::RawJson;
 
@@ -60,7 +60,7 @@ impl<'a> Driver<'a> {
         }
         // Built in one expression, in place: the function's future is moved as few times as
         // can be.
-        let replaying = lock(&state).is_replaying();
+        let replaying = state.lock().is_replaying();
         Box::pin(Driven {
             future: Some(future),
             state,
@@ -85,14 +85,14 @@ fn checkpointing<'a>(
     span: tracing::Span,
 ) -> Driving<'a> {
     debug_assert!(
-        lock(&state).checkpoint.is_some(),
+        state.lock().checkpoint.is_some(),
         "a checkpointer for a call that does not checkpoint"
     );
     // The function's future is dropped inside the last poll of the block, so in here.
     let block = async move {
         let future = AssertUnwindSafe(future.instrument(span)).catch_unwind();
         let mut future = std::pin::pin!(future);
-        let mut replaying = lock(&state).is_replaying();
+        let mut replaying = state.lock().is_replaying();
         checkpoint::drive(
             future.as_mut(),
             &state,
@@ -186,6 +186,6 @@ fn poll_plain(
     poll_once(future, state, replaying, cx).map(|stop| match stop {
         Stop::Done(outcome) => outcome,
         // Only a checkpointing call buffers steps.
-        Stop::Flush => CallOutcome::Planned(lock(state).take_buffer()),
+        Stop::Flush => CallOutcome::Planned(state.lock().take_buffer()),
     })
 }

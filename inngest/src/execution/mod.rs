@@ -343,7 +343,7 @@ impl CallState {
     /// Claims the next id for `user_id` and takes its memo, if it finished.
     /// `first` is the hashed id of the id's first use (`hashed_cached(user_id)`).
     ///
-    /// `#[inline]`, as what it calls per step (`lock`, `StepName::new`, `Memos::slot`): the
+    /// `#[inline]`, as what it calls per step (`StepName::new`, `Memos::slot`): the
     /// step tools' futures are generic, compiled in the user's crate, and a function of this
     /// crate is inlined there only if marked so (a ten-step replay: about 550 instructions
     /// fewer, as `bench-calls` counts them).
@@ -480,18 +480,12 @@ impl CallState {
 /// The lock of a call's state: a spin lock, as nothing ever waits on it. One task polls a
 /// call's function, its steps and its checkpoints, and holds the lock only for a few
 /// statements without awaiting; a step future the user moved to another task is the one way
-/// two threads meet here, and then for as long. Every step takes it (a ten-step replay, ten
-/// times): its unlock is a plain store, where the standard mutex's is an atomic exchange.
-/// Under it run only the SDK's code and the clone or drop of a step's waker, never the
-/// user's function or a step's closure. A panic while it is held leaves no poison; the panic
-/// is reported by [`drive`].
+/// two threads meet here, and each then holds it as briefly. Every step takes it (a ten-step
+/// replay, ten times): its unlock is a plain store, where the standard mutex's is an atomic
+/// exchange. Under it run only the SDK's code and the clone or drop of a step's waker, never
+/// the user's function or a step's closure. A panic while it is held leaves no poison (there
+/// is nothing to recover from one); the panic is reported by [`drive`].
 pub(crate) type StateLock = spin::Mutex<CallState>;
-
-/// Locks the call state.
-#[inline]
-pub(crate) fn lock(state: &StateLock) -> spin::MutexGuard<'_, CallState> {
-    state.lock()
-}
 
 /// How a call ended.
 #[derive(Debug)]
@@ -640,7 +634,7 @@ pub(super) fn poll_once(
             }
             Poll::Pending => {}
         }
-        let mut st = lock(state);
+        let mut st = state.lock();
         if let Some(outcome) = st.outcome.take() {
             return done(CallOutcome::StepRan(outcome));
         }

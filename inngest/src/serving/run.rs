@@ -14,7 +14,7 @@ use http::{Response, StatusCode};
 use http_body_util::BodyExt;
 
 use crate::error::Error;
-use crate::execution::{lock, panic_message, SharedCall};
+use crate::execution::{panic_message, SharedCall};
 use crate::function::{Call, Runner};
 use crate::json::RawJson;
 use crate::middleware::{FunctionInput, Request, RunHooks, RunInfo, Stack};
@@ -98,7 +98,7 @@ impl Hooked {
             extensions,
         };
         let hooks = Arc::new(RunHooks::new(stack, run));
-        if !lock(&state).is_replaying() {
+        if !state.lock().is_replaying() {
             hooks.memoization_end().await;
         }
         if run_start {
@@ -107,7 +107,7 @@ impl Hooked {
         call.event = event;
         call.events = events;
         call.step = call.step.with_hooks(hooks.clone());
-        lock(&state).set_hooks(hooks.clone());
+        state.lock().set_hooks(hooks.clone());
         call.hooks = Some(hooks.clone());
         let function = async move {
             let output = runner(call).await?;
@@ -116,8 +116,8 @@ impl Hooked {
         let (stack, run) = (&hooks.stack, &hooks.run);
         let result = stack.wrap_function_handler(run, Box::pin(function)).await;
         // The function returned: whatever it did not replay, what follows is new work.
-        if lock(&state).is_replaying() {
-            lock(&state).end_replay();
+        if state.lock().is_replaying() {
+            state.lock().end_replay();
         }
         hooks.memoization_end().await;
         match result {

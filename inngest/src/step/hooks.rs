@@ -14,7 +14,7 @@ use tracing::Instrument;
 use super::{ran, run_step, step_span, to_json, Gate, RunSpec, Step};
 use crate::error::{Error, NonRetriableError, StepError};
 use crate::execution::memo::Memo;
-use crate::execution::{lock, Claim, NewStep, StepOpts};
+use crate::execution::{Claim, NewStep, StepOpts};
 use crate::execution::{SharedCall, StateLock, StepId};
 use crate::middleware::{RunHooks, StepInfo, StepKind};
 
@@ -25,7 +25,7 @@ fn info(state: &StateLock, id: &StepId, kind: StepKind, memoized: bool) -> StepI
         hashed_id: id.hashed(),
         kind,
         memoized,
-        attempt: lock(state).attempt(),
+        attempt: state.lock().attempt(),
     }
 }
 
@@ -102,7 +102,7 @@ where
             }
             let outcome = ran(state, new.to_op(false), result);
             let resumed = {
-                let mut st = lock(state);
+                let mut st = state.lock();
                 if outcome.error.is_none() && st.continues_after_step() {
                     // Checkpointing: the function goes on with the output, which `wrap_step`
                     // reads as it reads a memo.

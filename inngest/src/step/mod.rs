@@ -30,7 +30,7 @@ use tracing::Instrument;
 use crate::client::Client;
 use crate::error::{Error, NonRetriableError, StepError};
 use crate::execution::memo::Memo;
-use crate::execution::{lock, Claim, NewStep, Op, SharedCall, StepOpts, StepOutcome};
+use crate::execution::{Claim, NewStep, Op, SharedCall, StepOpts, StepOutcome};
 use crate::execution::{StateLock, StepId, StepName};
 use crate::json::Text;
 use crate::middleware::{RunHooks, StepKind};
@@ -179,7 +179,7 @@ impl Step {
             // every step (most of them replayed, never awaiting) stays as small as what it
             // captures, and is moved cheaply.
             let work = {
-                let mut call = lock(state);
+                let mut call = state.lock();
                 // The common case, a memo replayed: nothing more to build than its value.
                 if let Some(memo) = call.replay(&first) {
                     drop(call);
@@ -213,7 +213,9 @@ impl Step {
 
     /// Claims the next id for `id`; a step that finished returns its memo.
     fn claim(&self, id: &str) -> Claim {
-        lock(&self.state).claim(StepName::new(id), hashed_cached(id))
+        self.state
+            .lock()
+            .claim(StepName::new(id), hashed_cached(id))
     }
 
     /// Reports `step` and stays suspended: Inngest does the step and resumes with a memo.
@@ -245,11 +247,11 @@ where
     let kind = spec.kind;
     let step = run_step(id, spec);
     Gate { state, step: &step }.await;
-    let attempt = lock(state).attempt();
+    let attempt = state.lock().attempt();
     let result = f().instrument(step_span(id, kind, attempt)).await;
     let outcome = ran(state, step.to_op(false), to_json(result, id));
     let resumed = {
-        let mut st = lock(state);
+        let mut st = state.lock();
         if outcome.error.is_none() && st.continues_after_step() {
             // Checkpointing: the function goes on with the value as a replay would read it.
             let value = decode_ref(outcome.op.data.as_ref(), id);
@@ -398,7 +400,7 @@ fn to_json<T: Serialize>(result: Result<T, Error>, id: &StepId) -> Result<Value,
 /// Whether a step's failure is its last: the call's last attempt, or an error that must not
 /// be retried.
 fn is_final(state: &StateLock, error: &Error) -> bool {
-    !error.is_retriable() || lock(state).is_last_attempt()
+    !error.is_retriable() || state.lock().is_last_attempt()
 }
 
 /// The op reporting a step that ran: `StepRun`, or `StepError` while attempts remain, or
@@ -435,7 +437,7 @@ struct Gate<'a> {
 /// its op: only steps the function still waits for are reported.
 impl Drop for Gate<'_> {
     fn drop(&mut self) {
-        lock(self.state).withdraw(&self.step.op.id);
+        self.state.lock().withdraw(&self.step.op.id);
     }
 }
 
@@ -443,7 +445,7 @@ impl Future for Gate<'_> {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut TaskContext<'_>) -> Poll<()> {
-        if lock(self.state).gate(self.step, cx.waker()) {
+        if self.state.lock().gate(self.step, cx.waker()) {
             Poll::Ready(())
         } else {
             Poll::Pending

@@ -8,7 +8,6 @@ use std::task::{Context as TaskContext, Poll};
 use futures::future::MaybeDone;
 
 use super::Step;
-use crate::execution::lock;
 
 /// The winner of a two-branch race.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,9 +82,9 @@ impl<F: Future> Future for Race<'_, F> {
             if pos.is_some() {
                 continue;
             }
-            lock(&this.step.state).enter_race_branch();
+            this.step.state.lock().enter_race_branch();
             let ready = branch.as_mut().poll(cx).is_ready();
-            let claimed = lock(&this.step.state).leave_race_branch();
+            let claimed = this.step.state.lock().leave_race_branch();
             if ready {
                 *pos = Some(claimed.unwrap_or(usize::MAX));
             }
